@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vfc: virtio front-end core, as out-of-tree modules.
+#
+#   make                 build against KDIR (default: the running kernel)
+#   make check           lint, KUnit and every end-to-end scenario
+#   make demo            the balloon demo: inflate/deflate from the monitor
+#   make kunit           just the KUnit suites (test-kernel guest)
+#   make e2e             end-to-end scenarios; KERNEL=stock|test DRIVER=vfc|kernel
+#                        SCENARIO= DEVICE_PROPS= QEMU_ARGS= KERNEL_ARGS=
+#   make lint            W=1 + sparse against both kernels, checkpatch --strict
+#   make modules-stock   build for Debian's stock kernel (build/stock/)
+#   make modules-test    build for the project's test kernel (build/test/)
+#   make test-kernel     build (or find cached) the test kernel
+#   make deps            install missing Debian packages
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+RUN := python3 testbed/run.py
+
+export KERNEL DRIVER SCENARIO DEVICE_PROPS QEMU_ARGS KERNEL_ARGS
+
+.PHONY: all modules clean deps test-kernel modules-stock modules-test \
+	lint kunit e2e check demo
+
+all: modules
+
+modules:
+	@if [ ! -f "$(KDIR)/Makefile" ]; then \
+		echo "vfc: no kernel build tree at KDIR=$(KDIR)" >&2; \
+		echo "  build against one with 'make KDIR=/path/to/kernel/build', or use" >&2; \
+		echo "  'make modules-stock' (Debian's linux-headers-amd64, installed by 'make deps') or" >&2; \
+		echo "  'make modules-test' (the project's test kernel, built by 'make test-kernel')" >&2; \
+		exit 1; \
+	fi
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+deps:
+	@scripts/deps.sh
+
+test-kernel: deps
+	@scripts/build-kernel.sh >/dev/null
+
+modules-stock: deps
+	scripts/build-modules.sh stock
+
+modules-test: test-kernel
+	scripts/build-modules.sh test
+
+lint: deps test-kernel
+	$(RUN) lint
+
+kunit: deps
+	$(RUN) kunit
+
+e2e: deps
+	$(RUN) e2e
+
+check: deps test-kernel
+	$(RUN) check
+
+demo: deps
+	$(RUN) demo
+
+clean:
+	rm -rf build
+	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi

@@ -1,0 +1,326 @@
+# SPDX-License-Identifier: GPL-2.0
+"""One QEMU guest of the vfc test bed: boot, run commands, drive QMP, and
+judge the console log for kernel reports."""
+
+import gzip
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(TOP, 'build')
+MIB = 1 << 20
+GIB = 1 << 30
+
+
+class GuestError(Exception):
+    """The guest or QEMU did not do what a scenario needed."""
+
+
+def kernel_info(kernel, what):
+    return subprocess.check_output(
+        [os.path.join(TOP, 'scripts', 'kernel-info.sh'), kernel, what],
+        text=True).strip()
+
+
+# A kernel report anywhere in a guest's log fails its run. Each pattern is
+# the start of a report as the kernel prints it.
+REPORT_PATTERNS = [
+    r'\bBUG: ',                       # KASAN, sleeping in atomic, soft lockup
+    r'\bWARNING: ',                   # WARN_ON and lockdep splats
+    r'-+\[ cut here \]-+',
+    r'\bOops\b',
+    r'kernel BUG at',
+    r'general protection fault',
+    r'Kernel panic',
+    r'UBSAN: ',
+    r'DMA-API: (?!preallocated|debugging enabled)',
+    r'INFO: task .* blocked for more than',
+    r'INFO: trying to register non-static key',
+    r'DEBUG_LOCKS_WARN_ON',
+    r'rcu: INFO: .* detected stalls?',
+    r'unreferenced object 0x',
+    r'kmemleak: \d+ new suspected memory leaks',
+]
+REPORT_RE = re.compile('|'.join('(?:%s)' % p for p in REPORT_PATTERNS))
+
+
+def kernel_reports(text):
+    """The lines of text that start or are part of a kernel report."""
+    return [ln for ln in text.splitlines() if REPORT_RE.search(ln)]
+
+
+def kvm_usable():
+    """Whether a KVM guest really boots here. On some machines /dev/kvm
+    exists and KVM guests hang, so this boots the stock kernel under KVM,
+    bounded in time, with no root file system: a guest that works reaches
+    the kernel's "unable to mount root" panic within seconds. VFC_ACCEL=kvm
+    or tcg overrides; the answer is kept in /tmp for the host's uptime."""
+    if os.environ.get('VFC_ACCEL') in ('kvm', 'tcg'):
+        return os.environ['VFC_ACCEL'] == 'kvm'
+    if not os.access('/dev/kvm', os.R_OK | os.W_OK):
+        return False
+    stamp = '/tmp/vfc-kvm-probe'
+    if os.path.exists(stamp):
+        return open(stamp).read().strip() == 'yes'
+    try:
+        p = subprocess.run(
+            ['qemu-system-x86_64', '-machine', 'q35', '-accel', 'kvm',
+             '-cpu', 'host', '-smp', '2', '-m', '512', '-nodefaults',
+             '-display', 'none', '-no-reboot', '-serial', 'stdio',
+             '-kernel', kernel_info('stock', 'image'),
+             '-append', 'console=ttyS0 panic=-1'],
+            timeout=20, capture_output=True, stdin=subprocess.DEVNULL)
+        ok = b'Unable to mount root' in p.stdout
+    except subprocess.TimeoutExpired:
+        ok = False
+    with open(stamp, 'w') as f:
+        f.write('yes' if ok else 'no')
+    return ok
+
+
+class Qmp:
+    """A minimal QMP client over QEMU's unix socket."""
+
+    def __init__(self, path, timeout=30):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        deadline = time.time() + timeout
+        while True:
+            try:
+                self.sock.connect(path)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise GuestError('QMP socket %s did not open' % path)
+                time.sleep(0.1)
+        self.sock.settimeout(timeout)
+        self.buf = b''
+        self.events = []
+        self._read()                    # greeting
+        self.cmd('qmp_capabilities')
+
+    def _read(self):
+        while b'\n' not in self.buf:
+            data = self.sock.recv(65536)
+            if not data:
+                raise GuestError('QMP connection closed')
+            self.buf += data
+        line, self.buf = self.buf.split(b'\n', 1)
+        return json.loads(line)
+
+    def cmd(self, name, **args):
+        msg = {'execute': name}
+        if args:
+            msg['arguments'] = args
+        self.sock.sendall(json.dumps(msg).encode() + b'\n')
+        while True:
+            reply = self._read()
+            if 'event' in reply:
+                self.events.append(reply)
+                continue
+            if 'error' in reply:
+                raise GuestError('QMP %s: %s' % (name, reply['error']['desc']))
+            return reply.get('return')
+
+    def hmp(self, line):
+        return self.cmd('human-monitor-command', **{'command-line': line})
+
+    def close(self):
+        self.sock.close()
+
+
+def build_initramfs(kernel, out):
+    """A busybox initramfs with the project's modules and, for reference
+    runs, the kernel's own virtio modules, with depmod's index."""
+    rel = kernel_info(kernel, 'release')
+    kmods = kernel_info(kernel, 'modules')
+    root = tempfile.mkdtemp(prefix='vfc-initramfs-')
+    try:
+        for d in ('bin', 'sbin', 'proc', 'sys', 'dev', 'tmp', 'etc', 'root'):
+            os.makedirs(os.path.join(root, d))
+        shutil.copy('/bin/busybox', os.path.join(root, 'bin', 'busybox'))
+        for f in ('init', 'agent.sh'):
+            shutil.copy(os.path.join(TOP, 'testbed', 'guest', f),
+                        os.path.join(root, f))
+        guest_bin = os.path.join(TOP, 'guest')
+        if os.path.isdir(guest_bin):
+            for f in os.listdir(guest_bin):
+                shutil.copy(os.path.join(guest_bin, f),
+                            os.path.join(root, 'bin', f))
+        moddir = os.path.join(root, 'lib', 'modules', rel)
+        os.makedirs(moddir)
+        for f in ('modules.order', 'modules.builtin', 'modules.builtin.modinfo'):
+            if os.path.exists(os.path.join(kmods, f)):
+                shutil.copy(os.path.join(kmods, f), moddir)
+        src = os.path.join(kmods, 'kernel', 'drivers', 'virtio')
+        dst = os.path.join(moddir, 'kernel', 'drivers', 'virtio')
+        shutil.copytree(src, dst)
+        extra = os.path.join(moddir, 'extra')
+        os.makedirs(extra)
+        built = os.path.join(BUILD, kernel, 'src')
+        for dirpath, _, files in os.walk(built):
+            for f in files:
+                if f.endswith('.ko'):
+                    shutil.copy(os.path.join(dirpath, f), extra)
+        subprocess.run(['depmod', '-b', root, rel], check=True)
+        cpio = subprocess.Popen(['cpio', '-o', '-H', 'newc', '--quiet'],
+                                cwd=root, stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE)
+        names = []
+        for dirpath, dirs, files in os.walk(root):
+            for n in dirs + files:
+                names.append(os.path.relpath(os.path.join(dirpath, n), root))
+        data, _ = cpio.communicate('\n'.join(names).encode() + b'\n')
+        if cpio.returncode:
+            raise GuestError('cpio failed')
+        with gzip.open(out, 'wb', compresslevel=1) as f:
+            f.write(data)
+    finally:
+        shutil.rmtree(root)
+
+
+class Guest:
+    """A QEMU q35 guest with a virtio-balloon-pci device, a serial console
+    the runner types commands into, and a QMP socket."""
+
+    def __init__(self, name, kernel='stock', device_props='', qemu_args='',
+                 kernel_args='', mem_mib=2048, balloon=True):
+        self.name = name
+        self.kernel = kernel
+        self.mem = mem_mib * MIB
+        self.dir = os.path.join(BUILD, 'runs', name)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(self.dir)
+        self.log_path = os.path.join(self.dir, 'console.log')
+        initrd = os.path.join(BUILD, kernel, 'initramfs.cpio.gz')
+        if not os.path.exists(initrd):
+            build_initramfs(kernel, initrd)
+        accel = 'kvm' if kvm_usable() else 'tcg,thread=multi'
+        self.con_path = os.path.join(self.dir, 'console.sock')
+        self.qmp_path = os.path.join(self.dir, 'qmp.sock')
+        append = ('console=ttyS0 loglevel=5 panic=-1 oops=panic=0 '
+                  'printk.devkmsg=on ' + kernel_args).strip()
+        cmd = ['qemu-system-x86_64', '-machine', 'q35', '-accel', accel,
+               '-cpu', 'max', '-smp', '2', '-m', str(mem_mib),
+               '-nodefaults', '-display', 'none', '-no-reboot',
+               '-kernel', kernel_info(kernel, 'image'), '-initrd', initrd,
+               '-append', append,
+               '-chardev', 'socket,id=con,path=%s,server=on,wait=off,'
+               'logfile=%s' % (self.con_path, self.log_path),
+               '-serial', 'chardev:con',
+               '-qmp', 'unix:%s,server=on,wait=off' % self.qmp_path,
+               '-device', 'pcie-root-port,id=rp1,chassis=1,slot=1']
+        if balloon:
+            props = 'id=balloon0,bus=rp1,disable-legacy=on'
+            if device_props:
+                props += ',' + device_props
+            cmd += ['-device', 'virtio-balloon-pci,' + props]
+        cmd += qemu_args.split()
+        with open(os.path.join(self.dir, 'qemu.cmd'), 'w') as f:
+            f.write(' '.join(cmd) + '\n')
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=open(os.path.join(self.dir, 'qemu.out'), 'w'),
+                                     stderr=subprocess.STDOUT)
+        self.qmp = None
+        self.con = None
+        self.buf = b''
+        try:
+            self.qmp = Qmp(self.qmp_path)
+            self.con = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.con.connect(self.con_path)
+            t = time.time()
+            banner = self._expect(re.compile(rb'@@VFC-READY (\S+)\r?\n'), 180)
+            self.release = banner.group(1).decode()
+            self.boot_seconds = time.time() - t
+        except Exception:
+            self.close()
+            raise
+
+    def _expect(self, regex, timeout):
+        deadline = time.time() + timeout
+        while True:
+            m = regex.search(self.buf)
+            if m:
+                self.buf = self.buf[m.end():]
+                return m
+            left = deadline - time.time()
+            if left <= 0 or self.proc.poll() is not None:
+                why = 'exited' if self.proc.poll() is not None else \
+                    'did not answer in %d s' % timeout
+                raise GuestError('guest %s %s; console log: %s' %
+                                 (self.name, why, self.log_path))
+            self.con.settimeout(min(left, 1.0))
+            try:
+                data = self.con.recv(65536)
+            except socket.timeout:
+                continue
+            if not data:
+                raise GuestError('guest %s closed its console' % self.name)
+            self.buf += data
+
+    def run(self, command, timeout=120, check=True):
+        """Run a shell command in the guest; returns (exit code, output)."""
+        if '\n' in command:
+            raise ValueError('one line per command')
+        self.con.sendall(command.encode() + b'\n')
+        m = self._expect(re.compile(rb'@@VFC-BEGIN\r?\n(.*?)@@VFC-END (\d+)',
+                                    re.S), timeout)
+        out = m.group(1).decode(errors='replace').replace('\r', '')
+        rc = int(m.group(2))
+        if check and rc:
+            raise GuestError('guest command failed (%d): %s\n%s' %
+                             (rc, command, out))
+        return rc, out
+
+    def sh(self, command, timeout=120):
+        return self.run(command, timeout)[1]
+
+    def meminfo(self, field='MemTotal'):
+        out = self.sh('cat /proc/meminfo')
+        m = re.search(r'^%s:\s+(\d+) kB' % field, out, re.M)
+        if not m:
+            raise GuestError('no %s in /proc/meminfo' % field)
+        return int(m.group(1)) * 1024
+
+    def close(self):
+        if self.con:
+            self.con.close()
+            self.con = None
+        if self.qmp:
+            try:
+                self.qmp.cmd('quit')
+            except Exception:
+                pass
+            self.qmp.close()
+            self.qmp = None
+        if self.proc.poll() is None:
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def finish(self):
+        """End the run: force a kmemleak scan where the kernel has it, keep
+        dmesg beside the console log, stop QEMU and return the kernel
+        reports found (an empty list when the run is clean)."""
+        dmesg = ''
+        try:
+            if self.kernel == 'test':
+                # kmemleak reports only objects older than 5 s; scan twice
+                # as its documentation advises against transient pointers.
+                self.run('sleep 6; echo scan > /sys/kernel/debug/kmemleak; '
+                         'echo scan > /sys/kernel/debug/kmemleak; '
+                         'cat /sys/kernel/debug/kmemleak', timeout=300)
+            _, dmesg = self.run('dmesg', timeout=60)
+            with open(os.path.join(self.dir, 'dmesg.log'), 'w') as f:
+                f.write(dmesg)
+        finally:
+            self.close()
+        with open(self.log_path, errors='replace') as f:
+            return kernel_reports(f.read() + '\n' + dmesg)

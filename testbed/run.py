@@ -1,0 +1,338 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""The vfc test bed: builds what a run needs, boots QEMU guests, runs the
+KUnit suites and the end-to-end scenarios, and judges every guest log.
+
+  run.py check                 lint, KUnit, every scenario; one line each
+  run.py kunit                 the KUnit suites in the test-kernel guest
+  run.py e2e [options]         end-to-end scenarios
+  run.py demo                  the balloon demo on the stock kernel
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from guest import (BUILD, GIB, MIB, TOP, Guest, GuestError,  # noqa: E402
+                   build_initramfs, kernel_info, kernel_reports)
+from scenarios import DRIVERS, SCENARIOS, Skip, balloon_to  # noqa: E402
+from scenarios import wait_balloon_device  # noqa: E402
+
+
+class Results:
+    def __init__(self):
+        self.counts = {'PASS': 0, 'FAIL': 0, 'SKIP': 0}
+
+    def add(self, status, name, detail=''):
+        self.counts[status] += 1
+        line = '%-4s %s' % (status, name)
+        if detail:
+            line += '  (%s)' % detail
+        print(line, flush=True)
+
+    def summary(self):
+        s = '%d passed, %d failed' % (self.counts['PASS'], self.counts['FAIL'])
+        if self.counts['SKIP']:
+            s += ', %d skipped' % self.counts['SKIP']
+        return s
+
+    def ok(self):
+        return self.counts['FAIL'] == 0
+
+
+def sh(*cmd):
+    subprocess.run(cmd, check=True)
+
+
+_prepared = set()
+
+
+def prepare(kernel):
+    """Dependencies, the kernel, vfc's modules for it and its initramfs;
+    once per run of this script."""
+    if kernel in _prepared:
+        return
+    sh(os.path.join(TOP, 'scripts', 'deps.sh'))
+    if kernel == 'test':
+        subprocess.run([os.path.join(TOP, 'scripts', 'build-kernel.sh')],
+                       check=True, stdout=subprocess.DEVNULL)
+    sh(os.path.join(TOP, 'scripts', 'build-modules.sh'), kernel)
+    os.makedirs(os.path.join(BUILD, kernel), exist_ok=True)
+    build_initramfs(kernel, os.path.join(BUILD, kernel, 'initramfs.cpio.gz'))
+    _prepared.add(kernel)
+
+
+def log_to(path):
+    f = open(path, 'w')
+
+    def log(msg):
+        print(msg, flush=True)
+        f.write(msg + '\n')
+        f.flush()
+    return log
+
+
+def run_scenario(res, name, kernel, driver, opts, quiet=False):
+    fn, kernels, uses_driver, expect_report = SCENARIOS[name]
+    label = 'e2e %s kernel=%s' % (name, kernel)
+    if uses_driver:
+        label += ' driver=%s' % driver
+    if opts.device_props:
+        label += ' props=%s' % opts.device_props
+    if kernel not in kernels:
+        return
+    drv = DRIVERS[driver]
+    if uses_driver and not drv.available(kernel):
+        res.add('SKIP', label, 'vfc has no balloon driver yet')
+        return
+    prepare(kernel)
+    run_name = re.sub(r'[^A-Za-z0-9_.=-]+', '_', label[4:])
+    t = time.time()
+    g = None
+    reports = []
+    err = None
+    try:
+        g = Guest(run_name, kernel, opts.device_props, opts.qemu_args,
+                  opts.kernel_args)
+        log = log_to(os.path.join(g.dir, 'steps.log'))
+        log('  %-44s %6.2f s' % ('boot %s' % g.release, g.boot_seconds))
+        fn(g, drv, log)
+    except (GuestError, Skip) as e:
+        err = e
+    finally:
+        if g:
+            try:
+                reports = g.finish()
+            except GuestError as e:
+                err = err or e
+                g.close()
+                with open(g.log_path, errors='replace') as f:
+                    reports = kernel_reports(f.read())
+    secs = '%.1f s' % (time.time() - t)
+    where = 'build/runs/%s/' % run_name
+    if isinstance(err, Skip):
+        res.add('SKIP', label, str(err))
+    elif expect_report:
+        # A planted fault: the run passes only if the report check caught it.
+        if err:
+            res.add('FAIL', label, '%s; %s' % (err, where))
+        elif reports:
+            res.add('PASS', label, 'caught: %s; %s' % (reports[0].strip(), secs))
+        else:
+            res.add('FAIL', label, 'planted fault not caught; ' + where)
+    elif err:
+        res.add('FAIL', label, '%s; %s' % (str(err).splitlines()[0], where))
+    elif reports:
+        res.add('FAIL', label, 'kernel report: %s; %s' %
+                (reports[0].strip(), where))
+    else:
+        res.add('PASS', label, secs)
+
+
+def cmd_e2e(opts, res):
+    kernels = opts.kernel.split(',')
+    drivers = opts.driver.split(',')
+    names = opts.scenario.split(',') if opts.scenario else list(SCENARIOS)
+    for n in names:
+        if n not in SCENARIOS:
+            sys.exit('unknown scenario %s (have: %s)' % (n, ', '.join(SCENARIOS)))
+    for kernel in kernels:
+        for n in names:
+            uses_driver = SCENARIOS[n][2]
+            for driver in (drivers if uses_driver else drivers[:1]):
+                run_scenario(res, n, kernel, driver, opts)
+
+
+def kunit_py():
+    kdir = kernel_info('test', 'kdir')
+    return os.path.join(os.path.dirname(kdir), 'src', 'tools', 'testing',
+                        'kunit', 'kunit.py')
+
+
+def merge_ktap(docs):
+    """Each suite's debugfs results is a KTAP document of one suite; join
+    them into one document numbering the suites in order."""
+    out = ['KTAP version 1', '1..%d' % len(docs)]
+    for i, doc in enumerate(docs, 1):
+        lines = doc.rstrip('\n').split('\n')
+        body = lines[2:]        # drop this document's own version and plan
+        m = re.match(r'^(ok|not ok) \d+ (.*)$', body[-1])
+        if m:
+            body[-1] = '%s %d %s' % (m.group(1), i, m.group(2))
+        out += body
+    return '\n'.join(out) + '\n'
+
+
+def json_cases(node, prefix=''):
+    """(suite.case[.param], status) of every test case in kunit.py's JSON:
+    suites are sub-groups of the top group, and a parameterised case is a
+    sub-group of its suite."""
+    for case in node.get('test_cases', []):
+        yield prefix + case['name'], case['status']
+    for sub in node.get('sub_groups', []):
+        yield from json_cases(sub, prefix + sub['name'] + '.')
+
+
+def cmd_kunit(opts, res):
+    prepare('test')
+    outdir = os.path.join(BUILD, 'kunit')
+    os.makedirs(outdir, exist_ok=True)
+    mods = sorted(f[:-3] for f in os.listdir(os.path.join(BUILD, 'test', 'src',
+                                                           'tests'))
+                  if f.endswith('.ko'))
+    docs = []
+    err = None
+    reports = []
+    g = None
+    try:
+        g = Guest('kunit', 'test', opts.device_props, opts.qemu_args,
+                  opts.kernel_args, balloon=False)
+        for mod in mods:
+            before = set(g.sh('ls /sys/kernel/debug/kunit').split())
+            g.sh('modprobe %s' % mod, timeout=1200)
+            after = g.sh('ls /sys/kernel/debug/kunit').split()
+            suites = [s for s in after if s not in before]
+            if not suites:
+                raise GuestError('%s registered no KUnit suite' % mod)
+            for s in suites:
+                docs.append(g.sh('cat /sys/kernel/debug/kunit/%s/results' % s))
+            g.sh('rmmod %s' % mod)
+    except GuestError as e:
+        err = e
+    finally:
+        if g:
+            try:
+                reports = g.finish()
+            except GuestError as e:
+                err = err or e
+    ktap = os.path.join(outdir, 'results.ktap')
+    with open(ktap, 'w') as f:
+        f.write(merge_ktap(docs) if docs else '')
+    js = os.path.join(outdir, 'results.json')
+    if docs:
+        p = subprocess.run([sys.executable, kunit_py(), 'parse', '--json', js,
+                            ktap], capture_output=True, text=True)
+        with open(os.path.join(outdir, 'kunit.py.out'), 'w') as f:
+            f.write(p.stdout + p.stderr)
+        if opts.verbose:
+            print(p.stdout, end='')
+        try:
+            with open(js) as f:
+                tree = json.load(f)
+        except (OSError, ValueError):
+            res.add('FAIL', 'kunit: kunit.py parse', 'no JSON; see build/kunit/')
+            tree = {}
+        for name, status in json_cases(tree):
+            res.add({'PASS': 'PASS', 'SKIP': 'SKIP'}.get(status, 'FAIL'),
+                    'kunit ' + name)
+        if p.returncode and res.ok():
+            res.add('FAIL', 'kunit: kunit.py parse', 'exit %d; see '
+                    'build/kunit/kunit.py.out' % p.returncode)
+    if err:
+        res.add('FAIL', 'kunit guest', '%s; build/runs/kunit/' % err)
+    elif reports:
+        res.add('FAIL', 'kunit guest', 'kernel report: %s; build/runs/kunit/'
+                % reports[0].strip())
+    elif not docs:
+        res.add('FAIL', 'kunit guest', 'no suites ran')
+
+
+def cmd_lint(opts, res):
+    p = subprocess.run([os.path.join(TOP, 'scripts', 'lint.sh')],
+                       capture_output=True, text=True)
+    for line in p.stdout.splitlines():
+        m = re.match(r'^(PASS|FAIL) (.*)$', line)
+        if m:
+            res.add(m.group(1), 'lint ' + m.group(2))
+        elif opts.verbose or p.returncode:
+            print('     ' + line)
+    if p.returncode and res.ok():
+        res.add('FAIL', 'lint', p.stderr.strip().splitlines()[-1:]
+                and p.stderr.strip().splitlines()[-1] or 'failed')
+
+
+def cmd_check(opts, res):
+    cmd_lint(opts, res)
+    cmd_kunit(opts, res)
+    opts.kernel = 'stock,test'
+    opts.driver = 'kernel,vfc'
+    opts.scenario = None
+    cmd_e2e(opts, res)
+
+
+def cmd_demo(opts, res):
+    """The main job: the balloon inflated and deflated from the monitor."""
+    prepare('stock')
+    drv = DRIVERS['vfc'] if DRIVERS['vfc'].available('stock') else \
+        DRIVERS['kernel']
+    print('Booting the stock Debian kernel under QEMU with a '
+          'virtio-balloon-pci device...')
+    g = Guest('demo', 'stock', opts.device_props, opts.qemu_args,
+              opts.kernel_args)
+    reports = []
+    try:
+        print('guest kernel %s up in %.1f s; loading the %s balloon driver' %
+              (g.release, g.boot_seconds, drv.name))
+        drv.load(g)
+        wait_balloon_device(g)
+
+        def show(what):
+            info = g.qmp.hmp('info balloon').strip()
+            print('%-28s (qemu) info balloon -> %-22s guest MemTotal %8d kB' %
+                  (what, info, g.meminfo() // 1024))
+        show('start')
+        for mib in (1024, 1536, 2048):
+            t = time.time()
+            print('(qemu) balloon %d' % mib)
+            g.qmp.hmp('balloon %d' % mib)
+            balloon_to(g, mib * MIB)
+            show('after %.1f s' % (time.time() - t))
+        drv.unload(g)
+        print('driver unloaded')
+    finally:
+        reports = g.finish()
+    if reports:
+        print('kernel report in the guest log: %s' % reports[0])
+        res.add('FAIL', 'demo', 'see build/runs/demo/')
+    else:
+        res.add('PASS', 'demo')
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('command', choices=('check', 'kunit', 'e2e', 'demo', 'lint'))
+    ap.add_argument('--kernel', default=os.environ.get('KERNEL') or 'stock,test',
+                    help='stock, test or both (comma-separated)')
+    ap.add_argument('--driver', default=os.environ.get('DRIVER') or 'kernel,vfc',
+                    help='kernel, vfc or both (comma-separated)')
+    ap.add_argument('--scenario', default=os.environ.get('SCENARIO') or None,
+                    help='scenario names, comma-separated (default: all)')
+    ap.add_argument('--device-props', default=os.environ.get('DEVICE_PROPS', ''),
+                    help='extra virtio-balloon-pci properties, e.g. packed=on')
+    ap.add_argument('--qemu-args', default=os.environ.get('QEMU_ARGS', ''))
+    ap.add_argument('--kernel-args', default=os.environ.get('KERNEL_ARGS', ''))
+    ap.add_argument('-v', '--verbose', action='store_true')
+    opts = ap.parse_args()
+    for k in opts.kernel.split(','):
+        if k not in ('stock', 'test'):
+            sys.exit('KERNEL must be stock or test, not %r' % k)
+    for d in opts.driver.split(','):
+        if d not in DRIVERS:
+            sys.exit('DRIVER must be kernel or vfc, not %r' % d)
+    res = Results()
+    t = time.time()
+    {'check': cmd_check, 'kunit': cmd_kunit, 'e2e': cmd_e2e,
+     'demo': cmd_demo, 'lint': cmd_lint}[opts.command](opts, res)
+    print('%s  (%.0f s)' % (res.summary(), time.time() - t))
+    sys.exit(0 if res.ok() else 1)
+
+
+if __name__ == '__main__':
+    main()
