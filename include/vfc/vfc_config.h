@@ -24,10 +24,6 @@ struct vfc_vq_info {
 
 /**
  * struct vfc_config_ops - a transport's operations on a vfc device
- *
- * None of these may be called in atomic context, except @get, @set and
- * @generation, which must not sleep.
- *
  * @get: read @len bytes of device config at @offset into @buf. Raw access:
  *	callers use vfc_config_read(), which checks the config generation.
  * @set: write @len bytes from @buf to device config at @offset.
@@ -44,7 +40,12 @@ struct vfc_vq_info {
  * @get_features: the 64 feature bits the device offers.
  * @finalize_features: write vdev->features to the device. Returns 0 or
  *	-errno (a transport may refuse a feature it cannot honour).
- * @bus_name: the transport's name for the device (e.g. its PCI address).
+ * @bus_name: optional; the transport's name for the device (e.g. its PCI
+ *	address).
+ *
+ * All but the ones marked optional are mandatory: vfc_register_device()
+ * refuses a device without them. None of these may be called in atomic
+ * context, except @get, @set and @generation, which must not sleep.
  */
 struct vfc_config_ops {
 	void (*get)(struct vfc_device *vdev, unsigned int offset, void *buf,
