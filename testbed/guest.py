@@ -203,7 +203,7 @@ class Guest:
         accel = 'kvm' if kvm_usable() else 'tcg,thread=multi'
         self.con_path = os.path.join(self.dir, 'console.sock')
         self.qmp_path = os.path.join(self.dir, 'qmp.sock')
-        append = ('console=ttyS0 loglevel=5 panic=-1 oops=panic=0 '
+        append = ('console=ttyS0 loglevel=5 panic=-1 log_buf_len=8M '
                   'printk.devkmsg=on ' + kernel_args).strip()
         cmd = ['qemu-system-x86_64', '-machine', 'q35', '-accel', accel,
                '-cpu', 'max', '-smp', '2', '-m', str(mem_mib),
