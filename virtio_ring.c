@@ -1,0 +1,630 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfc: virtqueues, the layout-independent part.
+ *
+ * Creation picks the layout by the negotiated features; every other call
+ * checks what is common (arguments, a broken queue) and dispatches to the
+ * layout through struct vfc_vring_ops. Buffer mapping and the "device broke
+ * the protocol" path live here so that both layouts share them.
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <uapi/linux/virtio_config.h>
+#include <vfc/vfc.h>
+
+#include "virtio_ring.h"
+
+/* ------------------------------------------------------------------ */
+/* Shared helpers for the layouts                                      */
+/* ------------------------------------------------------------------ */
+
+/**
+ * vfc_vring_set_broken() - stop using a queue for good
+ * @vr: the queue
+ * @reason: what went wrong, a string constant
+ *
+ * The first reason sticks. Callers hold the queue's serialising lock or
+ * are the only user; readers of @broken use READ_ONCE().
+ */
+void vfc_vring_set_broken(struct vfc_vring *vr, const char *reason)
+{
+	if (!READ_ONCE(vr->broken))
+		vr->broken_reason = reason;
+	WRITE_ONCE(vr->broken, true);
+}
+
+/**
+ * vfc_vring_bad() - the device broke the ring protocol
+ * @vr: the queue
+ * @reason: the violation, a string constant (kept, see
+ *	vfc_vq_broken_reason())
+ * @fmt: the details: which id, index or length
+ *
+ * Marks the queue broken and says so, rate-limited, naming the device and
+ * the queue: a hostile device must not be able to flood the log.
+ */
+void vfc_vring_bad(struct vfc_vring *vr, const char *reason,
+		   const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	dev_err_ratelimited(&vr->vq.vdev->dev,
+			    "vq %u (%s): %s (%pV); queue broken\n",
+			    vr->vq.index, vr->vq.name, reason, &vaf);
+	va_end(args);
+	vfc_vring_set_broken(vr, reason);
+}
+
+/**
+ * vfc_vring_map_sg() - map one scatterlist entry for the device
+ * @vr: the queue
+ * @sg: the entry
+ * @dir: DMA_TO_DEVICE for a buffer the device reads, else DMA_FROM_DEVICE
+ * @addr: the DMA address, on success
+ *
+ * Return: 0, or -ENOMEM if the DMA API could not map it.
+ */
+int vfc_vring_map_sg(struct vfc_vring *vr, struct scatterlist *sg,
+		     enum dma_data_direction dir, dma_addr_t *addr)
+{
+	*addr = dma_map_page(vr->dma_dev, sg_page(sg), sg->offset, sg->length,
+			     dir);
+	if (dma_mapping_error(vr->dma_dev, *addr))
+		return -ENOMEM;
+	return 0;
+}
+
+/**
+ * vfc_vring_unmap() - undo vfc_vring_map_sg()
+ * @vr: the queue
+ * @addr: the DMA address from the ring's private record
+ * @len: the length from the ring's private record
+ * @dir: the direction it was mapped with
+ */
+void vfc_vring_unmap(struct vfc_vring *vr, dma_addr_t addr, u32 len,
+		     enum dma_data_direction dir)
+{
+	dma_unmap_page(vr->dma_dev, addr, len, dir);
+}
+
+/**
+ * vfc_vring_init_common() - fill in the state both layouts share
+ * @vr: the queue, zeroed
+ * @index: queue index on the device
+ * @vdev: the device; its negotiated features choose the options
+ * @weak_barriers: SMP barriers suffice
+ * @notify: the transport's notification
+ * @callback: the driver's used-buffer callback, or NULL
+ * @name: the queue's name
+ * @dma_dev: the device that maps memory for @vdev
+ *
+ * Return: 0, or -EINVAL for a missing argument.
+ */
+int vfc_vring_init_common(struct vfc_vring *vr, unsigned int index,
+			  struct vfc_device *vdev, bool weak_barriers,
+			  bool (*notify)(struct vfc_virtqueue *vq),
+			  vfc_vq_callback_t *callback, const char *name,
+			  struct device *dma_dev)
+{
+	if (!vdev || !notify || !dma_dev)
+		return -EINVAL;
+	vr->vq.vdev = vdev;
+	vr->vq.index = index;
+	vr->vq.name = name;
+	vr->vq.callback = callback;
+	vr->notify = notify;
+	vr->dma_dev = dma_dev;
+	vr->weak_barriers = weak_barriers;
+	vr->indirect = vfc_has_feature(vdev, VIRTIO_RING_F_INDIRECT_DESC);
+	vr->event = vfc_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Creation and teardown                                               */
+/* ------------------------------------------------------------------ */
+
+/**
+ * vfc_vring_create_virtqueue() - create a virtqueue in DMA-mapped memory
+ * @index: the queue's index on the device
+ * @num: ring size asked for (the device's queue size)
+ * @vring_align: alignment of the device area, a power of two >= 4
+ * @vdev: the device, with features negotiated
+ * @weak_barriers: SMP barriers suffice; false when VIRTIO_F_ORDER_PLATFORM
+ *	was negotiated
+ * @may_reduce_num: if the ring does not fit, try halving it down to
+ *	VFC_VRING_MIN_NUM entries
+ * @notify: tells the device about new buffers; returns false on failure
+ * @callback: called when the device used buffers, or NULL
+ * @name: the queue's name, for messages
+ * @dma_dev: the device that maps the ring and buffers (the transport's)
+ *
+ * The layout follows the negotiated features: split unless
+ * VIRTIO_F_RING_PACKED. The queue joins @vdev's list of queues.
+ *
+ * Context: process context; may sleep.
+ * Return: the queue, or ERR_PTR(-EINVAL) for a bad size or alignment,
+ * ERR_PTR(-ENOMEM) when no ring fits, ERR_PTR(-EOPNOTSUPP) for a layout
+ * vfc does not implement.
+ */
+struct vfc_virtqueue *
+vfc_vring_create_virtqueue(unsigned int index, unsigned int num,
+			   unsigned int vring_align, struct vfc_device *vdev,
+			   bool weak_barriers, bool may_reduce_num,
+			   bool (*notify)(struct vfc_virtqueue *vq),
+			   vfc_vq_callback_t *callback, const char *name,
+			   struct device *dma_dev)
+{
+	struct vfc_virtqueue *vq;
+
+	if (vfc_has_feature(vdev, VIRTIO_F_RING_PACKED))
+		return ERR_PTR(-EOPNOTSUPP);
+
+	vq = vfc_vring_create_split(index, num, vring_align, vdev,
+				    weak_barriers, may_reduce_num, notify,
+				    callback, name, dma_dev);
+	if (IS_ERR(vq))
+		return vq;
+
+	spin_lock(&vdev->vqs_list_lock);
+	list_add_tail(&vq->list, &vdev->vqs);
+	spin_unlock(&vdev->vqs_list_lock);
+	return vq;
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vring_create_virtqueue, VFC);
+
+/**
+ * vfc_vring_del_virtqueue() - free a virtqueue and its ring
+ * @vq: the queue; the device no longer uses it (reset, or queue disabled)
+ *
+ * Buffers still outstanding are unmapped; their tokens are lost, so a
+ * driver detaches them first with vfc_vq_detach_unused_buf().
+ *
+ * Context: process context; may sleep.
+ */
+void vfc_vring_del_virtqueue(struct vfc_virtqueue *vq)
+{
+	struct vfc_vring *vr = to_vfc_vring(vq);
+	struct vfc_device *vdev = vq->vdev;
+
+	spin_lock(&vdev->vqs_list_lock);
+	list_del(&vq->list);
+	spin_unlock(&vdev->vqs_list_lock);
+
+	while (vr->ops->detach_unused_buf(vr))
+		;
+	vr->ops->free(vr);
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vring_del_virtqueue, VFC);
+
+/**
+ * vfc_vring_transport_features() - the transport feature bits vfc
+ * implements, the one place to add a bit once vfc implements it
+ *
+ * Modern devices only; all memory the device sees goes through the DMA
+ * API, so an IOMMU or bounce buffers may sit in between; barriers strong
+ * enough for hardware devices; indirect descriptors and event index
+ * suppression.
+ *
+ * Return: a mask of VIRTIO_F_* and VIRTIO_RING_F_* bits.
+ */
+u64 vfc_vring_transport_features(void)
+{
+	return BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) |
+	       BIT_ULL(VIRTIO_RING_F_EVENT_IDX) |
+	       BIT_ULL(VIRTIO_F_VERSION_1) |
+	       BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) |
+	       BIT_ULL(VIRTIO_F_ORDER_PLATFORM);
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vring_transport_features, VFC);
+
+/* ------------------------------------------------------------------ */
+/* Buffers                                                             */
+/* ------------------------------------------------------------------ */
+
+/**
+ * vfc_vq_add_sgs() - offer a buffer to the device
+ * @vq: the queue
+ * @sgs: @out_sgs scatterlists the device reads, then @in_sgs it writes
+ * @out_sgs: number of readable scatterlists
+ * @in_sgs: number of writable scatterlists
+ * @data: the token vfc_vq_get_buf() returns for this buffer; not NULL
+ * @gfp: how to allocate an indirect table
+ *
+ * Each scatterlist entry is mapped through the DMA API; the mappings last
+ * until the buffer comes back or is detached. The device sees the buffer
+ * after the next kick.
+ *
+ * Context: any context @gfp allows. The caller serialises calls that
+ * change @vq.
+ * Return: 0; -EINVAL for no entries or a NULL @data; -ENOSPC if the ring
+ * lacks free descriptors; -ENOMEM if mapping failed (nothing stays mapped);
+ * -EIO if the queue is broken.
+ */
+int vfc_vq_add_sgs(struct vfc_virtqueue *vq, struct scatterlist *sgs[],
+		   unsigned int out_sgs, unsigned int in_sgs, void *data,
+		   gfp_t gfp)
+{
+	struct vfc_vring *vr = to_vfc_vring(vq);
+	struct scatterlist *sg;
+	unsigned int i, total = 0;
+
+	if (!data)
+		return -EINVAL;
+	for (i = 0; i < out_sgs + in_sgs; i++)
+		for (sg = sgs[i]; sg; sg = sg_next(sg))
+			total++;
+	if (!total)
+		return -EINVAL;
+	if (READ_ONCE(vr->broken))
+		return -EIO;
+	return vr->ops->add(vr, sgs, total, out_sgs, in_sgs, data, gfp);
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vq_add_sgs, VFC);
+
+/**
+ * vfc_vq_add_outbuf() - offer a buffer the device only reads
+ * @vq: the queue
+ * @sg: a scatterlist of @num entries
+ * @num: entries of @sg to offer
+ * @data: the token; not NULL
+ * @gfp: how to allocate an indirect table
+ *
+ * Context: as vfc_vq_add_sgs().
+ * Return: as vfc_vq_add_sgs().
+ */
+int vfc_vq_add_outbuf(struct vfc_virtqueue *vq, struct scatterlist sg[],
+		      unsigned int num, void *data, gfp_t gfp)
+{
+	struct vfc_vring *vr = to_vfc_vring(vq);
+
+	if (!data || !num)
+		return -EINVAL;
+	if (READ_ONCE(vr->broken))
+		return -EIO;
+	return vr->ops->add(vr, &sg, num, 1, 0, data, gfp);
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vq_add_outbuf, VFC);
+
+/**
+ * vfc_vq_add_inbuf() - offer a buffer the device only writes
+ * @vq: the queue
+ * @sg: a scatterlist of @num entries
+ * @num: entries of @sg to offer
+ * @data: the token; not NULL
+ * @gfp: how to allocate an indirect table
+ *
+ * Context: as vfc_vq_add_sgs().
+ * Return: as vfc_vq_add_sgs().
+ */
+int vfc_vq_add_inbuf(struct vfc_virtqueue *vq, struct scatterlist sg[],
+		     unsigned int num, void *data, gfp_t gfp)
+{
+	struct vfc_vring *vr = to_vfc_vring(vq);
+
+	if (!data || !num)
+		return -EINVAL;
+	if (READ_ONCE(vr->broken))
+		return -EIO;
+	return vr->ops->add(vr, &sg, num, 0, 1, data, gfp);
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vq_add_inbuf, VFC);
+
+/**
+ * vfc_vq_kick_prepare() - publish added buffers; does the device want to
+ * hear about them?
+ * @vq: the queue
+ *
+ * Context: the caller serialises calls that change @vq.
+ * Return: true if vfc_vq_notify() should follow.
+ */
+bool vfc_vq_kick_prepare(struct vfc_virtqueue *vq)
+{
+	struct vfc_vring *vr = to_vfc_vring(vq);
+
+	if (READ_ONCE(vr->broken))
+		return false;
+	return vr->ops->kick_prepare(vr);
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vq_kick_prepare, VFC);
+
+/**
+ * vfc_vq_notify() - tell the device there are new buffers
+ * @vq: the queue
+ *
+ * A transport's failure to notify breaks the queue.
+ *
+ * Context: any context; needs no lock.
+ * Return: false if the queue is (now) broken.
+ */
+bool vfc_vq_notify(struct vfc_virtqueue *vq)
+{
+	struct vfc_vring *vr = to_vfc_vring(vq);
+
+	if (READ_ONCE(vr->broken))
+		return false;
+	if (!vr->notify(vq)) {
+		vfc_vring_bad(vr, "notify failed", "transport could not notify");
+		return false;
+	}
+	return true;
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vq_notify, VFC);
+
+/**
+ * vfc_vq_kick() - vfc_vq_kick_prepare() then, if wanted, vfc_vq_notify()
+ * @vq: the queue
+ *
+ * Context: the caller serialises calls that change @vq.
+ * Return: false if the queue is broken.
+ */
+bool vfc_vq_kick(struct vfc_virtqueue *vq)
+{
+	if (vfc_vq_kick_prepare(vq))
+		return vfc_vq_notify(vq);
+	return !vfc_vq_is_broken(vq);
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vq_kick, VFC);
+
+/**
+ * vfc_vq_get_buf() - take back the next buffer the device used
+ * @vq: the queue
+ * @len: set to the bytes the device says it wrote
+ *
+ * The buffer's mappings are undone from the ring's private record. A used
+ * entry that breaks the protocol breaks the queue instead.
+ *
+ * Context: the caller serialises calls that change @vq.
+ * Return: the buffer's token, or NULL if none is ready or the queue is
+ * broken.
+ */
+void *vfc_vq_get_buf(struct vfc_virtqueue *vq, unsigned int *len)
+{
+	struct vfc_vring *vr = to_vfc_vring(vq);
+
+	if (READ_ONCE(vr->broken))
+		return NULL;
+	return vr->ops->get_buf(vr, len);
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vq_get_buf, VFC);
+
+/**
+ * vfc_vq_disable_cb() - ask the device not to interrupt for used buffers
+ * @vq: the queue
+ *
+ * A hint: interrupts may still arrive.
+ *
+ * Context: the caller serialises calls that change @vq.
+ */
+void vfc_vq_disable_cb(struct vfc_virtqueue *vq)
+{
+	struct vfc_vring *vr = to_vfc_vring(vq);
+
+	vr->ops->disable_cb(vr);
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vq_disable_cb, VFC);
+
+/**
+ * vfc_vq_enable_cb_prepare() - ask for interrupts again, check later
+ * @vq: the queue
+ *
+ * Context: the caller serialises calls that change @vq.
+ * Return: a position to hand to vfc_vq_poll().
+ */
+unsigned int vfc_vq_enable_cb_prepare(struct vfc_virtqueue *vq)
+{
+	struct vfc_vring *vr = to_vfc_vring(vq);
+
+	return vr->ops->enable_cb_prepare(vr);
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vq_enable_cb_prepare, VFC);
+
+/**
+ * vfc_vq_poll() - did the device use buffers since a position?
+ * @vq: the queue
+ * @last_used_idx: from vfc_vq_enable_cb_prepare()
+ *
+ * Context: any context.
+ * Return: true if buffers are waiting; false if none or broken.
+ */
+bool vfc_vq_poll(struct vfc_virtqueue *vq, unsigned int last_used_idx)
+{
+	struct vfc_vring *vr = to_vfc_vring(vq);
+
+	if (READ_ONCE(vr->broken))
+		return false;
+	return vr->ops->poll(vr, last_used_idx);
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vq_poll, VFC);
+
+/**
+ * vfc_vq_enable_cb() - ask for interrupts again
+ * @vq: the queue
+ *
+ * Context: the caller serialises calls that change @vq.
+ * Return: false if buffers arrived meanwhile: the caller should process
+ * them, as no interrupt may come for them.
+ */
+bool vfc_vq_enable_cb(struct vfc_virtqueue *vq)
+{
+	return !vfc_vq_poll(vq, vfc_vq_enable_cb_prepare(vq));
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vq_enable_cb, VFC);
+
+/**
+ * vfc_vq_enable_cb_delayed() - ask for an interrupt after most of the
+ * outstanding buffers are used
+ * @vq: the queue
+ *
+ * With VIRTIO_RING_F_EVENT_IDX the interrupt waits for three quarters of
+ * the outstanding buffers; without it this is vfc_vq_enable_cb().
+ *
+ * Context: the caller serialises calls that change @vq.
+ * Return: false if that many were already used: process them now.
+ */
+bool vfc_vq_enable_cb_delayed(struct vfc_virtqueue *vq)
+{
+	struct vfc_vring *vr = to_vfc_vring(vq);
+
+	if (READ_ONCE(vr->broken))
+		return true;
+	return vr->ops->enable_cb_delayed(vr);
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vq_enable_cb_delayed, VFC);
+
+/**
+ * vfc_vq_detach_unused_buf() - take back a buffer the device never used
+ * @vq: the queue; the device no longer uses it (reset) or broke it
+ *
+ * Context: the caller serialises calls that change @vq.
+ * Return: a token, unmapped, or NULL when none is left.
+ */
+void *vfc_vq_detach_unused_buf(struct vfc_virtqueue *vq)
+{
+	struct vfc_vring *vr = to_vfc_vring(vq);
+
+	return vr->ops->detach_unused_buf(vr);
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vq_detach_unused_buf, VFC);
+
+/**
+ * vfc_vring_interrupt() - the transport's used-buffer interrupt for a queue
+ * @irq: the interrupt (unused)
+ * @vq: the queue
+ *
+ * Context: interrupt context.
+ * Return: IRQ_NONE if nothing was used, else IRQ_HANDLED.
+ */
+irqreturn_t vfc_vring_interrupt(int irq, void *vq)
+{
+	struct vfc_vring *vr = to_vfc_vring(vq);
+
+	if (READ_ONCE(vr->broken))
+		return IRQ_HANDLED;
+	if (!vr->ops->more_used(vr))
+		return IRQ_NONE;
+	if (vr->vq.callback)
+		vr->vq.callback(&vr->vq);
+	return IRQ_HANDLED;
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vring_interrupt, VFC);
+
+/* ------------------------------------------------------------------ */
+/* State                                                               */
+/* ------------------------------------------------------------------ */
+
+/**
+ * vfc_vq_is_broken() - has the queue stopped for good?
+ * @vq: the queue
+ *
+ * Context: any context; needs no lock.
+ * Return: true once the device broke the protocol or the device was
+ * broken with vfc_break_device().
+ */
+bool vfc_vq_is_broken(const struct vfc_virtqueue *vq)
+{
+	return READ_ONCE(to_vfc_vring(vq)->broken);
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vq_is_broken, VFC);
+
+/**
+ * vfc_vq_broken_reason() - why the queue is broken
+ * @vq: the queue
+ *
+ * Context: any context.
+ * Return: a string constant naming the violation, or NULL if not broken.
+ */
+const char *vfc_vq_broken_reason(const struct vfc_virtqueue *vq)
+{
+	const struct vfc_vring *vr = to_vfc_vring(vq);
+
+	return READ_ONCE(vr->broken) ? vr->broken_reason : NULL;
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vq_broken_reason, VFC);
+
+/**
+ * vfc_break_device() - break every queue of a device
+ * @vdev: the device, e.g. one that failed or is going away
+ *
+ * Context: any context.
+ */
+void vfc_break_device(struct vfc_device *vdev)
+{
+	struct vfc_virtqueue *vq;
+
+	spin_lock(&vdev->vqs_list_lock);
+	list_for_each_entry(vq, &vdev->vqs, list)
+		vfc_vring_set_broken(to_vfc_vring(vq), "device broken");
+	spin_unlock(&vdev->vqs_list_lock);
+}
+EXPORT_SYMBOL_NS_GPL(vfc_break_device, VFC);
+
+/**
+ * vfc_vq_get_vring_size() - the ring's size
+ * @vq: the queue
+ *
+ * Return: the number of entries, which may_reduce_num may have lowered.
+ */
+unsigned int vfc_vq_get_vring_size(const struct vfc_virtqueue *vq)
+{
+	return vq->num_max;
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vq_get_vring_size, VFC);
+
+/**
+ * vfc_vq_get_desc_addr() - DMA address of the descriptor area
+ * @vq: the queue
+ *
+ * Return: the address a transport programs as the queue's descriptors.
+ */
+dma_addr_t vfc_vq_get_desc_addr(const struct vfc_virtqueue *vq)
+{
+	return to_vfc_vring(vq)->desc_dma;
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vq_get_desc_addr, VFC);
+
+/**
+ * vfc_vq_get_avail_addr() - DMA address of the driver area
+ * @vq: the queue
+ *
+ * Return: the address of the available ring (split) or the driver event
+ * suppression structure (packed).
+ */
+dma_addr_t vfc_vq_get_avail_addr(const struct vfc_virtqueue *vq)
+{
+	return to_vfc_vring(vq)->driver_dma;
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vq_get_avail_addr, VFC);
+
+/**
+ * vfc_vq_get_used_addr() - DMA address of the device area
+ * @vq: the queue
+ *
+ * Return: the address of the used ring (split) or the device event
+ * suppression structure (packed).
+ */
+dma_addr_t vfc_vq_get_used_addr(const struct vfc_virtqueue *vq)
+{
+	return to_vfc_vring(vq)->device_dma;
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vq_get_used_addr, VFC);
+
+/**
+ * vfc_vq_get_vring() - the CPU's view of a split ring
+ * @vq: the queue
+ *
+ * For code that plays the device side in memory (tests, tools).
+ *
+ * Return: the ring's CPU addresses, or NULL for a packed queue.
+ */
+const struct vring *vfc_vq_get_vring(const struct vfc_virtqueue *vq)
+{
+	const struct vfc_vring *vr = to_vfc_vring(vq);
+
+	return vr->packed ? NULL : vfc_vring_split_vring(vr);
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vq_get_vring, VFC);
