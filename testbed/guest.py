@@ -87,7 +87,7 @@ def kvm_usable():
 class Qmp:
     """A minimal QMP client over QEMU's unix socket."""
 
-    def __init__(self, path, timeout=30):
+    def __init__(self, path, proc, timeout=30):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         deadline = time.time() + timeout
         while True:
@@ -95,6 +95,9 @@ class Qmp:
                 self.sock.connect(path)
                 break
             except OSError:
+                if proc.poll() is not None:
+                    raise GuestError('QEMU exited (%d) before its QMP '
+                                     'socket opened' % proc.returncode)
                 if time.time() > deadline:
                     raise GuestError('QMP socket %s did not open' % path)
                 time.sleep(0.1)
@@ -201,8 +204,11 @@ class Guest:
         if not os.path.exists(initrd):
             build_initramfs(kernel, initrd)
         accel = 'kvm' if kvm_usable() else 'tcg,thread=multi'
-        self.con_path = os.path.join(self.dir, 'console.sock')
-        self.qmp_path = os.path.join(self.dir, 'qmp.sock')
+        # Sockets in a short directory: unix socket paths are limited to
+        # 108 bytes, and the checkout may live anywhere.
+        self.sock_dir = tempfile.mkdtemp(prefix='vfc-')
+        self.con_path = os.path.join(self.sock_dir, 'console.sock')
+        self.qmp_path = os.path.join(self.sock_dir, 'qmp.sock')
         append = ('console=ttyS0 loglevel=5 panic=-1 log_buf_len=8M '
                   'printk.devkmsg=on ' + kernel_args).strip()
         cmd = ['qemu-system-x86_64', '-machine', 'q35', '-accel', accel,
@@ -230,13 +236,18 @@ class Guest:
         self.con = None
         self.buf = b''
         try:
-            self.qmp = Qmp(self.qmp_path)
+            self.qmp = Qmp(self.qmp_path, self.proc)
             self.con = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             self.con.connect(self.con_path)
             t = time.time()
             banner = self._expect(re.compile(rb'@@VFC-READY (\S+)\r?\n'), 180)
             self.release = banner.group(1).decode()
             self.boot_seconds = time.time() - t
+        except GuestError as e:
+            self.close()
+            with open(os.path.join(self.dir, 'qemu.out'), errors='replace') as f:
+                said = f.read().strip().splitlines()
+            raise GuestError('%s%s' % (e, ': ' + said[0] if said else ''))
         except Exception:
             self.close()
             raise
@@ -304,6 +315,7 @@ class Guest:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        shutil.rmtree(self.sock_dir, ignore_errors=True)
 
     def finish(self):
         """End the run: force a kmemleak scan where the kernel has it, keep

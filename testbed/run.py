@@ -68,11 +68,14 @@ def prepare(kernel):
     _prepared.add(kernel)
 
 
-def log_to(path):
+def log_to(path, echo):
+    """A scenario's step log: kept in its run directory, and printed too
+    unless the run is one line of make check."""
     f = open(path, 'w')
 
     def log(msg):
-        print(msg, flush=True)
+        if echo:
+            print(msg, flush=True)
         f.write(msg + '\n')
         f.flush()
     return log
@@ -92,7 +95,9 @@ def run_scenario(res, name, kernel, driver, opts, quiet=False):
         res.add('SKIP', label, 'vfc has no balloon driver yet')
         return
     prepare(kernel)
-    run_name = re.sub(r'[^A-Za-z0-9_.=-]+', '_', label[4:])
+    run_name = '-'.join([name, kernel] + ([driver] if uses_driver else []))
+    if opts.device_props:
+        run_name += '-' + re.sub(r'[^A-Za-z0-9]+', '_', opts.device_props)
     t = time.time()
     g = None
     reports = []
@@ -100,7 +105,7 @@ def run_scenario(res, name, kernel, driver, opts, quiet=False):
     try:
         g = Guest(run_name, kernel, opts.device_props, opts.qemu_args,
                   opts.kernel_args)
-        log = log_to(os.path.join(g.dir, 'steps.log'))
+        log = log_to(os.path.join(g.dir, 'steps.log'), not opts.quiet)
         log('  %-44s %6.2f s' % ('boot %s' % g.release, g.boot_seconds))
         fn(g, drv, log)
     except (GuestError, Skip) as e:
@@ -132,7 +137,7 @@ def run_scenario(res, name, kernel, driver, opts, quiet=False):
         res.add('FAIL', label, 'kernel report: %s; %s' %
                 (reports[0].strip(), where))
     else:
-        res.add('PASS', label, secs)
+        res.add('PASS', label, '%s; steps in %ssteps.log' % (secs, where))
 
 
 def cmd_e2e(opts, res):
@@ -288,6 +293,7 @@ def cmd_check(opts, res):
     cmd_kunit(opts, res)
     opts.kernel = 'stock,test'
     opts.driver = 'kernel,vfc'
+    opts.quiet = True
     opts.scenario = None
     cmd_e2e(opts, res)
 
@@ -345,6 +351,8 @@ def main():
     ap.add_argument('--qemu-args', default=os.environ.get('QEMU_ARGS', ''))
     ap.add_argument('--kernel-args', default=os.environ.get('KERNEL_ARGS', ''))
     ap.add_argument('-v', '--verbose', action='store_true')
+    ap.add_argument('-q', '--quiet', action='store_true',
+                    help='no step timings, one line per scenario')
     opts = ap.parse_args()
     for k in opts.kernel.split(','):
         if k not in ('stock', 'test'):
