@@ -461,10 +461,12 @@ EXPORT_SYMBOL_NS_GPL(vfc_vq_enable_cb, VFC);
  * @vq: the queue
  *
  * With VIRTIO_RING_F_EVENT_IDX the interrupt waits for three quarters of
- * the outstanding buffers; without it this is vfc_vq_enable_cb().
+ * the outstanding buffers; without it the device interrupts for each
+ * buffer used from now on.
  *
  * Context: the caller serialises calls that change @vq.
- * Return: false if that many were already used: process them now.
+ * Return: false if more than three quarters of the outstanding buffers
+ * were already used: process them now.
  */
 bool vfc_vq_enable_cb_delayed(struct vfc_virtqueue *vq)
 {

@@ -512,14 +512,16 @@ static bool enable_cb_delayed_split(struct vfc_vring *vr)
 	struct vfc_vring_split *vs = to_split(vr);
 	u16 bufs, used;
 
-	if (!vr->event)
-		return !poll_split(vr, enable_cb_prepare_split(vr));
-
+	/*
+	 * Without EVENT_IDX the device ignores used_event and interrupts for
+	 * every buffer once the flag is clear; the threshold below then only
+	 * decides whether the caller should look right away.
+	 */
 	clear_no_interrupt_split(vs);
 	bufs = (u16)(vs->avail_idx_shadow - vs->last_used_idx) * 3 / 4;
 	WRITE_ONCE(vring_used_event(&vs->vring),
 		   cpu_to_ring16(vs->last_used_idx + bufs));
-	/* The new event index before the device's used->idx. */
+	/* The new event index or flags before the device's used->idx. */
 	vfc_vring_mb(vr);
 	used = ring16_to_cpu(READ_ONCE(vs->vring.used->idx));
 	return (u16)(used - vs->last_used_idx) <= bufs;

@@ -36,8 +36,7 @@ class Driver:
         for mod in self.unload_mods:
             g.sh('if grep -q "^%s " /proc/modules; then rmmod %s; fi' %
                  (mod, mod))
-        left = [m for m in self.unload_mods
-                if ('\n%s ' % m) in '\n' + g.sh('cat /proc/modules')]
+        left = [m for m in self.unload_mods if m in loaded(g)]
         if left:
             raise GuestError('modules still loaded: %s' % ' '.join(left))
 
@@ -124,6 +123,28 @@ def reference(g, drv, log):
     step('unload %s driver' % drv.name, drv.unload, g)
 
 
+def loaded(g):
+    return [ln.split()[0] for ln in g.sh('cat /proc/modules').splitlines()]
+
+
+def coexist(g, drv, log):
+    """vfc.ko beside the kernel's own virtio.ko and virtio_ring.ko: no
+    symbol, bus or module name collides, so all three load and both buses
+    register."""
+    step = Steps(log)
+    step('load virtio.ko and virtio_ring.ko', g.sh,
+         'modprobe virtio && modprobe virtio_ring')
+    step('load vfc.ko', g.sh, 'modprobe vfc')
+    mods = loaded(g)
+    for m in ('virtio', 'virtio_ring', 'vfc'):
+        expect(m in mods, '%s not loaded: %s' % (m, ' '.join(mods)))
+    expect(g.run('test -d /sys/bus/virtio && test -d /sys/bus/vfc',
+                 check=False)[0] == 0, 'both buses must be registered')
+    step('unload all three', g.sh, 'rmmod vfc && rmmod virtio && rmmod virtio_ring')
+    expect(not {'virtio', 'virtio_ring', 'vfc'} & set(loaded(g)),
+           'modules left loaded')
+
+
 def runner_catches_warn(g, drv, log):
     """The runner's planted fault: a module that WARNs on load. The run must
     be judged failed by the report check (see run.py)."""
@@ -141,6 +162,7 @@ def runner_catches_leak(g, drv, log):
 #          whether the run is expected to end with a kernel report)
 SCENARIOS = {
     'reference': (reference, ('stock', 'test'), True, False),
+    'coexist': (coexist, ('stock', 'test'), False, False),
     'runner-catches-warn': (runner_catches_warn, ('test',), False, True),
     'runner-catches-leak': (runner_catches_leak, ('test',), False, True),
 }

@@ -1,0 +1,2067 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for vfc's virtqueues (virtio_ring.c and the split layout in
+ * virtio_ring_split.c), driven from both ends.
+ *
+ * The driver's end is the exported vfc_vq_* API. The device's end is a fake
+ * device in this file that reads and writes the rings in memory, as a real
+ * device would through DMA: it takes available buffers, walks their
+ * descriptor chains (direct or indirect), writes a pattern into the
+ * device-writable parts, returns them in the order it likes, counts the
+ * kicks it gets and raises the interrupts the driver asked for. It checks
+ * the driver's side of the spec as it goes, and it can lie: used ids out of
+ * range or not in flight, lengths longer than the buffer, a used index that
+ * runs ahead, descriptors scribbled over after it took them.
+ *
+ * Each ring layout's device side sits behind struct vfc_rt_ring_ops, and
+ * every case is a table of rows naming the layout and features, so the
+ * packed layout joins these tables with its own ops when it lands.
+ *
+ * Below the rings sits a fake DMA device with its own dma_map_ops: it
+ * records every live mapping and coherent allocation (every case ends with
+ * none left: the leak check in vfc_ring_split_exit()), and can refuse large
+ * coherent allocations or fail a mapping after N successful ones. DMA-API
+ * debug runs in the wrappers around these ops, so a double or wrong unmap
+ * also shows up in the guest's log.
+ */
+#include <kunit/test.h>
+#include <linux/bitops.h>
+#include <linux/device.h>
+#include <linux/dma-map-ops.h>
+#include <linux/dma-mapping.h>
+#include <linux/gfp.h>
+#include <linux/interrupt.h>
+#include <linux/io.h>
+#include <linux/irqflags.h>
+#include <linux/list.h>
+#include <linux/minmax.h>
+#include <linux/sched.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/virtio_byteorder.h>
+#include <uapi/linux/virtio_config.h>
+#include <uapi/linux/virtio_ring.h>
+
+#include <vfc/vfc.h>
+#include <vfc/vfc_config.h>
+#include <vfc/vfc_ring.h>
+
+#define F_V1		BIT_ULL(VIRTIO_F_VERSION_1)
+#define F_INDIRECT	BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC)
+#define F_EVENT_IDX	BIT_ULL(VIRTIO_RING_F_EVENT_IDX)
+#define F_PACKED	BIT_ULL(VIRTIO_F_RING_PACKED)
+
+#define VFC_RT_INDEX		3	/* not 0, so a mix-up shows */
+#define VFC_RT_NAME		"vfc-rt-q"
+#define VFC_RT_NUM		8	/* small: fills, wraps and breaks fast */
+#define VFC_RT_ALIGN		SMP_CACHE_BYTES
+#define VFC_RT_NBUFS		16	/* driver buffers a case can post */
+#define VFC_RT_MAX_SG		4	/* entries per buffer */
+/* Each entry has its own slot: separate cache lines, as DMA-API debug wants. */
+#define VFC_RT_SLOT		128
+#define VFC_RT_MAX_MAPS		128
+#define VFC_RT_MAX_ALLOCS	4
+#define VFC_RT_PATTERN		0xa5
+/* Past the 16-bit wrap of every ring index, with room to spare. */
+#define VFC_RT_WRAP_BUFS	(65536 + 4 * VFC_RT_NUM)
+
+/* ------------------------------------------------------------------------
+ * The fake DMA device
+ */
+
+/* A live streaming mapping. */
+struct vfc_rt_map {
+	bool live;
+	dma_addr_t addr;
+	size_t size;
+	enum dma_data_direction dir;
+};
+
+/* A live coherent allocation. */
+struct vfc_rt_alloc {
+	void *cpu;
+	dma_addr_t dma;
+	size_t size;
+};
+
+/**
+ * struct vfc_rt_dma - a device whose DMA ops record everything
+ * @dev: the device handed to vfc_vring_create_virtqueue() as dma_dev
+ * @fail_alloc_above: coherent allocations larger than this fail; 0: none
+ * @maps_left: mappings that may still succeed; -1: no limit
+ * @alloc_calls: coherent allocations asked for, failed ones included
+ * @last_alloc_size: the size of the last one
+ * @live_allocs: coherent allocations not yet freed
+ * @live_maps: streaming mappings not yet unmapped
+ * @map_failures: mappings refused because of @maps_left
+ * @bad_unmaps: unmaps of something not mapped, or with the wrong size or
+ *	direction
+ * @bad_frees: frees of something not allocated, or with the wrong size
+ * @overflows: more live mappings or allocations than the tables hold
+ * @allocs: the live coherent allocations
+ * @maps: the live mappings; last, so KASAN sees an overrun
+ */
+struct vfc_rt_dma {
+	struct device dev;
+	size_t fail_alloc_above;
+	long maps_left;
+	unsigned int alloc_calls;
+	size_t last_alloc_size;
+	unsigned int live_allocs;
+	unsigned int live_maps;
+	unsigned int map_failures;
+	unsigned int bad_unmaps;
+	unsigned int bad_frees;
+	unsigned int overflows;
+	struct vfc_rt_alloc allocs[VFC_RT_MAX_ALLOCS];
+	struct vfc_rt_map maps[VFC_RT_MAX_MAPS];
+};
+
+static struct vfc_rt_dma *to_rt_dma(struct device *dev)
+{
+	return container_of(dev, struct vfc_rt_dma, dev);
+}
+
+static void *vfc_rt_dma_alloc(struct device *dev, size_t size,
+			      dma_addr_t *dma_handle, gfp_t gfp,
+			      unsigned long attrs)
+{
+	struct vfc_rt_dma *dma = to_rt_dma(dev);
+	struct vfc_rt_alloc *a = NULL;
+	unsigned int i;
+	void *cpu;
+
+	dma->alloc_calls++;
+	dma->last_alloc_size = size;
+	if (dma->fail_alloc_above && size > dma->fail_alloc_above)
+		return NULL;
+	for (i = 0; i < VFC_RT_MAX_ALLOCS && !a; i++)
+		if (!dma->allocs[i].cpu)
+			a = &dma->allocs[i];
+	if (!a) {
+		dma->overflows++;
+		return NULL;
+	}
+	/* dma_alloc_coherent() memory is zeroed; callers may rely on it. */
+	gfp &= ~(__GFP_COMP | __GFP_HIGHMEM);
+	cpu = alloc_pages_exact(size, gfp | __GFP_ZERO | __GFP_NOWARN);
+	if (!cpu)
+		return NULL;
+	a->cpu = cpu;
+	a->dma = virt_to_phys(cpu);
+	a->size = size;
+	dma->live_allocs++;
+	*dma_handle = a->dma;
+	return cpu;
+}
+
+static void vfc_rt_dma_free(struct device *dev, size_t size, void *cpu,
+			    dma_addr_t dma_handle, unsigned long attrs)
+{
+	struct vfc_rt_dma *dma = to_rt_dma(dev);
+	unsigned int i;
+
+	for (i = 0; i < VFC_RT_MAX_ALLOCS; i++) {
+		struct vfc_rt_alloc *a = &dma->allocs[i];
+
+		if (a->cpu == cpu && a->dma == dma_handle && a->size == size) {
+			free_pages_exact(cpu, size);
+			a->cpu = NULL;
+			dma->live_allocs--;
+			return;
+		}
+	}
+	/* Leak it rather than free the wrong pages. */
+	dma->bad_frees++;
+}
+
+static dma_addr_t vfc_rt_dma_map_page(struct device *dev, struct page *page,
+				      unsigned long offset, size_t size,
+				      enum dma_data_direction dir,
+				      unsigned long attrs)
+{
+	struct vfc_rt_dma *dma = to_rt_dma(dev);
+	unsigned int i;
+
+	if (!dma->maps_left) {
+		dma->map_failures++;
+		return DMA_MAPPING_ERROR;
+	}
+	for (i = 0; i < VFC_RT_MAX_MAPS; i++) {
+		struct vfc_rt_map *m = &dma->maps[i];
+
+		if (m->live)
+			continue;
+		if (dma->maps_left > 0)
+			dma->maps_left--;
+		/* No IOMMU: the device sees guest-physical addresses. */
+		m->addr = page_to_phys(page) + offset;
+		m->size = size;
+		m->dir = dir;
+		m->live = true;
+		dma->live_maps++;
+		return m->addr;
+	}
+	dma->overflows++;
+	return DMA_MAPPING_ERROR;
+}
+
+static void vfc_rt_dma_unmap_page(struct device *dev, dma_addr_t addr,
+				  size_t size, enum dma_data_direction dir,
+				  unsigned long attrs)
+{
+	struct vfc_rt_dma *dma = to_rt_dma(dev);
+	unsigned int i;
+
+	for (i = 0; i < VFC_RT_MAX_MAPS; i++) {
+		struct vfc_rt_map *m = &dma->maps[i];
+
+		if (m->live && m->addr == addr && m->size == size &&
+		    m->dir == dir) {
+			m->live = false;
+			dma->live_maps--;
+			return;
+		}
+	}
+	dma->bad_unmaps++;
+}
+
+static void vfc_rt_dma_unmap_sg(struct device *dev, struct scatterlist *sgl,
+				int nents, enum dma_data_direction dir,
+				unsigned long attrs)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(sgl, sg, nents, i)
+		vfc_rt_dma_unmap_page(dev, sg->dma_address, sg->length, dir,
+				      attrs);
+}
+
+/* Not in the contract (entries go through map_page), but never a NULL op. */
+static int vfc_rt_dma_map_sg(struct device *dev, struct scatterlist *sgl,
+			     int nents, enum dma_data_direction dir,
+			     unsigned long attrs)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(sgl, sg, nents, i) {
+		sg->dma_address = vfc_rt_dma_map_page(dev, sg_page(sg),
+						      sg->offset, sg->length,
+						      dir, attrs);
+		if (sg->dma_address == DMA_MAPPING_ERROR) {
+			vfc_rt_dma_unmap_sg(dev, sgl, i, dir, attrs);
+			return -EIO;
+		}
+		sg_dma_len(sg) = sg->length;
+	}
+	return nents;
+}
+
+static const struct dma_map_ops vfc_rt_dma_ops = {
+	.alloc = vfc_rt_dma_alloc,
+	.free = vfc_rt_dma_free,
+	.map_page = vfc_rt_dma_map_page,
+	.unmap_page = vfc_rt_dma_unmap_page,
+	.map_sg = vfc_rt_dma_map_sg,
+	.unmap_sg = vfc_rt_dma_unmap_sg,
+};
+
+/* Whether [addr, addr + len) lies in one live mapping in direction @dir. */
+static bool vfc_rt_dma_covers(const struct vfc_rt_dma *dma, u64 addr,
+			      u32 len, enum dma_data_direction dir)
+{
+	unsigned int i;
+
+	for (i = 0; i < VFC_RT_MAX_MAPS; i++) {
+		const struct vfc_rt_map *m = &dma->maps[i];
+
+		if (m->live && m->dir == dir && addr >= m->addr &&
+		    addr + len <= m->addr + m->size)
+			return true;
+	}
+	return false;
+}
+
+/* The one live coherent allocation, or NULL if there is not exactly one. */
+static const struct vfc_rt_alloc *vfc_rt_dma_ring(const struct vfc_rt_dma *dma)
+{
+	unsigned int i;
+
+	if (dma->live_allocs != 1)
+		return NULL;
+	for (i = 0; i < VFC_RT_MAX_ALLOCS; i++)
+		if (dma->allocs[i].cpu)
+			return &dma->allocs[i];
+	return NULL;
+}
+
+static void vfc_rt_dma_release(struct device *dev)
+{
+	kfree(to_rt_dma(dev));
+}
+
+static struct vfc_rt_dma *vfc_rt_dma_new(void)
+{
+	struct vfc_rt_dma *dma;
+
+	dma = kzalloc(sizeof(*dma), GFP_KERNEL);
+	if (!dma)
+		return NULL;
+	device_initialize(&dma->dev);
+	dma->dev.release = vfc_rt_dma_release;
+	if (dev_set_name(&dma->dev, "vfc-ring-test-dma")) {
+		put_device(&dma->dev);
+		return NULL;
+	}
+	set_dma_ops(&dma->dev, &vfc_rt_dma_ops);
+	dma->dev.coherent_dma_mask = DMA_BIT_MASK(64);
+	dma->dev.dma_mask = &dma->dev.coherent_dma_mask;
+	dma->maps_left = -1;
+	return dma;
+}
+
+/* ------------------------------------------------------------------------
+ * Test rows, the fixture, and the device's side of a layout
+ */
+
+struct vfc_rt;
+
+/* What the device tells the driver about kicks. */
+enum vfc_rt_kicks {
+	/* Kick me for the next buffer. */
+	VFC_RT_KICKS_WANTED,
+	/* Don't kick me, through the mechanism the features select. */
+	VFC_RT_KICKS_SUPPRESSED,
+	/*
+	 * "Don't kick me" through the mechanism the features rule out, "kick
+	 * me" through the one they select: the driver must kick.
+	 */
+	VFC_RT_KICKS_DECOY,
+};
+
+/* One entry of a buffer, as the device found it. */
+struct vfc_rt_elem {
+	u64 addr;
+	u32 len;
+	bool write;
+};
+
+/**
+ * struct vfc_rt_taken - a buffer the device took, as it found it
+ * @id: the id to return it with (split: the head descriptor's index)
+ * @indirect: it came through an indirect table
+ * @table_addr: that table's DMA address
+ * @table_len: its length in bytes
+ * @nr_out: device-readable entries (they come first)
+ * @nr_in: device-writable entries
+ * @in_bytes: bytes the device may write
+ * @elem: the entries in order
+ */
+struct vfc_rt_taken {
+	u32 id;
+	bool indirect;
+	u64 table_addr;
+	u32 table_len;
+	unsigned int nr_out;
+	unsigned int nr_in;
+	u32 in_bytes;
+	struct vfc_rt_elem elem[VFC_RT_MAX_SG];
+};
+
+/**
+ * struct vfc_rt_ring_ops - the device's side of one ring layout
+ * @features: feature bits the layout needs negotiated
+ * @attach: find the rings of a queue just created
+ * @pop_avail: take the next available buffer; false when there is none
+ * @push_used: return buffer @id with @len bytes written, and publish it
+ * @jump_used: move the used index on by @by without writing entries
+ * @wants_irq: whether the driver asked for an interrupt now that the used
+ *	index moved from @old to @new
+ * @kick_hint: tell the driver whether the device wants kicks
+ * @scribble: overwrite every descriptor the device can reach for @t
+ */
+struct vfc_rt_ring_ops {
+	u64 features;
+	void (*attach)(struct vfc_rt *rt);
+	bool (*pop_avail)(struct vfc_rt *rt, struct vfc_rt_taken *t);
+	void (*push_used)(struct vfc_rt *rt, u32 id, u32 len);
+	void (*jump_used)(struct vfc_rt *rt, u16 by);
+	bool (*wants_irq)(struct vfc_rt *rt, u16 old, u16 new);
+	void (*kick_hint)(struct vfc_rt *rt, enum vfc_rt_kicks hint);
+	void (*scribble)(struct vfc_rt *rt, const struct vfc_rt_taken *t);
+};
+
+/* What a hostile row makes the device do. */
+enum vfc_rt_hostile {
+	VFC_RT_ID_OUT_OF_RANGE,
+	VFC_RT_ID_HUGE,
+	VFC_RT_ID_NOT_HEAD,
+	VFC_RT_ID_TWICE,
+	VFC_RT_LEN_TOO_LONG,
+	VFC_RT_LEN_OUT_ONLY,
+	VFC_RT_IDX_JUMP,
+	VFC_RT_NOTIFY_FAILS,
+};
+
+/**
+ * struct vfc_rt_case - a row of a case table
+ * @name: the row's name in the results
+ * @ops: the ring layout's device side
+ * @features: ring features negotiated besides VERSION_1 and @ops' own
+ * @num: ring size; 0: VFC_RT_NUM
+ * @align: vring_align; 0: VFC_RT_ALIGN
+ * @err: the error the row expects
+ * @arg: a number the case gives its own meaning
+ * @hostile: what the device does wrong
+ * @reason: vfc_vq_broken_reason() expected afterwards
+ */
+struct vfc_rt_case {
+	const char *name;
+	const struct vfc_rt_ring_ops *ops;
+	u64 features;
+	unsigned int num;
+	unsigned int align;
+	int err;
+	long arg;
+	enum vfc_rt_hostile hostile;
+	const char *reason;
+};
+
+/**
+ * struct vfc_rt_buf - a buffer as the driver posts it
+ * @nr_out: device-readable entries
+ * @nr_in: device-writable entries, after them
+ * @in_per_entry: post each writable entry as its own scatterlist
+ * @len: each entry's length
+ * @mem: each entry's memory, a slot of the fixture's @mem
+ * @out: the readable entries, one scatterlist
+ * @in: the writable entries, one scatterlist or @nr_in of one entry
+ */
+struct vfc_rt_buf {
+	unsigned int nr_out;
+	unsigned int nr_in;
+	bool in_per_entry;
+	unsigned int len[VFC_RT_MAX_SG];
+	u8 *mem[VFC_RT_MAX_SG];
+	struct scatterlist out[VFC_RT_MAX_SG];
+	struct scatterlist in[VFC_RT_MAX_SG];
+};
+
+/**
+ * struct vfc_rt - the fixture: a queue, the fake device behind it, and
+ *	the fake DMA device below both
+ * @test: the running test
+ * @param: its row
+ * @ops: the device's side of the row's layout
+ * @dma: the DMA device
+ * @vdev: the vfc device the queue belongs to (never registered)
+ * @vq: the queue, once created
+ * @vr: split: the rings, as the device reads and writes them
+ * @num: the ring's size, as the device sees it
+ * @indirect: VIRTIO_RING_F_INDIRECT_DESC negotiated
+ * @event_idx: VIRTIO_RING_F_EVENT_IDX negotiated
+ * @last_avail: the device's next available entry (free-running)
+ * @used_idx: the device's used index (free-running)
+ * @signalled_used: @used_idx when the device last decided on an interrupt
+ * @rearm_kicks: after taking a buffer, ask for a kick for the next one
+ * @notify_fails: the transport's notify reports failure
+ * @kicks: notifications the device received
+ * @irqs: interrupts the device raised
+ * @irqs_handled: of those, the ones vfc_vring_interrupt() claimed
+ * @callbacks: calls of the queue's callback
+ * @violations: spec violations the device saw
+ * @mem: the buffers' memory, VFC_RT_SLOT bytes per entry
+ * @taken: room for the buffers the device takes
+ * @bufs: the driver's buffers; their addresses are the tokens
+ */
+struct vfc_rt {
+	struct kunit *test;
+	const struct vfc_rt_case *param;
+	const struct vfc_rt_ring_ops *ops;
+	struct vfc_rt_dma *dma;
+	struct vfc_device *vdev;
+	struct vfc_virtqueue *vq;
+	const struct vring *vr;
+	unsigned int num;
+	bool indirect;
+	bool event_idx;
+	u16 last_avail;
+	u16 used_idx;
+	u16 signalled_used;
+	bool rearm_kicks;
+	bool notify_fails;
+	unsigned int kicks;
+	unsigned int irqs;
+	unsigned int irqs_handled;
+	unsigned int callbacks;
+	unsigned int violations;
+	u8 *mem;
+	struct vfc_rt_taken taken[VFC_RT_NBUFS];
+	struct vfc_rt_buf bufs[VFC_RT_NBUFS];
+};
+
+/* The device saw the driver break the spec: fail the test, say how. */
+static __printf(2, 3) bool vfc_rt_bad(struct vfc_rt *rt, const char *fmt, ...)
+{
+	char msg[96];
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, args);
+	va_end(args);
+	rt->violations++;
+	KUNIT_FAIL(rt->test, "fake device: %s", msg);
+	return false;
+}
+
+/* Ring fields are little-endian: vfc drives modern (VERSION_1) devices. */
+static u16 vfc_rt_r16(const __virtio16 *p)
+{
+	return __virtio16_to_cpu(true, READ_ONCE(*p));
+}
+
+static void vfc_rt_w16(__virtio16 *p, u16 v)
+{
+	WRITE_ONCE(*p, __cpu_to_virtio16(true, v));
+}
+
+static u32 vfc_rt_r32(const __virtio32 *p)
+{
+	return __virtio32_to_cpu(true, READ_ONCE(*p));
+}
+
+static u64 vfc_rt_r64(const __virtio64 *p)
+{
+	return __virtio64_to_cpu(true, READ_ONCE(*p));
+}
+
+/* ------------------------------------------------------------------------
+ * The device's side of the split layout
+ */
+
+/*
+ * Record one descriptor's entry. "Message Framing": device-readable
+ * entries come first; each must lie in a live mapping in its direction.
+ */
+static bool vfc_rt_split_record(struct vfc_rt *rt, struct vfc_rt_taken *t,
+				u64 addr, u32 len, bool write)
+{
+	enum dma_data_direction dir = write ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
+	struct vfc_rt_elem *e;
+
+	if (t->nr_out + t->nr_in == VFC_RT_MAX_SG)
+		return vfc_rt_bad(rt, "chain from %u longer than posted",
+				  t->id);
+	if (!write && t->nr_in)
+		return vfc_rt_bad(rt, "readable entry after a writable one");
+	if (!vfc_rt_dma_covers(rt->dma, addr, len, dir))
+		return vfc_rt_bad(rt, "entry %#llx+%u not mapped %s", addr,
+				  len, write ? "from device" : "to device");
+	e = &t->elem[t->nr_out + t->nr_in];
+	e->addr = addr;
+	e->len = len;
+	e->write = write;
+	if (write) {
+		t->nr_in++;
+		t->in_bytes += len;
+	} else {
+		t->nr_out++;
+	}
+	return true;
+}
+
+/*
+ * Walk the chain from @head ("The Virtqueue Descriptor Table"), following
+ * at most one indirect table ("Indirect Descriptors").
+ */
+static bool vfc_rt_split_walk(struct vfc_rt *rt, u16 head,
+			      struct vfc_rt_taken *t)
+{
+	struct vring_desc *table = rt->vr->desc;
+	unsigned int size = rt->num, i = head;
+
+	memset(t, 0, sizeof(*t));
+	t->id = head;
+	for (;;) {
+		struct vring_desc *d;
+		u16 flags;
+		u32 len;
+		u64 addr;
+
+		if (i >= size)
+			return vfc_rt_bad(rt, "chain from %u leaves its table",
+					  head);
+		d = &table[i];
+		flags = vfc_rt_r16(&d->flags);
+		len = vfc_rt_r32(&d->len);
+		addr = vfc_rt_r64(&d->addr);
+		if (flags & ~(VRING_DESC_F_NEXT | VRING_DESC_F_WRITE |
+			      VRING_DESC_F_INDIRECT))
+			return vfc_rt_bad(rt, "unknown flags %#x", flags);
+		if (flags & VRING_DESC_F_INDIRECT) {
+			if (!rt->indirect)
+				return vfc_rt_bad(rt, "INDIRECT not negotiated");
+			if (t->indirect)
+				return vfc_rt_bad(rt, "INDIRECT in a table");
+			if (flags & VRING_DESC_F_NEXT)
+				return vfc_rt_bad(rt, "INDIRECT with NEXT");
+			if (!len || len % sizeof(*d))
+				return vfc_rt_bad(rt, "table length %u", len);
+			if (!vfc_rt_dma_covers(rt->dma, addr, len,
+					       DMA_TO_DEVICE))
+				return vfc_rt_bad(rt, "table %#llx not mapped",
+						  addr);
+			t->indirect = true;
+			t->table_addr = addr;
+			t->table_len = len;
+			table = phys_to_virt(addr);
+			size = len / sizeof(*d);
+			i = 0;
+			continue;
+		}
+		if (!vfc_rt_split_record(rt, t, addr, len,
+					 flags & VRING_DESC_F_WRITE))
+			return false;
+		if (!(flags & VRING_DESC_F_NEXT))
+			return true;
+		i = vfc_rt_r16(&d->next);
+	}
+}
+
+static void vfc_rt_split_attach(struct vfc_rt *rt)
+{
+	rt->vr = vfc_vq_get_vring(rt->vq);
+	rt->num = rt->vr->num;
+}
+
+static bool vfc_rt_split_pop_avail(struct vfc_rt *rt, struct vfc_rt_taken *t)
+{
+	const struct vring *vr = rt->vr;
+	u16 avail_idx = vfc_rt_r16(&vr->avail->idx);
+	u16 head;
+
+	if (avail_idx == rt->last_avail)
+		return false;
+	if ((u16)(avail_idx - rt->last_avail) > rt->num)
+		return vfc_rt_bad(rt, "avail idx %u is %u past %u", avail_idx,
+				  (u16)(avail_idx - rt->last_avail),
+				  rt->last_avail);
+	/* Read the entry only after the index that exposed it. */
+	virt_rmb();
+	head = vfc_rt_r16(&vr->avail->ring[rt->last_avail & (rt->num - 1)]);
+	rt->last_avail++;
+	if (rt->rearm_kicks) {
+		/* "Available Buffer Notification Suppression": kick me next. */
+		vfc_rt_w16(&vring_avail_event(vr), rt->last_avail);
+		/* Publish the request before looking at the ring again. */
+		virt_mb();
+	}
+	return vfc_rt_split_walk(rt, head, t);
+}
+
+static void vfc_rt_split_push_used(struct vfc_rt *rt, u32 id, u32 len)
+{
+	struct vring_used_elem *e;
+
+	e = &rt->vr->used->ring[rt->used_idx & (rt->num - 1)];
+	WRITE_ONCE(e->id, __cpu_to_virtio32(true, id));
+	WRITE_ONCE(e->len, __cpu_to_virtio32(true, len));
+	/* "The device MUST set len prior to updating the used idx". */
+	virt_wmb();
+	rt->used_idx++;
+	vfc_rt_w16(&rt->vr->used->idx, rt->used_idx);
+}
+
+static void vfc_rt_split_jump_used(struct vfc_rt *rt, u16 by)
+{
+	/* Whatever the ring holds goes out with the index. */
+	virt_wmb();
+	rt->used_idx += by;
+	vfc_rt_w16(&rt->vr->used->idx, rt->used_idx);
+}
+
+/* "Used Buffer Notification Suppression", the device's side. */
+static bool vfc_rt_split_wants_irq(struct vfc_rt *rt, u16 old, u16 new)
+{
+	const struct vring *vr = rt->vr;
+	u16 flags;
+
+	/* Read the driver's wish only after publishing the used index. */
+	virt_mb();
+	flags = vfc_rt_r16(&vr->avail->flags);
+	if (rt->event_idx) {
+		/* With EVENT_IDX "The driver MUST set flags to 0". */
+		if (flags)
+			vfc_rt_bad(rt, "avail flags %#x with EVENT_IDX", flags);
+		return vring_need_event(vfc_rt_r16(&vring_used_event(vr)), new,
+					old);
+	}
+	if (flags & ~VRING_AVAIL_F_NO_INTERRUPT)
+		vfc_rt_bad(rt, "avail flags %#x", flags);
+	return !(flags & VRING_AVAIL_F_NO_INTERRUPT);
+}
+
+/* "Available Buffer Notification Suppression", the device's side. */
+static void vfc_rt_split_kick_hint(struct vfc_rt *rt, enum vfc_rt_kicks hint)
+{
+	const struct vring *vr = rt->vr;
+	/* avail_event one behind: no kick for another 65535 buffers. */
+	u16 never = rt->last_avail - 1;
+	u16 flags = 0, event = rt->last_avail;
+
+	if (hint == VFC_RT_KICKS_SUPPRESSED) {
+		if (rt->event_idx)
+			event = never;
+		else
+			flags = VRING_USED_F_NO_NOTIFY;
+	} else if (hint == VFC_RT_KICKS_DECOY) {
+		/* "The driver MUST ignore" the field not in use. */
+		if (rt->event_idx)
+			flags = VRING_USED_F_NO_NOTIFY;
+		else
+			event = never;
+	}
+	rt->rearm_kicks = event == rt->last_avail;
+	vfc_rt_w16(&vr->used->flags, flags);
+	vfc_rt_w16(&vring_avail_event(vr), event);
+	/* Publish the wish before the driver's next look at the ring. */
+	virt_mb();
+}
+
+/*
+ * Lies a driver must not act on: an address nothing mapped, another
+ * length, no flags and no chaining. A driver that unmapped from these
+ * would unmap the wrong thing and free the wrong count of descriptors,
+ * without following a loop.
+ */
+static void vfc_rt_split_scribble_desc(struct vring_desc *d)
+{
+	WRITE_ONCE(d->addr, __cpu_to_virtio64(true, 0xdead000));
+	WRITE_ONCE(d->len, __cpu_to_virtio32(true, 0x1234));
+	WRITE_ONCE(d->flags, __cpu_to_virtio16(true, 0));
+	WRITE_ONCE(d->next, __cpu_to_virtio16(true, 0));
+}
+
+static void vfc_rt_split_scribble(struct vfc_rt *rt,
+				  const struct vfc_rt_taken *t)
+{
+	struct vring_desc *table;
+	unsigned int i;
+
+	for (i = 0; i < rt->num; i++)
+		vfc_rt_split_scribble_desc(&rt->vr->desc[i]);
+	if (!t->indirect)
+		return;
+	table = phys_to_virt(t->table_addr);
+	for (i = 0; i < t->table_len / sizeof(*table); i++)
+		vfc_rt_split_scribble_desc(&table[i]);
+}
+
+static const struct vfc_rt_ring_ops vfc_rt_split_ops = {
+	.features = 0,
+	.attach = vfc_rt_split_attach,
+	.pop_avail = vfc_rt_split_pop_avail,
+	.push_used = vfc_rt_split_push_used,
+	.jump_used = vfc_rt_split_jump_used,
+	.wants_irq = vfc_rt_split_wants_irq,
+	.kick_hint = vfc_rt_split_kick_hint,
+	.scribble = vfc_rt_split_scribble,
+};
+
+/* ------------------------------------------------------------------------
+ * The fake device, layout-independent
+ */
+
+/* The transport's notify: the device got a kick. */
+static bool vfc_rt_notify(struct vfc_virtqueue *vq)
+{
+	struct vfc_rt *rt = vq->priv;
+
+	rt->kicks++;
+	return !rt->notify_fails;
+}
+
+static void vfc_rt_callback(struct vfc_virtqueue *vq)
+{
+	struct vfc_rt *rt = vq->priv;
+
+	rt->callbacks++;
+}
+
+/* The device takes the next available buffer, which must be there. */
+static struct vfc_rt_taken *vfc_rt_take(struct vfc_rt *rt, unsigned int i)
+{
+	KUNIT_ASSERT_LT(rt->test, i, (unsigned int)VFC_RT_NBUFS);
+	KUNIT_ASSERT_TRUE_MSG(rt->test, rt->ops->pop_avail(rt, &rt->taken[i]),
+			      "no buffer %u available", i);
+	return &rt->taken[i];
+}
+
+/* Write the pattern into the first @len writable bytes of @t. */
+static void vfc_rt_fill(const struct vfc_rt_taken *t, u32 len)
+{
+	unsigned int i;
+
+	for (i = t->nr_out; i < t->nr_out + t->nr_in && len; i++) {
+		u32 n = min(len, t->elem[i].len);
+
+		memset(phys_to_virt(t->elem[i].addr), VFC_RT_PATTERN, n);
+		len -= n;
+	}
+}
+
+/* Return @t with @len bytes written, without deciding on an interrupt. */
+static void vfc_rt_push(struct vfc_rt *rt, const struct vfc_rt_taken *t,
+			u32 len)
+{
+	vfc_rt_fill(t, len);
+	rt->ops->push_used(rt, t->id, len);
+}
+
+/*
+ * The device decides on an interrupt for what it used since it last did,
+ * and raises one if the driver asked for it, with interrupts off as a
+ * real one would run.
+ */
+static void vfc_rt_interrupt(struct vfc_rt *rt)
+{
+	u16 old = rt->signalled_used, new = rt->used_idx;
+	unsigned long flags;
+	irqreturn_t ret;
+
+	rt->signalled_used = new;
+	if (old == new || !rt->ops->wants_irq(rt, old, new))
+		return;
+	rt->irqs++;
+	local_irq_save(flags);
+	ret = vfc_vring_interrupt(0, rt->vq);
+	local_irq_restore(flags);
+	if (ret == IRQ_HANDLED)
+		rt->irqs_handled++;
+}
+
+static void vfc_rt_complete(struct vfc_rt *rt, const struct vfc_rt_taken *t,
+			    u32 len)
+{
+	vfc_rt_push(rt, t, len);
+	vfc_rt_interrupt(rt);
+}
+
+/* ------------------------------------------------------------------------
+ * The driver's side
+ */
+
+static struct vfc_virtqueue *vfc_rt_create(struct vfc_rt *rt,
+					   unsigned int num,
+					   unsigned int align,
+					   bool may_reduce_num)
+{
+	struct vfc_virtqueue *vq;
+
+	vq = vfc_vring_create_virtqueue(VFC_RT_INDEX, num, align, rt->vdev,
+					true, may_reduce_num, vfc_rt_notify,
+					vfc_rt_callback, VFC_RT_NAME,
+					&rt->dma->dev);
+	if (!vq) {
+		KUNIT_FAIL(rt->test, "create returned NULL, not an ERR_PTR");
+		return ERR_PTR(-EFAULT);
+	}
+	if (IS_ERR(vq))
+		return vq;
+	vq->priv = rt;
+	rt->vq = vq;
+	rt->last_avail = 0;
+	rt->used_idx = 0;
+	rt->signalled_used = 0;
+	rt->ops->attach(rt);
+	rt->ops->kick_hint(rt, VFC_RT_KICKS_WANTED);
+	return vq;
+}
+
+/* Create the queue the row describes. */
+static void vfc_rt_start(struct vfc_rt *rt)
+{
+	struct vfc_virtqueue *vq;
+
+	vq = vfc_rt_create(rt, rt->param->num ?: VFC_RT_NUM,
+			   rt->param->align ?: VFC_RT_ALIGN, false);
+	KUNIT_ASSERT_FALSE_MSG(rt->test, IS_ERR(vq), "create: %ld",
+			       PTR_ERR(vq));
+}
+
+/* Detach what is left, as a driver does after reset, and free the queue. */
+static void vfc_rt_destroy(struct vfc_rt *rt)
+{
+	unsigned int i;
+
+	/* Bounded, in case a broken detach keeps returning tokens. */
+	for (i = 0; i <= rt->num; i++)
+		if (!vfc_vq_detach_unused_buf(rt->vq))
+			break;
+	vfc_vring_del_virtqueue(rt->vq);
+	rt->vq = NULL;
+	rt->vr = NULL;
+}
+
+/*
+ * Lay out buffer @i: @nr_out readable then @nr_in writable entries of @len
+ * bytes each, each in its own slot. Readable bytes hold a filler, writable
+ * ones zeroes, so the device's writes show.
+ */
+static struct vfc_rt_buf *vfc_rt_prep(struct vfc_rt *rt, unsigned int i,
+				      unsigned int nr_out, unsigned int nr_in,
+				      unsigned int len)
+{
+	struct vfc_rt_buf *b = &rt->bufs[i];
+	unsigned int e;
+
+	KUNIT_ASSERT_LT(rt->test, i, (unsigned int)VFC_RT_NBUFS);
+	KUNIT_ASSERT_LE(rt->test, nr_out + nr_in,
+			(unsigned int)VFC_RT_MAX_SG);
+	KUNIT_ASSERT_LE(rt->test, len, (unsigned int)VFC_RT_SLOT);
+	memset(b, 0, sizeof(*b));
+	b->nr_out = nr_out;
+	b->nr_in = nr_in;
+	if (nr_out)
+		sg_init_table(b->out, nr_out);
+	if (nr_in)
+		sg_init_table(b->in, nr_in);
+	for (e = 0; e < nr_out + nr_in; e++) {
+		b->len[e] = len;
+		b->mem[e] = rt->mem + (i * VFC_RT_MAX_SG + e) * VFC_RT_SLOT;
+		memset(b->mem[e], e < nr_out ? 0x5a : 0, VFC_RT_SLOT);
+		if (e < nr_out)
+			sg_set_buf(&b->out[e], b->mem[e], len);
+		else
+			sg_set_buf(&b->in[e - nr_out], b->mem[e], len);
+	}
+	return b;
+}
+
+/* Post each writable entry of @b as a scatterlist of its own. */
+static void vfc_rt_in_per_entry(struct vfc_rt_buf *b)
+{
+	unsigned int e;
+
+	b->in_per_entry = true;
+	for (e = 0; e < b->nr_in; e++)
+		sg_init_one(&b->in[e], b->mem[b->nr_out + e],
+			    b->len[b->nr_out + e]);
+}
+
+/* vfc_vq_add_sgs() with @b as its own token. */
+static int vfc_rt_add(struct vfc_rt *rt, struct vfc_rt_buf *b)
+{
+	struct scatterlist *sgs[1 + VFC_RT_MAX_SG];
+	unsigned int out = 0, in = 0, e;
+
+	if (b->nr_out)
+		sgs[out++] = b->out;
+	if (b->in_per_entry)
+		for (e = 0; e < b->nr_in; e++)
+			sgs[out + in++] = &b->in[e];
+	else if (b->nr_in)
+		sgs[out + in++] = b->in;
+	return vfc_vq_add_sgs(rt->vq, sgs, out, in, b, GFP_KERNEL);
+}
+
+/* The device found @b as the driver posted it, entry by entry. */
+static void vfc_rt_expect_taken(struct vfc_rt *rt, const struct vfc_rt_buf *b,
+				const struct vfc_rt_taken *t)
+{
+	struct kunit *test = rt->test;
+	unsigned int e, n = b->nr_out + b->nr_in;
+
+	KUNIT_EXPECT_EQ(test, t->nr_out, b->nr_out);
+	KUNIT_EXPECT_EQ(test, t->nr_in, b->nr_in);
+	/* One ring descriptor for a buffer of several entries. */
+	KUNIT_EXPECT_EQ(test, t->indirect, rt->indirect && n > 1);
+	if (t->nr_out + t->nr_in != n)
+		return;
+	for (e = 0; e < n; e++) {
+		KUNIT_EXPECT_EQ(test, t->elem[e].addr,
+				(u64)virt_to_phys(b->mem[e]));
+		KUNIT_EXPECT_EQ(test, t->elem[e].len, (u32)b->len[e]);
+	}
+}
+
+/* The first @len writable bytes of @b hold the pattern, the rest zeroes. */
+static void vfc_rt_expect_written(struct vfc_rt *rt,
+				  const struct vfc_rt_buf *b, u32 len)
+{
+	unsigned int e;
+
+	for (e = b->nr_out; e < b->nr_out + b->nr_in; e++) {
+		u32 n = min_t(u32, len, b->len[e]);
+
+		KUNIT_EXPECT_NULL(rt->test,
+				  memchr_inv(b->mem[e], VFC_RT_PATTERN, n));
+		KUNIT_EXPECT_NULL(rt->test, memchr_inv(b->mem[e] + n, 0,
+						       b->len[e] - n));
+		len -= n;
+	}
+}
+
+/* The next used buffer must be @b, with @len bytes written. */
+static void vfc_rt_expect_used(struct vfc_rt *rt, const struct vfc_rt_buf *b,
+			       u32 len)
+{
+	unsigned int got = ~0U;
+	void *token;
+
+	token = vfc_vq_get_buf(rt->vq, &got);
+	KUNIT_ASSERT_PTR_EQ_MSG(rt->test, token, (void *)b,
+				"get_buf: buffer %td expected",
+				b - rt->bufs);
+	KUNIT_EXPECT_EQ(rt->test, got, len);
+}
+
+/* No used buffer is waiting. */
+static void vfc_rt_expect_none(struct vfc_rt *rt)
+{
+	unsigned int len;
+
+	KUNIT_EXPECT_NULL(rt->test, vfc_vq_get_buf(rt->vq, &len));
+}
+
+/*
+ * Detach what is left: each token must be one of @expected (a bit per
+ * buffer index), each once; then nothing is mapped and all is free.
+ */
+static void vfc_rt_expect_detach(struct vfc_rt *rt, unsigned long expected)
+{
+	struct kunit *test = rt->test;
+	unsigned long seen = 0;
+	unsigned int i, j;
+	void *token;
+
+	for (i = 0; i <= VFC_RT_NBUFS; i++) {
+		token = vfc_vq_detach_unused_buf(rt->vq);
+		if (!token)
+			break;
+		for (j = 0; j < VFC_RT_NBUFS; j++)
+			if (token == &rt->bufs[j])
+				break;
+		KUNIT_ASSERT_LT_MSG(test, j, (unsigned int)VFC_RT_NBUFS,
+				    "detach returned an unknown token");
+		KUNIT_EXPECT_FALSE_MSG(test, seen & BIT(j),
+				       "buffer %u detached twice", j);
+		seen |= BIT(j);
+	}
+	KUNIT_EXPECT_EQ(test, seen, expected);
+	KUNIT_EXPECT_NULL(test, vfc_vq_detach_unused_buf(rt->vq));
+	KUNIT_EXPECT_EQ(test, rt->dma->live_maps, 0U);
+	KUNIT_EXPECT_EQ(test, rt->vq->num_free, rt->num);
+}
+
+/* One buffer there and back: the queue works. */
+static void vfc_rt_round_trip_one(struct vfc_rt *rt, unsigned int i)
+{
+	struct vfc_rt_buf *b = vfc_rt_prep(rt, i, 1, 1, 32);
+	struct vfc_rt_taken *t;
+
+	KUNIT_ASSERT_EQ(rt->test, vfc_rt_add(rt, b), 0);
+	KUNIT_EXPECT_TRUE(rt->test, vfc_vq_kick(rt->vq));
+	t = vfc_rt_take(rt, i);
+	vfc_rt_expect_taken(rt, b, t);
+	vfc_rt_complete(rt, t, 20);
+	vfc_rt_expect_used(rt, b, 20);
+	vfc_rt_expect_written(rt, b, 20);
+	vfc_rt_expect_none(rt);
+}
+
+/* ------------------------------------------------------------------------
+ * Creating and freeing queues
+ */
+
+static const struct vfc_rt_case vfc_rt_create_cases[] = {
+	{ .name = "split-8-align-4", .ops = &vfc_rt_split_ops,
+	  .num = 8, .align = 4 },
+	{ .name = "split-256", .ops = &vfc_rt_split_ops, .num = 256 },
+	{ .name = "split-1024-page-event-idx", .ops = &vfc_rt_split_ops,
+	  .features = F_EVENT_IDX, .num = 1024, .align = PAGE_SIZE },
+	{ .name = "split-32768", .ops = &vfc_rt_split_ops, .num = 32768 },
+};
+
+/* A ring part lies in the one allocation, aligned, where the CPU sees it. */
+static void vfc_rt_expect_part(struct vfc_rt *rt, const char *part,
+			       dma_addr_t addr, const void *cpu, size_t size,
+			       size_t align)
+{
+	const struct vfc_rt_alloc *a = vfc_rt_dma_ring(rt->dma);
+	struct kunit *test = rt->test;
+
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_EXPECT_EQ_MSG(test, (u64)addr % align, 0ULL,
+			    "%s not %zu-aligned (\"Virtqueues\" table)",
+			    part, align);
+	KUNIT_EXPECT_GE_MSG(test, (u64)addr, (u64)a->dma,
+			    "%s starts before the ring allocation", part);
+	KUNIT_EXPECT_LE_MSG(test, (u64)addr + size, (u64)a->dma + a->size,
+			    "%s ends after the ring allocation", part);
+	KUNIT_EXPECT_PTR_EQ_MSG(test, cpu, (const void *)(a->cpu +
+							  (addr - a->dma)),
+				"%s: CPU and DMA addresses disagree", part);
+}
+
+/*
+ * A new queue: its public fields, its place on the device's list, and its
+ * three parts in one coherent allocation with the sizes and alignments of
+ * "Split Virtqueues": desc 16 * num at 16, avail 6 + 2 * num at 2 (with
+ * used_event), used 6 + 8 * num at 4 (with avail_event), in that order.
+ */
+static void vfc_ring_split_create(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	unsigned int num = rt->param->num;
+	dma_addr_t desc, avail, used;
+	struct vfc_virtqueue *vq;
+
+	vfc_rt_start(rt);
+	vq = rt->vq;
+	KUNIT_EXPECT_EQ(test, vq->index, (unsigned int)VFC_RT_INDEX);
+	KUNIT_EXPECT_STREQ(test, vq->name, VFC_RT_NAME);
+	KUNIT_EXPECT_PTR_EQ(test, vq->vdev, rt->vdev);
+	KUNIT_EXPECT_PTR_EQ(test, vq->callback, &vfc_rt_callback);
+	KUNIT_EXPECT_EQ(test, vq->num_max, num);
+	KUNIT_EXPECT_EQ(test, vq->num_free, num);
+	KUNIT_EXPECT_EQ(test, vfc_vq_get_vring_size(vq), num);
+	KUNIT_EXPECT_EQ(test, rt->vr->num, num);
+	KUNIT_EXPECT_FALSE(test, vfc_vq_is_broken(vq));
+	KUNIT_EXPECT_NULL(test, vfc_vq_broken_reason(vq));
+	KUNIT_EXPECT_TRUE(test, list_is_singular(&rt->vdev->vqs));
+	KUNIT_EXPECT_PTR_EQ(test, rt->vdev->vqs.next, &vq->list);
+
+	KUNIT_ASSERT_EQ_MSG(test, rt->dma->live_allocs, 1U,
+			    "the rings are one coherent allocation");
+	desc = vfc_vq_get_desc_addr(vq);
+	avail = vfc_vq_get_avail_addr(vq);
+	used = vfc_vq_get_used_addr(vq);
+	vfc_rt_expect_part(rt, "desc", desc, rt->vr->desc, 16 * num, 16);
+	vfc_rt_expect_part(rt, "avail", avail, rt->vr->avail, 6 + 2 * num, 2);
+	vfc_rt_expect_part(rt, "used", used, rt->vr->used, 6 + 8 * num, 4);
+	KUNIT_EXPECT_GE(test, (u64)avail, (u64)desc + 16 * num);
+	KUNIT_EXPECT_GE_MSG(test, (u64)used, (u64)avail + 6 + 2 * num,
+			    "used ring overlaps the available ring");
+
+	/* Indices start at 0; "The driver MUST initialize flags in the used
+	 * ring to 0"; callbacks start enabled.
+	 */
+	KUNIT_EXPECT_EQ(test, vfc_rt_r16(&rt->vr->avail->idx), 0);
+	KUNIT_EXPECT_EQ(test, vfc_rt_r16(&rt->vr->avail->flags), 0);
+	KUNIT_EXPECT_EQ(test, vfc_rt_r16(&rt->vr->used->idx), 0);
+
+	vfc_rt_destroy(rt);
+	KUNIT_EXPECT_TRUE(test, list_empty(&rt->vdev->vqs));
+	KUNIT_EXPECT_EQ(test, rt->dma->live_allocs, 0U);
+}
+
+/* Every row names both numbers: 0 is a value under test here. */
+static const struct vfc_rt_case vfc_rt_invalid_cases[] = {
+	{ .name = "num-0", .ops = &vfc_rt_split_ops, .num = 0,
+	  .align = VFC_RT_ALIGN, .err = -EINVAL },
+	{ .name = "num-3", .ops = &vfc_rt_split_ops, .num = 3,
+	  .align = VFC_RT_ALIGN, .err = -EINVAL },
+	{ .name = "num-96", .ops = &vfc_rt_split_ops, .num = 96,
+	  .align = VFC_RT_ALIGN, .err = -EINVAL },
+	{ .name = "num-65536", .ops = &vfc_rt_split_ops, .num = 65536,
+	  .align = VFC_RT_ALIGN, .err = -EINVAL },
+	{ .name = "align-0", .ops = &vfc_rt_split_ops, .num = VFC_RT_NUM,
+	  .align = 0, .err = -EINVAL },
+	{ .name = "align-2", .ops = &vfc_rt_split_ops, .num = VFC_RT_NUM,
+	  .align = 2, .err = -EINVAL },
+	{ .name = "align-3", .ops = &vfc_rt_split_ops, .num = VFC_RT_NUM,
+	  .align = 3, .err = -EINVAL },
+	{ .name = "align-48", .ops = &vfc_rt_split_ops, .num = VFC_RT_NUM,
+	  .align = 48, .err = -EINVAL },
+	/* Until the packed layout lands. */
+	{ .name = "packed", .ops = &vfc_rt_split_ops, .features = F_PACKED,
+	  .num = VFC_RT_NUM, .align = VFC_RT_ALIGN, .err = -EOPNOTSUPP },
+};
+
+/*
+ * Refused arguments: "Queue Size value is always a power of 2. The
+ * maximum Queue Size value is 32768"; vring_align a power of two, at
+ * least 4 (the used ring's alignment). Nothing stays allocated or listed.
+ */
+static void vfc_ring_split_create_invalid(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	const struct vfc_rt_case *p = rt->param;
+	struct vfc_virtqueue *vq;
+
+	vq = vfc_rt_create(rt, p->num, p->align, true);
+	KUNIT_ASSERT_TRUE_MSG(test, IS_ERR(vq), "num %u align %u accepted",
+			      p->num, p->align);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vq), (long)p->err);
+	KUNIT_EXPECT_EQ(test, rt->dma->live_allocs, 0U);
+	KUNIT_EXPECT_TRUE(test, list_empty(&rt->vdev->vqs));
+}
+
+/*
+ * may_reduce_num: with allocations above a 64-entry ring's size refused,
+ * a 256-entry request halves twice and settles on 64, and the ring works.
+ * The sizes come from the implementation itself, so its layout is free.
+ */
+static void vfc_ring_split_may_reduce_num(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	struct vfc_virtqueue *vq;
+	size_t size64, size128;
+	unsigned int calls;
+
+	vq = vfc_rt_create(rt, 64, VFC_RT_ALIGN, false);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(vq));
+	size64 = rt->dma->last_alloc_size;
+	vfc_rt_destroy(rt);
+	vq = vfc_rt_create(rt, 128, VFC_RT_ALIGN, false);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(vq));
+	size128 = rt->dma->last_alloc_size;
+	vfc_rt_destroy(rt);
+	KUNIT_ASSERT_GT(test, size128, size64);
+
+	rt->dma->fail_alloc_above = size64;
+	calls = rt->dma->alloc_calls;
+	vq = vfc_rt_create(rt, 256, VFC_RT_ALIGN, true);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(vq), "create: %ld", PTR_ERR(vq));
+	KUNIT_EXPECT_EQ_MSG(test, rt->dma->alloc_calls - calls, 3U,
+			    "tries 256, 128, 64");
+	KUNIT_EXPECT_EQ(test, vfc_vq_get_vring_size(vq), 64U);
+	KUNIT_EXPECT_EQ(test, vq->num_max, 64U);
+	KUNIT_EXPECT_EQ(test, vq->num_free, 64U);
+	KUNIT_EXPECT_EQ(test, rt->num, 64U);
+	KUNIT_EXPECT_EQ(test, rt->dma->live_allocs, 1U);
+	vfc_rt_round_trip_one(rt, 0);
+}
+
+static const struct vfc_rt_case vfc_rt_no_memory_cases[] = {
+	/* .arg: may_reduce_num; .num: allocations tried */
+	{ .name = "split-no-reduce", .ops = &vfc_rt_split_ops, .arg = 0,
+	  .num = 1 },
+	/* 256, 128, 64, 32, 16 and VFC_VRING_MIN_NUM */
+	{ .name = "split-reduce-to-min", .ops = &vfc_rt_split_ops, .arg = 1,
+	  .num = 6 },
+};
+
+/* No allocation fits: -ENOMEM, after trying down to the minimum if allowed. */
+static void vfc_ring_split_no_memory(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	struct vfc_virtqueue *vq;
+
+	rt->dma->fail_alloc_above = 1;
+	vq = vfc_rt_create(rt, 256, VFC_RT_ALIGN, rt->param->arg);
+	KUNIT_ASSERT_TRUE(test, IS_ERR(vq));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vq), (long)-ENOMEM);
+	KUNIT_EXPECT_EQ(test, rt->dma->alloc_calls, rt->param->num);
+	KUNIT_EXPECT_EQ(test, rt->dma->live_allocs, 0U);
+	KUNIT_EXPECT_TRUE(test, list_empty(&rt->vdev->vqs));
+}
+
+/* The ring features a transport keeps when it negotiates. */
+static void vfc_ring_split_transport_features(struct kunit *test)
+{
+	u64 f = vfc_vring_transport_features();
+
+	KUNIT_EXPECT_TRUE(test, f & F_INDIRECT);
+	KUNIT_EXPECT_TRUE(test, f & F_EVENT_IDX);
+	KUNIT_EXPECT_EQ_MSG(test, f & GENMASK_ULL(23, 0), 0ULL,
+			    "bits 0 to 23 belong to the device type");
+}
+
+/* ------------------------------------------------------------------------
+ * Buffers there and back
+ */
+
+/* Every combination of the ring features, for the split layout. */
+static const struct vfc_rt_case vfc_rt_layout_cases[] = {
+	{ .name = "split", .ops = &vfc_rt_split_ops },
+	{ .name = "split-indirect", .ops = &vfc_rt_split_ops,
+	  .features = F_INDIRECT },
+	{ .name = "split-event-idx", .ops = &vfc_rt_split_ops,
+	  .features = F_EVENT_IDX },
+	{ .name = "split-indirect-event-idx", .ops = &vfc_rt_split_ops,
+	  .features = F_INDIRECT | F_EVENT_IDX },
+};
+
+/*
+ * A mix of buffers through every add call, kicked twice before the device
+ * looks, returned out of order with the lengths the device chose, one
+ * interrupt decision per entry. Kicks and interrupts counted follow the
+ * suppression mode: flags ask for every one, EVENT_IDX only for the first
+ * after the driver caught up. A second round shows both re-armed.
+ */
+static void vfc_ring_split_round_trip(struct kunit *test)
+{
+	static const unsigned int order[] = { 3, 1, 2, 0 };
+	/* Written lengths: all, a part, all, none (an out-only buffer). */
+	static const u32 len[] = { 0, 10, 96, 100 };
+	struct vfc_rt *rt = test->priv;
+	struct vfc_rt_buf *b[4];
+	unsigned int i, descs;
+
+	vfc_rt_start(rt);
+	b[0] = vfc_rt_prep(rt, 0, 1, 0, 40);
+	b[1] = vfc_rt_prep(rt, 1, 0, 1, 64);
+	b[2] = vfc_rt_prep(rt, 2, 2, 2, 48);
+	vfc_rt_in_per_entry(b[2]);
+	b[3] = vfc_rt_prep(rt, 3, 1, 1, 100);
+
+	KUNIT_ASSERT_EQ(test, vfc_vq_add_outbuf(rt->vq, b[0]->out, 1, b[0],
+						GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, vfc_vq_add_inbuf(rt->vq, b[1]->in, 1, b[1],
+					       GFP_KERNEL), 0);
+	KUNIT_EXPECT_TRUE(test, vfc_vq_kick_prepare(rt->vq));
+	KUNIT_EXPECT_TRUE(test, vfc_vq_notify(rt->vq));
+	KUNIT_EXPECT_EQ(test, rt->kicks, 1U);
+	KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, b[2]), 0);
+	KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, b[3]), 0);
+	descs = rt->indirect ? 4 : 1 + 1 + 4 + 2;
+	KUNIT_EXPECT_EQ(test, rt->vq->num_free, rt->num - descs);
+	/* The device has not looked: with EVENT_IDX it asked for one kick. */
+	KUNIT_EXPECT_TRUE(test, vfc_vq_kick(rt->vq));
+	KUNIT_EXPECT_EQ(test, rt->kicks, rt->event_idx ? 1U : 2U);
+
+	for (i = 0; i < 4; i++)
+		vfc_rt_expect_taken(rt, b[i], vfc_rt_take(rt, i));
+	KUNIT_EXPECT_FALSE(test, rt->ops->pop_avail(rt, &rt->taken[4]));
+
+	for (i = 0; i < 4; i++)
+		vfc_rt_complete(rt, &rt->taken[order[i]], len[order[i]]);
+	KUNIT_EXPECT_EQ(test, rt->irqs, rt->event_idx ? 1U : 4U);
+	KUNIT_EXPECT_EQ(test, rt->irqs_handled, rt->irqs);
+	KUNIT_EXPECT_EQ(test, rt->callbacks, rt->irqs);
+
+	for (i = 0; i < 4; i++)
+		vfc_rt_expect_used(rt, b[order[i]], len[order[i]]);
+	vfc_rt_expect_none(rt);
+	KUNIT_EXPECT_EQ(test, rt->vq->num_free, rt->num);
+	KUNIT_EXPECT_EQ(test, rt->dma->live_maps, 0U);
+	for (i = 1; i < 4; i++)
+		vfc_rt_expect_written(rt, b[i], len[i]);
+
+	/* Caught up: the next buffer is kicked and interrupts in both modes. */
+	vfc_rt_round_trip_one(rt, 4);
+	KUNIT_EXPECT_EQ(test, rt->kicks, rt->event_idx ? 2U : 3U);
+	KUNIT_EXPECT_EQ(test, rt->irqs, rt->event_idx ? 2U : 5U);
+	KUNIT_EXPECT_FALSE(test, vfc_vq_is_broken(rt->vq));
+}
+
+/*
+ * More than 65536 buffers through a ring of 8: every 16-bit index wraps
+ * ("Updating idx": it "wraps naturally at 65536"), with batches of 1 to 8
+ * returned in reverse, one kick and one interrupt per batch throughout.
+ */
+static void vfc_ring_split_wrap(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	/* Indirect rows post two entries, so each buffer goes indirect. */
+	unsigned int nr_out = rt->indirect ? 1 : 0;
+	unsigned int total = 0, rounds = 0, k, i, len;
+	struct vfc_rt_buf *b;
+
+	vfc_rt_start(rt);
+	while (total < VFC_RT_WRAP_BUFS) {
+		k = 1 + rounds % rt->num;
+		for (i = 0; i < k; i++) {
+			b = vfc_rt_prep(rt, i, nr_out, 1, 16);
+			KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, b), 0);
+		}
+		KUNIT_ASSERT_TRUE(test, vfc_vq_kick(rt->vq));
+		for (i = 0; i < k; i++)
+			vfc_rt_expect_taken(rt, &rt->bufs[i],
+					    vfc_rt_take(rt, i));
+		for (i = k; i-- > 0;)
+			vfc_rt_push(rt, &rt->taken[i], i + 1);
+		vfc_rt_interrupt(rt);
+		for (i = k; i-- > 0;)
+			vfc_rt_expect_used(rt, &rt->bufs[i], i + 1);
+		KUNIT_ASSERT_NULL(test, vfc_vq_get_buf(rt->vq, &len));
+		total += k;
+		rounds++;
+		KUNIT_ASSERT_EQ_MSG(test, rt->kicks, rounds,
+				    "kicks after %u buffers", total);
+		KUNIT_ASSERT_EQ_MSG(test, rt->irqs, rounds,
+				    "interrupts after %u buffers", total);
+		if (!(rounds % 256))
+			cond_resched();
+	}
+	KUNIT_EXPECT_EQ(test, rt->last_avail, (u16)total);
+	KUNIT_EXPECT_EQ(test, rt->irqs_handled, rounds);
+	KUNIT_EXPECT_EQ(test, rt->callbacks, rounds);
+	KUNIT_EXPECT_EQ(test, rt->vq->num_free, rt->num);
+}
+
+static const struct vfc_rt_case vfc_rt_indirect_cases[] = {
+	{ .name = "split", .ops = &vfc_rt_split_ops },
+	{ .name = "split-indirect", .ops = &vfc_rt_split_ops,
+	  .features = F_INDIRECT },
+};
+
+/*
+ * A full ring refuses with -ENOSPC, mapping nothing and breaking nothing,
+ * and takes buffers again once the device returns one. A two-entry buffer
+ * takes two descriptors, or one when it goes indirect.
+ */
+static void vfc_ring_split_full(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	unsigned int per = rt->indirect ? 1 : 2, fit, i, maps;
+
+	vfc_rt_start(rt);
+	fit = rt->num / per;
+	for (i = 0; i < fit; i++) {
+		KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, vfc_rt_prep(rt, i, 1, 1,
+								 32)), 0);
+		KUNIT_EXPECT_EQ(test, rt->vq->num_free, rt->num - (i + 1) * per);
+	}
+	maps = rt->dma->live_maps;
+	KUNIT_EXPECT_EQ(test, vfc_rt_add(rt, vfc_rt_prep(rt, fit, 1, 1, 32)),
+			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, vfc_rt_add(rt, vfc_rt_prep(rt, fit, 0, 1, 32)),
+			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, rt->dma->live_maps, maps);
+	KUNIT_EXPECT_EQ(test, rt->vq->num_free, 0U);
+	KUNIT_EXPECT_FALSE(test, vfc_vq_is_broken(rt->vq));
+
+	KUNIT_EXPECT_TRUE(test, vfc_vq_kick(rt->vq));
+	vfc_rt_complete(rt, vfc_rt_take(rt, 0), 32);
+	vfc_rt_expect_used(rt, &rt->bufs[0], 32);
+	KUNIT_EXPECT_EQ(test, rt->vq->num_free, per);
+	KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, vfc_rt_prep(rt, 0, 1, 1, 32)), 0);
+	KUNIT_EXPECT_EQ(test, rt->vq->num_free, 0U);
+
+	/* Drain: the rest, then the one added last. */
+	KUNIT_EXPECT_TRUE(test, vfc_vq_kick(rt->vq));
+	for (i = 1; i <= fit; i++)
+		vfc_rt_push(rt, vfc_rt_take(rt, i % fit), 0);
+	vfc_rt_interrupt(rt);
+	for (i = 1; i <= fit; i++)
+		vfc_rt_expect_used(rt, &rt->bufs[i % fit], 0);
+	KUNIT_EXPECT_EQ(test, rt->vq->num_free, rt->num);
+
+	/* One descriptor left: enough for three entries only when indirect. */
+	for (i = 0; i < rt->num - 1; i++)
+		KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, vfc_rt_prep(rt, i, 0, 1,
+								 16)), 0);
+	KUNIT_EXPECT_EQ(test, vfc_rt_add(rt, vfc_rt_prep(rt, i, 1, 2, 16)),
+			rt->indirect ? 0 : -ENOSPC);
+}
+
+static const struct vfc_rt_case vfc_rt_map_fail_cases[] = {
+	/* .arg: mappings that succeed before one fails */
+	{ .name = "split-first", .ops = &vfc_rt_split_ops, .arg = 0 },
+	{ .name = "split-third", .ops = &vfc_rt_split_ops, .arg = 2 },
+	{ .name = "split-indirect-first", .ops = &vfc_rt_split_ops,
+	  .features = F_INDIRECT, .arg = 0 },
+	{ .name = "split-indirect-third", .ops = &vfc_rt_split_ops,
+	  .features = F_INDIRECT, .arg = 2 },
+	/* The fifth mapping: the indirect table's, or the last entry's. */
+	{ .name = "split-indirect-fifth", .ops = &vfc_rt_split_ops,
+	  .features = F_INDIRECT, .arg = 4 },
+};
+
+/*
+ * A mapping fails inside a four-entry buffer: -ENOMEM, everything mapped
+ * for it unmapped again, no descriptor used, the queue still sound; the
+ * same buffer then goes through.
+ */
+static void vfc_ring_split_map_failure(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	struct vfc_rt_buf *first, *b;
+	unsigned int maps, num_free;
+
+	vfc_rt_start(rt);
+	/* One buffer in flight: "back to before" is not just "back to 0". */
+	first = vfc_rt_prep(rt, 0, 1, 0, 16);
+	KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, first), 0);
+	maps = rt->dma->live_maps;
+	num_free = rt->vq->num_free;
+
+	b = vfc_rt_prep(rt, 1, 2, 2, 32);
+	rt->dma->maps_left = rt->param->arg;
+	KUNIT_EXPECT_EQ(test, vfc_rt_add(rt, b), -ENOMEM);
+	KUNIT_EXPECT_GE_MSG(test, rt->dma->map_failures, 1U,
+			    "the failure was not reached");
+	KUNIT_EXPECT_EQ(test, rt->dma->live_maps, maps);
+	KUNIT_EXPECT_EQ(test, rt->vq->num_free, num_free);
+	KUNIT_EXPECT_FALSE(test, vfc_vq_is_broken(rt->vq));
+
+	rt->dma->maps_left = -1;
+	KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, b), 0);
+	KUNIT_EXPECT_TRUE(test, vfc_vq_kick(rt->vq));
+	vfc_rt_expect_taken(rt, first, vfc_rt_take(rt, 0));
+	vfc_rt_expect_taken(rt, b, vfc_rt_take(rt, 1));
+	KUNIT_EXPECT_FALSE(test, rt->ops->pop_avail(rt, &rt->taken[2]));
+	vfc_rt_push(rt, &rt->taken[0], 0);
+	vfc_rt_push(rt, &rt->taken[1], 64);
+	vfc_rt_interrupt(rt);
+	vfc_rt_expect_used(rt, first, 0);
+	vfc_rt_expect_used(rt, b, 64);
+	vfc_rt_expect_written(rt, b, 64);
+}
+
+/* -EINVAL for a buffer of no entries or no token, touching nothing. */
+static void vfc_ring_split_add_invalid(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	struct vfc_rt_buf *b;
+	struct scatterlist *sgs[2];
+
+	vfc_rt_start(rt);
+	b = vfc_rt_prep(rt, 0, 1, 1, 16);
+	sgs[0] = b->out;
+	sgs[1] = b->in;
+	KUNIT_EXPECT_EQ(test, vfc_vq_add_sgs(rt->vq, sgs, 0, 0, b,
+					     GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vfc_vq_add_outbuf(rt->vq, b->out, 0, b,
+						GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vfc_vq_add_inbuf(rt->vq, b->in, 1, NULL,
+					       GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vfc_vq_add_sgs(rt->vq, sgs, 1, 1, NULL,
+					     GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rt->dma->live_maps, 0U);
+	KUNIT_EXPECT_EQ(test, rt->vq->num_free, rt->num);
+	KUNIT_EXPECT_FALSE(test, vfc_vq_is_broken(rt->vq));
+	KUNIT_EXPECT_FALSE(test, rt->ops->pop_avail(rt, &rt->taken[0]));
+}
+
+/*
+ * detach_unused_buf hands back every buffer the driver has not collected:
+ * returned but not collected, taken by the device, and never taken.
+ */
+static void vfc_ring_split_detach(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+
+	vfc_rt_start(rt);
+	KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, vfc_rt_prep(rt, 0, 1, 0, 16)), 0);
+	KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, vfc_rt_prep(rt, 1, 0, 1, 16)), 0);
+	KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, vfc_rt_prep(rt, 2, 2, 2, 16)), 0);
+	KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, vfc_rt_prep(rt, 3, 1, 1, 16)), 0);
+	KUNIT_EXPECT_TRUE(test, vfc_vq_kick(rt->vq));
+	vfc_rt_complete(rt, vfc_rt_take(rt, 0), 0);
+	vfc_rt_take(rt, 1);
+	vfc_rt_expect_detach(rt, 0xf);
+}
+
+/* ------------------------------------------------------------------------
+ * A device that does not trust the driver: scribbled descriptors
+ */
+
+/*
+ * The device overwrites the descriptor table (and the indirect tables)
+ * after taking the buffers. The driver unmaps from its own record, so
+ * every mapping goes away exactly as made, each token comes back, all
+ * descriptors are free again, and the ring then fills to exactly its
+ * capacity with well-formed chains.
+ */
+static void vfc_ring_split_scribbled_desc(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	unsigned int per = rt->indirect ? 1 : 3, fit, i;
+	struct vfc_rt_buf *b0, *b1;
+
+	vfc_rt_start(rt);
+	b0 = vfc_rt_prep(rt, 0, 1, 2, 48);
+	b1 = vfc_rt_prep(rt, 1, 1, 2, 48);
+	KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, b0), 0);
+	KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, b1), 0);
+	KUNIT_EXPECT_TRUE(test, vfc_vq_kick(rt->vq));
+	vfc_rt_take(rt, 0);
+	vfc_rt_take(rt, 1);
+	rt->ops->scribble(rt, &rt->taken[0]);
+	rt->ops->scribble(rt, &rt->taken[1]);
+	vfc_rt_push(rt, &rt->taken[1], 96);
+	vfc_rt_push(rt, &rt->taken[0], 10);
+	vfc_rt_interrupt(rt);
+	vfc_rt_expect_used(rt, b1, 96);
+	vfc_rt_expect_used(rt, b0, 10);
+	vfc_rt_expect_none(rt);
+	KUNIT_EXPECT_EQ(test, rt->dma->bad_unmaps, 0U);
+	KUNIT_EXPECT_EQ(test, rt->dma->live_maps, 0U);
+	KUNIT_EXPECT_EQ(test, rt->vq->num_free, rt->num);
+	vfc_rt_expect_written(rt, b1, 96);
+
+	fit = rt->num / per;
+	for (i = 0; i < fit; i++)
+		KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, vfc_rt_prep(rt, i, 1, 2,
+								 16)), 0);
+	KUNIT_EXPECT_EQ(test, vfc_rt_add(rt, vfc_rt_prep(rt, fit, 1, 2, 16)),
+			-ENOSPC);
+	KUNIT_EXPECT_TRUE(test, vfc_vq_kick(rt->vq));
+	for (i = 0; i < fit; i++) {
+		vfc_rt_expect_taken(rt, &rt->bufs[i], vfc_rt_take(rt, i));
+		vfc_rt_push(rt, &rt->taken[i], 32);
+	}
+	vfc_rt_interrupt(rt);
+	for (i = 0; i < fit; i++)
+		vfc_rt_expect_used(rt, &rt->bufs[i], 32);
+	KUNIT_EXPECT_EQ(test, rt->vq->num_free, rt->num);
+}
+
+/* ------------------------------------------------------------------------
+ * A hostile device: broken queues
+ */
+
+static const struct vfc_rt_case vfc_rt_hostile_cases[] = {
+	{ .name = "id-out-of-range", .ops = &vfc_rt_split_ops,
+	  .hostile = VFC_RT_ID_OUT_OF_RANGE,
+	  .reason = "used id out of range" },
+	{ .name = "id-huge", .ops = &vfc_rt_split_ops,
+	  .hostile = VFC_RT_ID_HUGE, .reason = "used id out of range" },
+	{ .name = "id-not-head", .ops = &vfc_rt_split_ops,
+	  .hostile = VFC_RT_ID_NOT_HEAD, .reason = "used id not in flight" },
+	{ .name = "id-twice", .ops = &vfc_rt_split_ops,
+	  .hostile = VFC_RT_ID_TWICE, .reason = "used id not in flight" },
+	{ .name = "len-too-long", .ops = &vfc_rt_split_ops,
+	  .hostile = VFC_RT_LEN_TOO_LONG,
+	  .reason = "used length exceeds buffer" },
+	{ .name = "len-indirect", .ops = &vfc_rt_split_ops,
+	  .features = F_INDIRECT, .hostile = VFC_RT_LEN_TOO_LONG,
+	  .reason = "used length exceeds buffer" },
+	{ .name = "len-out-only", .ops = &vfc_rt_split_ops,
+	  .hostile = VFC_RT_LEN_OUT_ONLY,
+	  .reason = "used length exceeds buffer" },
+	{ .name = "idx-jump", .ops = &vfc_rt_split_ops,
+	  .hostile = VFC_RT_IDX_JUMP,
+	  .reason = "used index beyond outstanding buffers" },
+	{ .name = "notify-fails", .ops = &vfc_rt_split_ops,
+	  .hostile = VFC_RT_NOTIFY_FAILS, .reason = "notify failed" },
+};
+
+/* An in-range id that heads no buffer in flight. */
+static u32 vfc_rt_not_a_head(const struct vfc_rt_taken *a,
+			     const struct vfc_rt_taken *b)
+{
+	u32 id = 0;
+
+	while (id == a->id || id == b->id)
+		id++;
+	return id;
+}
+
+/*
+ * Two buffers in flight, A (64 bytes out, 64 in) and B (32 bytes out);
+ * then the device breaks the protocol as the row says. The queue is
+ * broken with the row's reason, returns nothing more (not even a valid
+ * entry after the bad one), refuses new buffers with -EIO, and still
+ * detaches every outstanding buffer, unmapping all.
+ */
+static void vfc_ring_split_hostile(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	enum vfc_rt_hostile how = rt->param->hostile;
+	unsigned long outstanding = BIT(0) | BIT(1);
+	struct vfc_rt_taken *ta = NULL, *tb = NULL;
+	struct vfc_rt_buf *a, *b;
+	const char *reason;
+	unsigned int maps;
+
+	vfc_rt_start(rt);
+	a = vfc_rt_prep(rt, 0, 1, 1, 64);
+	b = vfc_rt_prep(rt, 1, 1, 0, 32);
+	KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, a), 0);
+	KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, b), 0);
+
+	if (how == VFC_RT_NOTIFY_FAILS) {
+		rt->notify_fails = true;
+		KUNIT_EXPECT_FALSE(test, vfc_vq_kick(rt->vq));
+		KUNIT_EXPECT_EQ(test, rt->kicks, 1U);
+	} else {
+		KUNIT_ASSERT_TRUE(test, vfc_vq_kick(rt->vq));
+		ta = vfc_rt_take(rt, 0);
+		tb = vfc_rt_take(rt, 1);
+		KUNIT_ASSERT_EQ(test, ta->in_bytes, 64U);
+	}
+
+	switch (how) {
+	case VFC_RT_ID_OUT_OF_RANGE:
+		rt->ops->push_used(rt, rt->num, 0);
+		break;
+	case VFC_RT_ID_HUGE:
+		rt->ops->push_used(rt, 0x80000000U | ta->id, 0);
+		break;
+	case VFC_RT_ID_NOT_HEAD:
+		rt->ops->push_used(rt, vfc_rt_not_a_head(ta, tb), 0);
+		break;
+	case VFC_RT_ID_TWICE:
+		vfc_rt_complete(rt, ta, 64);
+		vfc_rt_expect_used(rt, a, 64);
+		outstanding = BIT(1);
+		rt->ops->push_used(rt, ta->id, 0);
+		break;
+	case VFC_RT_LEN_TOO_LONG:
+		rt->ops->push_used(rt, ta->id, 65);
+		break;
+	case VFC_RT_LEN_OUT_ONLY:
+		rt->ops->push_used(rt, tb->id, 1);
+		break;
+	case VFC_RT_IDX_JUMP:
+		/* Two outstanding, three "used". */
+		rt->ops->jump_used(rt, 3);
+		break;
+	case VFC_RT_NOTIFY_FAILS:
+		break;
+	}
+	if (how != VFC_RT_NOTIFY_FAILS) {
+		vfc_rt_interrupt(rt);
+		vfc_rt_expect_none(rt);
+	}
+
+	KUNIT_EXPECT_TRUE(test, vfc_vq_is_broken(rt->vq));
+	reason = vfc_vq_broken_reason(rt->vq);
+	KUNIT_ASSERT_NOT_NULL(test, reason);
+	KUNIT_EXPECT_STREQ(test, reason, rt->param->reason);
+
+	/* Broken stays broken: a valid entry now is not returned either. */
+	if (tb && how != VFC_RT_LEN_OUT_ONLY) {
+		vfc_rt_complete(rt, tb, 0);
+		vfc_rt_expect_none(rt);
+	}
+	maps = rt->dma->live_maps;
+	KUNIT_EXPECT_EQ(test, vfc_rt_add(rt, vfc_rt_prep(rt, 2, 1, 0, 16)),
+			-EIO);
+	KUNIT_EXPECT_EQ(test, rt->dma->live_maps, maps);
+	vfc_rt_expect_detach(rt, outstanding);
+}
+
+/* vfc_break_device() breaks the device's queues; they detach cleanly. */
+static void vfc_ring_split_break_device(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	struct vfc_rt_buf *a;
+
+	vfc_rt_start(rt);
+	a = vfc_rt_prep(rt, 0, 1, 1, 32);
+	KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, a), 0);
+	KUNIT_ASSERT_TRUE(test, vfc_vq_kick(rt->vq));
+	vfc_rt_take(rt, 0);
+
+	vfc_break_device(rt->vdev);
+	KUNIT_EXPECT_TRUE(test, vfc_vq_is_broken(rt->vq));
+	KUNIT_EXPECT_EQ(test, vfc_rt_add(rt, vfc_rt_prep(rt, 1, 1, 0, 16)),
+			-EIO);
+	vfc_rt_complete(rt, &rt->taken[0], 32);
+	vfc_rt_expect_none(rt);
+	vfc_rt_expect_detach(rt, BIT(0));
+}
+
+/* ------------------------------------------------------------------------
+ * Notification suppression, both directions
+ */
+
+static const struct vfc_rt_case vfc_rt_event_cases[] = {
+	{ .name = "split", .ops = &vfc_rt_split_ops },
+	{ .name = "split-event-idx", .ops = &vfc_rt_split_ops,
+	  .features = F_EVENT_IDX },
+};
+
+/* Add one in-buffer, kick it, let the device take it; return the kick. */
+static bool vfc_rt_kick_one(struct vfc_rt *rt, unsigned int i)
+{
+	bool wanted;
+
+	KUNIT_ASSERT_EQ(rt->test, vfc_rt_add(rt, vfc_rt_prep(rt, i, 0, 1, 16)),
+			0);
+	wanted = vfc_vq_kick_prepare(rt->vq);
+	if (wanted)
+		KUNIT_EXPECT_TRUE(rt->test, vfc_vq_notify(rt->vq));
+	vfc_rt_complete(rt, vfc_rt_take(rt, i), 16);
+	vfc_rt_expect_used(rt, &rt->bufs[i], 16);
+	return wanted;
+}
+
+/*
+ * "Available Buffer Notification Suppression", the driver's side: it kicks
+ * when the device asks and not when it declines, through used->flags
+ * without EVENT_IDX and avail_event with it, ignoring the other field.
+ */
+static void vfc_ring_split_kick_suppression(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+
+	vfc_rt_start(rt);
+	KUNIT_EXPECT_TRUE(test, vfc_rt_kick_one(rt, 0));
+	rt->ops->kick_hint(rt, VFC_RT_KICKS_SUPPRESSED);
+	KUNIT_EXPECT_FALSE(test, vfc_rt_kick_one(rt, 1));
+	KUNIT_EXPECT_FALSE(test, vfc_rt_kick_one(rt, 2));
+	rt->ops->kick_hint(rt, VFC_RT_KICKS_DECOY);
+	KUNIT_EXPECT_TRUE(test, vfc_rt_kick_one(rt, 3));
+	KUNIT_EXPECT_TRUE(test, vfc_rt_kick_one(rt, 4));
+	rt->ops->kick_hint(rt, VFC_RT_KICKS_WANTED);
+	KUNIT_EXPECT_TRUE(test, vfc_rt_kick_one(rt, 5));
+	KUNIT_EXPECT_EQ(test, rt->kicks, 4U);
+	/* A suppressed kick() is no failure. */
+	rt->ops->kick_hint(rt, VFC_RT_KICKS_SUPPRESSED);
+	KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, vfc_rt_prep(rt, 6, 0, 1, 16)), 0);
+	KUNIT_EXPECT_TRUE(test, vfc_vq_kick(rt->vq));
+	KUNIT_EXPECT_EQ(test, rt->kicks, 4U);
+}
+
+/*
+ * "Used Buffer Notification Suppression", the driver's side: disable_cb
+ * holds across get_buf, enable_cb reports buffers that arrived meanwhile,
+ * enable_cb_prepare/poll see a buffer arriving after them, and an
+ * interrupt with nothing used is not claimed.
+ */
+static void vfc_ring_split_callbacks(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	unsigned int i, last;
+
+	vfc_rt_start(rt);
+	for (i = 0; i < 5; i++)
+		KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, vfc_rt_prep(rt, i, 0, 1,
+								 16)), 0);
+	KUNIT_ASSERT_TRUE(test, vfc_vq_kick(rt->vq));
+	for (i = 0; i < 5; i++)
+		vfc_rt_take(rt, i);
+
+	vfc_vq_disable_cb(rt->vq);
+	vfc_rt_complete(rt, &rt->taken[0], 16);
+	vfc_rt_expect_used(rt, &rt->bufs[0], 16);
+	vfc_rt_complete(rt, &rt->taken[1], 16);
+	KUNIT_EXPECT_EQ_MSG(test, rt->irqs, 0U, "interrupt while disabled");
+
+	KUNIT_EXPECT_FALSE_MSG(test, vfc_vq_enable_cb(rt->vq),
+			       "a buffer arrived while disabled");
+	vfc_rt_expect_used(rt, &rt->bufs[1], 16);
+	KUNIT_EXPECT_TRUE(test, vfc_vq_enable_cb(rt->vq));
+	vfc_rt_complete(rt, &rt->taken[2], 16);
+	KUNIT_EXPECT_EQ(test, rt->irqs, 1U);
+	KUNIT_EXPECT_EQ(test, rt->irqs_handled, 1U);
+	KUNIT_EXPECT_EQ(test, rt->callbacks, 1U);
+	vfc_rt_expect_used(rt, &rt->bufs[2], 16);
+
+	vfc_vq_disable_cb(rt->vq);
+	last = vfc_vq_enable_cb_prepare(rt->vq);
+	KUNIT_EXPECT_FALSE(test, vfc_vq_poll(rt->vq, last));
+	vfc_rt_complete(rt, &rt->taken[3], 16);
+	KUNIT_EXPECT_EQ(test, rt->irqs, 2U);
+	KUNIT_EXPECT_TRUE(test, vfc_vq_poll(rt->vq, last));
+	vfc_rt_expect_used(rt, &rt->bufs[3], 16);
+
+	KUNIT_EXPECT_EQ(test, vfc_vring_interrupt(0, rt->vq), IRQ_NONE);
+	KUNIT_EXPECT_EQ(test, rt->callbacks, 2U);
+
+	vfc_rt_complete(rt, &rt->taken[4], 16);
+	KUNIT_EXPECT_EQ(test, rt->irqs, 3U);
+	KUNIT_EXPECT_EQ(test, rt->callbacks, 3U);
+	vfc_rt_expect_used(rt, &rt->bufs[4], 16);
+}
+
+/* Fill the ring with in-buffers and let the device take them all. */
+static void vfc_rt_fill_ring(struct vfc_rt *rt)
+{
+	unsigned int i;
+
+	for (i = 0; i < rt->num; i++)
+		KUNIT_ASSERT_EQ(rt->test, vfc_rt_add(rt, vfc_rt_prep(rt, i, 0,
+								     1, 16)),
+				0);
+	KUNIT_ASSERT_TRUE(rt->test, vfc_vq_kick(rt->vq));
+	for (i = 0; i < rt->num; i++)
+		vfc_rt_take(rt, i);
+}
+
+static void vfc_rt_collect_ring(struct vfc_rt *rt)
+{
+	unsigned int i;
+
+	for (i = 0; i < rt->num; i++)
+		vfc_rt_expect_used(rt, &rt->bufs[i], 16);
+}
+
+/*
+ * enable_cb_delayed asks for an interrupt once 3/4 of the outstanding
+ * buffers are used: of 8, the interrupt comes with the 7th (used_event
+ * 6 is the 7th entry) with EVENT_IDX, with the first without. It returns
+ * false when more than that many were already used.
+ */
+static void vfc_ring_split_enable_cb_delayed(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	unsigned int i;
+
+	vfc_rt_start(rt);
+	KUNIT_ASSERT_EQ(test, rt->num, 8U);
+	vfc_rt_fill_ring(rt);
+	vfc_vq_disable_cb(rt->vq);
+	KUNIT_EXPECT_TRUE(test, vfc_vq_enable_cb_delayed(rt->vq));
+	for (i = 0; i < 8; i++) {
+		vfc_rt_complete(rt, &rt->taken[i], 16);
+		KUNIT_EXPECT_EQ_MSG(test, rt->irqs,
+				    rt->event_idx ? (i >= 6 ? 1U : 0U) : i + 1,
+				    "interrupts after %u used", i + 1);
+	}
+	vfc_rt_collect_ring(rt);
+
+	/* Two of eight used: still ahead of the 3/4 mark. */
+	vfc_rt_fill_ring(rt);
+	vfc_vq_disable_cb(rt->vq);
+	for (i = 0; i < 2; i++)
+		vfc_rt_complete(rt, &rt->taken[i], 16);
+	KUNIT_EXPECT_TRUE(test, vfc_vq_enable_cb_delayed(rt->vq));
+	for (i = 2; i < 8; i++)
+		vfc_rt_complete(rt, &rt->taken[i], 16);
+	vfc_rt_collect_ring(rt);
+
+	/* Seven of eight used: past it, so the caller must poll. */
+	vfc_rt_fill_ring(rt);
+	vfc_vq_disable_cb(rt->vq);
+	for (i = 0; i < 7; i++)
+		vfc_rt_complete(rt, &rt->taken[i], 16);
+	KUNIT_EXPECT_FALSE(test, vfc_vq_enable_cb_delayed(rt->vq));
+	vfc_rt_complete(rt, &rt->taken[7], 16);
+	vfc_rt_collect_ring(rt);
+}
+
+/* ------------------------------------------------------------------------
+ * The suite
+ */
+
+static const struct vfc_rt_case vfc_rt_default_case = {
+	.name = "split", .ops = &vfc_rt_split_ops,
+};
+
+static void vfc_rt_case_desc(const struct vfc_rt_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(vfc_rt_create, vfc_rt_create_cases, vfc_rt_case_desc);
+KUNIT_ARRAY_PARAM(vfc_rt_invalid, vfc_rt_invalid_cases, vfc_rt_case_desc);
+KUNIT_ARRAY_PARAM(vfc_rt_no_memory, vfc_rt_no_memory_cases,
+		  vfc_rt_case_desc);
+KUNIT_ARRAY_PARAM(vfc_rt_layout, vfc_rt_layout_cases, vfc_rt_case_desc);
+KUNIT_ARRAY_PARAM(vfc_rt_indirect, vfc_rt_indirect_cases, vfc_rt_case_desc);
+KUNIT_ARRAY_PARAM(vfc_rt_map_fail, vfc_rt_map_fail_cases, vfc_rt_case_desc);
+KUNIT_ARRAY_PARAM(vfc_rt_hostile, vfc_rt_hostile_cases, vfc_rt_case_desc);
+KUNIT_ARRAY_PARAM(vfc_rt_event, vfc_rt_event_cases, vfc_rt_case_desc);
+
+static void vfc_rt_vdev_release(struct device *dev)
+{
+	kfree(dev_to_vfc(dev));
+}
+
+static struct vfc_device *vfc_rt_vdev_new(u64 features)
+{
+	struct vfc_device *vdev;
+
+	vdev = kzalloc(sizeof(*vdev), GFP_KERNEL);
+	if (!vdev)
+		return NULL;
+	device_initialize(&vdev->dev);
+	vdev->dev.release = vfc_rt_vdev_release;
+	if (dev_set_name(&vdev->dev, "vfc-ring-test")) {
+		put_device(&vdev->dev);
+		return NULL;
+	}
+	spin_lock_init(&vdev->config_lock);
+	spin_lock_init(&vdev->vqs_list_lock);
+	INIT_LIST_HEAD(&vdev->vqs);
+	vdev->features = features;
+	return vdev;
+}
+
+static int vfc_ring_split_init(struct kunit *test)
+{
+	const struct vfc_rt_case *p = test->param_value;
+	struct vfc_rt *rt;
+	u64 features;
+
+	if (!p)
+		p = &vfc_rt_default_case;
+	rt = kunit_kzalloc(test, sizeof(*rt), GFP_KERNEL);
+	if (!rt)
+		return -ENOMEM;
+	test->priv = rt;
+	rt->test = test;
+	rt->param = p;
+	rt->ops = p->ops;
+	features = F_V1 | p->ops->features | p->features;
+	rt->indirect = features & F_INDIRECT;
+	rt->event_idx = features & F_EVENT_IDX;
+	rt->mem = kunit_kzalloc(test, VFC_RT_NBUFS * VFC_RT_MAX_SG *
+				      VFC_RT_SLOT, GFP_KERNEL);
+	rt->dma = vfc_rt_dma_new();
+	rt->vdev = vfc_rt_vdev_new(features);
+	if (!rt->mem || !rt->dma || !rt->vdev)
+		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * Runs after a failed assertion too: free what is left, then the leak
+ * check. Expectations only: an assertion here would abort the cleanup.
+ */
+static void vfc_ring_split_exit(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+
+	if (!rt)
+		return;
+	if (rt->vq)
+		vfc_rt_destroy(rt);
+	if (rt->dma) {
+		KUNIT_EXPECT_EQ_MSG(test, rt->dma->live_maps, 0U,
+				    "streaming mappings leaked");
+		KUNIT_EXPECT_EQ_MSG(test, rt->dma->live_allocs, 0U,
+				    "coherent allocations leaked");
+		KUNIT_EXPECT_EQ_MSG(test, rt->dma->bad_unmaps, 0U,
+				    "unmapped what was not mapped");
+		KUNIT_EXPECT_EQ_MSG(test, rt->dma->bad_frees, 0U,
+				    "freed what was not allocated");
+		KUNIT_EXPECT_EQ(test, rt->dma->overflows, 0U);
+		put_device(&rt->dma->dev);
+	}
+	if (rt->vdev) {
+		KUNIT_EXPECT_TRUE(test, list_empty(&rt->vdev->vqs));
+		put_device(&rt->vdev->dev);
+	}
+}
+
+static struct kunit_case vfc_ring_split_cases[] = {
+	KUNIT_CASE_PARAM(vfc_ring_split_create, vfc_rt_create_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_split_create_invalid,
+			 vfc_rt_invalid_gen_params),
+	KUNIT_CASE(vfc_ring_split_may_reduce_num),
+	KUNIT_CASE_PARAM(vfc_ring_split_no_memory,
+			 vfc_rt_no_memory_gen_params),
+	KUNIT_CASE(vfc_ring_split_transport_features),
+	KUNIT_CASE_PARAM(vfc_ring_split_round_trip, vfc_rt_layout_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_split_wrap, vfc_rt_layout_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_split_full, vfc_rt_indirect_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_split_map_failure,
+			 vfc_rt_map_fail_gen_params),
+	KUNIT_CASE(vfc_ring_split_add_invalid),
+	KUNIT_CASE_PARAM(vfc_ring_split_detach, vfc_rt_indirect_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_split_scribbled_desc,
+			 vfc_rt_indirect_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_split_hostile, vfc_rt_hostile_gen_params),
+	KUNIT_CASE(vfc_ring_split_break_device),
+	KUNIT_CASE_PARAM(vfc_ring_split_kick_suppression,
+			 vfc_rt_event_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_split_callbacks, vfc_rt_event_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_split_enable_cb_delayed,
+			 vfc_rt_event_gen_params),
+	{}
+};
+
+static struct kunit_suite vfc_ring_split_suite = {
+	.name = "vfc_ring_split",
+	.init = vfc_ring_split_init,
+	.exit = vfc_ring_split_exit,
+	.test_cases = vfc_ring_split_cases,
+};
+
+kunit_test_suite(vfc_ring_split_suite);
+
+MODULE_DESCRIPTION("KUnit tests for vfc's split virtqueues");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(VFC);
