@@ -192,7 +192,7 @@ class Guest:
     the runner types commands into, and a QMP socket."""
 
     def __init__(self, name, kernel='stock', device_props='', qemu_args='',
-                 kernel_args='', mem_mib=2048, balloon=True):
+                 kernel_args='', mem_mib=2048, balloon=True, iommu=False):
         self.name = name
         self.kernel = kernel
         self.mem = mem_mib * MIB
@@ -219,8 +219,11 @@ class Guest:
                '-chardev', 'socket,id=con,path=%s,server=on,wait=off,'
                'logfile=%s' % (self.con_path, self.log_path),
                '-serial', 'chardev:con',
-               '-qmp', 'unix:%s,server=on,wait=off' % self.qmp_path,
-               '-device', 'pcie-root-port,id=rp1,chassis=1,slot=1']
+               '-qmp', 'unix:%s,server=on,wait=off' % self.qmp_path]
+        if iommu:
+            # Before any other PCI device, as QEMU wants.
+            cmd += ['-device', 'intel-iommu']
+        cmd += ['-device', 'pcie-root-port,id=rp1,chassis=1,slot=1']
         if balloon:
             props = 'id=balloon0,bus=rp1,disable-legacy=on'
             if device_props:

@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from guest import (BUILD, GIB, MIB, TOP, Guest, GuestError,  # noqa: E402
                    build_initramfs, kernel_info, kernel_reports)
 from scenarios import DRIVERS, SCENARIOS, Skip, balloon_to  # noqa: E402
-from scenarios import wait_balloon_device  # noqa: E402
+from scenarios import wait_driver_ok  # noqa: E402
 
 
 class Results:
@@ -81,21 +81,24 @@ def log_to(path, echo):
     return log
 
 
-def run_scenario(res, name, kernel, driver, opts, quiet=False):
-    fn, kernels, uses_driver, expect_report = SCENARIOS[name]
+def run_scenario(res, name, kernel, driver, opts):
+    sc = SCENARIOS[name]
+    props = ','.join(p for p in (sc.device_props, opts.device_props) if p)
     label = 'e2e %s kernel=%s' % (name, kernel)
-    if uses_driver:
+    if sc.uses_driver:
         label += ' driver=%s' % driver
     if opts.device_props:
         label += ' props=%s' % opts.device_props
-    if kernel not in kernels:
+    if kernel not in sc.kernels or (sc.uses_driver and
+                                    driver not in sc.drivers):
         return
     drv = DRIVERS[driver]
-    if uses_driver and not drv.available(kernel):
+    if (sc.uses_driver and not drv.available(kernel)) or \
+       (sc.needs_vfc and not DRIVERS['vfc'].available(kernel)):
         res.add('SKIP', label, 'vfc has no balloon driver yet')
         return
     prepare(kernel)
-    run_name = '-'.join([name, kernel] + ([driver] if uses_driver else []))
+    run_name = '-'.join([name, kernel] + ([driver] if sc.uses_driver else []))
     if opts.device_props:
         run_name += '-' + re.sub(r'[^A-Za-z0-9]+', '_', opts.device_props)
     t = time.time()
@@ -103,11 +106,11 @@ def run_scenario(res, name, kernel, driver, opts, quiet=False):
     reports = []
     err = None
     try:
-        g = Guest(run_name, kernel, opts.device_props, opts.qemu_args,
-                  opts.kernel_args)
+        g = Guest(run_name, kernel, props, opts.qemu_args,
+                  opts.kernel_args, iommu=sc.iommu)
         log = log_to(os.path.join(g.dir, 'steps.log'), not opts.quiet)
         log('  %-44s %6.2f s' % ('boot %s' % g.release, g.boot_seconds))
-        fn(g, drv, log)
+        sc.fn(g, drv, log)
     except (GuestError, Skip) as e:
         err = e
     finally:
@@ -123,7 +126,7 @@ def run_scenario(res, name, kernel, driver, opts, quiet=False):
     where = 'build/runs/%s/' % run_name
     if isinstance(err, Skip):
         res.add('SKIP', label, str(err))
-    elif expect_report:
+    elif sc.expect_report:
         # A planted fault: the run passes only if the report check caught it.
         if err:
             res.add('FAIL', label, '%s; %s' % (err, where))
@@ -149,7 +152,7 @@ def cmd_e2e(opts, res):
             sys.exit('unknown scenario %s (have: %s)' % (n, ', '.join(SCENARIOS)))
     for kernel in kernels:
         for n in names:
-            uses_driver = SCENARIOS[n][2]
+            uses_driver = SCENARIOS[n].uses_driver
             for driver in (drivers if uses_driver else drivers[:1]):
                 run_scenario(res, n, kernel, driver, opts)
 
@@ -312,7 +315,7 @@ def cmd_demo(opts, res):
         print('guest kernel %s up in %.1f s; loading the %s balloon driver' %
               (g.release, g.boot_seconds, drv.name))
         drv.load(g)
-        wait_balloon_device(g)
+        wait_driver_ok(g, drv)
 
         def show(what):
             info = g.qmp.hmp('info balloon').strip()

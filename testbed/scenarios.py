@@ -16,10 +16,12 @@ class Skip(Exception):
 class Driver:
     """The guest modules that drive the balloon device."""
 
-    def __init__(self, name, load, unload):
+    def __init__(self, name, load, unload, bus, refusal):
         self.name = name
         self.load_mods = load
         self.unload_mods = unload
+        self.bus = bus                  # where its devices' status shows
+        self.refusal = refusal          # what it logs refusing ACCESS_PLATFORM
 
     def available(self, kernel):
         for mod in self.load_mods:
@@ -45,10 +47,12 @@ DRIVERS = {
     # The guest kernel's own virtio_pci + virtio_balloon.
     'kernel': Driver('kernel', ['virtio_pci', 'virtio_balloon'],
                      ['virtio_balloon', 'virtio_pci', 'virtio_pci_modern_dev',
-                      'virtio_pci_legacy_dev', 'virtio', 'virtio_ring']),
+                      'virtio_pci_legacy_dev', 'virtio', 'virtio_ring'],
+                     'virtio', 'device refuses features'),
     # vfc's transport and balloon driver (vfc.ko comes in as a dependency).
     'vfc': Driver('vfc', ['vfc_pci', 'vfc_balloon'],
-                  ['vfc_balloon', 'vfc_pci', 'vfc']),
+                  ['vfc_balloon', 'vfc_pci', 'vfc'],
+                  'vfc', 'VIRTIO_F_ACCESS_PLATFORM'),
 }
 
 
@@ -65,17 +69,33 @@ class Steps:
         return ret
 
 
-def wait_balloon_device(g, timeout=60):
-    """Wait until the driver has set DRIVER_OK: QEMU refuses balloon
-    commands before that."""
+VIRTIO_STATUS_DRIVER_OK = 0x4
+VIRTIO_STATUS_FAILED = 0x80
+
+
+def device_status(g, drv):
+    """The status byte of the balloon device on the driver's bus, or None
+    if the bus has no device."""
+    out = g.sh('cat /sys/bus/%s/devices/*/status 2>/dev/null || true' %
+               drv.bus).split()
+    return int(out[0], 16) if out else None
+
+
+def wait_driver_ok(g, drv, timeout=60):
+    """Wait until the driver has set DRIVER_OK. (QEMU's query-balloon
+    answers as soon as the device exists, so it cannot tell.)"""
     deadline = time.time() + timeout
     while True:
-        try:
-            return g.qmp.cmd('query-balloon')['actual']
-        except GuestError:
-            if time.time() > deadline:
-                raise GuestError('balloon driver did not become ready')
-            time.sleep(0.2)
+        st = device_status(g, drv)
+        if st is not None and st & VIRTIO_STATUS_FAILED:
+            raise GuestError('%s driver failed the device (status 0x%02x)' %
+                             (drv.name, st))
+        if st is not None and st & VIRTIO_STATUS_DRIVER_OK:
+            return
+        if time.time() > deadline:
+            raise GuestError('%s driver did not set DRIVER_OK (status %s)' %
+                             (drv.name, st))
+        time.sleep(0.2)
 
 
 def balloon_to(g, target, timeout=600):
@@ -101,26 +121,82 @@ def expect(cond, what):
 PAGE = 4096
 
 
+def check_memtotal(g, before, expect_drop, what):
+    now = g.meminfo()
+    expect(abs((before - now) - expect_drop) <= PAGE,
+           '%s: MemTotal %d kB, expected %d kB' %
+           (what, now // 1024, (before - expect_drop) // 1024))
+
+
+def inflate_deflate(g, step, drv_name, down):
+    """Inflate by `down` bytes and back, MemTotal checked at each end."""
+    size = g.mem
+    mem0 = g.meminfo()
+    step('%s: inflate %d -> %d MiB' % (drv_name, size // MIB, (size - down) // MIB),
+         balloon_to, g, size - down)
+    check_memtotal(g, mem0, down, 'inflated')
+    step('%s: deflate %d -> %d MiB' % (drv_name, (size - down) // MIB, size // MIB),
+         balloon_to, g, size)
+    check_memtotal(g, mem0, 0, 'deflated')
+
+
 def reference(g, drv, log):
     """The reference scenario: 2 GiB -> 1 GiB -> 2 GiB, MemTotal checked."""
     step = Steps(log)
     step('load %s driver' % drv.name, drv.load, g)
-    step('wait for DRIVER_OK', wait_balloon_device, g)
-    size = g.mem
-    mem0 = g.meminfo()
-    step('inflate %d -> %d MiB' % (size // MIB, (size - GIB) // MIB),
-         balloon_to, g, size - GIB)
-    mem1 = g.meminfo()
-    log('  MemTotal %d -> %d kB' % (mem0 // 1024, mem1 // 1024))
-    expect(abs((mem0 - mem1) - GIB) <= PAGE,
-           'MemTotal fell by %d kB, expected %d kB' %
-           ((mem0 - mem1) // 1024, GIB // 1024))
-    step('deflate %d -> %d MiB' % ((size - GIB) // MIB, size // MIB),
-         balloon_to, g, size)
-    mem2 = g.meminfo()
-    expect(mem2 == mem0, 'MemTotal %d kB after deflate, %d kB before' %
-           (mem2 // 1024, mem0 // 1024))
+    step('wait for DRIVER_OK', wait_driver_ok, g, drv)
+    inflate_deflate(g, step, drv.name, GIB)
     step('unload %s driver' % drv.name, drv.unload, g)
+
+
+def small(g, drv, log):
+    """Inflate to 0.5 GiB of guest memory and back."""
+    step = Steps(log)
+    step('load %s driver' % drv.name, drv.load, g)
+    step('wait for DRIVER_OK', wait_driver_ok, g, drv)
+    inflate_deflate(g, step, drv.name, g.mem - GIB // 2)
+    step('unload %s driver' % drv.name, drv.unload, g)
+
+
+def rmmod_inflated(g, drv, log):
+    """Unloading the driver while 1 GiB is in the balloon gives it all back."""
+    step = Steps(log)
+    step('load %s driver' % drv.name, drv.load, g)
+    step('wait for DRIVER_OK', wait_driver_ok, g, drv)
+    mem0 = g.meminfo()
+    step('inflate by 1 GiB', balloon_to, g, g.mem - GIB)
+    check_memtotal(g, mem0, GIB, 'inflated')
+    step('unload %s driver while inflated' % drv.name, drv.unload, g)
+    check_memtotal(g, mem0, 0, 'after unload')
+
+
+def iommu_refused(g, drv, log):
+    """iommu_platform=on: the device insists on VIRTIO_F_ACCESS_PLATFORM,
+    which a balloon must not accept (it passes guest-physical page numbers
+    the IOMMU would not translate). The device never reaches DRIVER_OK, the
+    log says why, and the driver unloads cleanly."""
+    step = Steps(log)
+    step('load %s driver' % drv.name, drv.load, g)
+    st = device_status(g, drv)
+    expect(st is not None and not st & VIRTIO_STATUS_DRIVER_OK,
+           'device status %s: expected a refused device' % st)
+    expect(drv.refusal in g.sh('dmesg'),
+           'no "%s" in the kernel log saying why' % drv.refusal)
+    step('unload %s driver' % drv.name, drv.unload, g)
+
+
+def move(g, drv, log):
+    """One boot, both drivers loaded: the balloon moves from the kernel's
+    virtio-pci to vfc_pci and back, inflating with each."""
+    step = Steps(log)
+    kern, vfc = DRIVERS['kernel'], DRIVERS['vfc']
+    step('load kernel driver', kern.load, g)
+    step('load vfc driver', vfc.load, g)
+    for who in ('kernel', 'vfc', 'kernel'):
+        step('vfc-move %s' % who, g.sh, 'vfc-move %s' % who)
+        step('wait for DRIVER_OK', wait_driver_ok, g, DRIVERS[who])
+        inflate_deflate(g, step, who, GIB // 2)
+    step('unload both drivers', lambda: (vfc.unload(g), kern.unload(g)))
 
 
 def loaded(g):
@@ -158,11 +234,38 @@ def runner_catches_leak(g, drv, log):
     g.sh('rmmod vfc_runner_fault')
 
 
-# name -> (function, kernels it runs on, whether it uses the driver,
-#          whether the run is expected to end with a kernel report)
+class Scenario:
+    """A scenario and how to run it.
+
+    kernels: the guest kernels it runs on; uses_driver: it runs once per
+    DRIVER; expect_report: a planted fault, passing only if the runner
+    catches it; needs_vfc: it needs vfc's balloon driver; device_props and
+    iommu: its own virtio-balloon-pci properties and an intel-iommu;
+    drivers: the DRIVERs it applies to (all so far)."""
+
+    def __init__(self, fn, kernels=('stock', 'test'), uses_driver=True,
+                 expect_report=False, needs_vfc=False, device_props='',
+                 iommu=False, drivers=('kernel', 'vfc')):
+        self.fn = fn
+        self.kernels = kernels
+        self.drivers = drivers
+        self.uses_driver = uses_driver
+        self.expect_report = expect_report
+        self.needs_vfc = needs_vfc
+        self.device_props = device_props
+        self.iommu = iommu
+
+
 SCENARIOS = {
-    'reference': (reference, ('stock', 'test'), True, False),
-    'coexist': (coexist, ('stock', 'test'), False, False),
-    'runner-catches-warn': (runner_catches_warn, ('test',), False, True),
-    'runner-catches-leak': (runner_catches_leak, ('test',), False, True),
+    'reference': Scenario(reference),
+    'small': Scenario(small),
+    'rmmod-inflated': Scenario(rmmod_inflated),
+    'iommu-refused': Scenario(iommu_refused, device_props='iommu_platform=on',
+                              iommu=True),
+    'move': Scenario(move, uses_driver=False, needs_vfc=True),
+    'coexist': Scenario(coexist, uses_driver=False),
+    'runner-catches-warn': Scenario(runner_catches_warn, kernels=('test',),
+                                    uses_driver=False, expect_report=True),
+    'runner-catches-leak': Scenario(runner_catches_leak, kernels=('test',),
+                                    uses_driver=False, expect_report=True),
 }

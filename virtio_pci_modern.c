@@ -1,0 +1,775 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfc_pci: the virtio-PCI modern transport (virtio spec, "Virtio Over PCI
+ * Bus"), implementing struct vfc_config_ops for the vfc core.
+ *
+ * Binds modern virtio functions (device ids 0x1040-0x107f) and transitional
+ * ones (0x1000-0x103f) through their modern interface. There is no module
+ * device table: vfc_pci must never be loaded automatically in place of the
+ * kernel's virtio_pci, which usually drives the guest's disk and network.
+ * A device moves between the two with driver_override (guest/vfc-move).
+ *
+ * Interrupts: MSI-X with a vector for config changes and one per queue,
+ * else one vector shared by the queues, else INTx with the ISR register.
+ * A vector the device refuses (reads back VIRTIO_MSI_NO_VECTOR) moves on to
+ * the next mode.
+ */
+#include <asm/unaligned.h>
+#include <linux/delay.h>
+#include <linux/interrupt.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <uapi/linux/virtio_config.h>
+#include <uapi/linux/virtio_pci.h>
+#include <vfc/vfc.h>
+#include <vfc/vfc_config.h>
+#include <vfc/vfc_ring.h>
+
+#include "virtio_pci_caps.h"
+
+#define VFC_PCI_VENDOR 0x1af4
+#define VFC_PCI_TRANSITIONAL_FIRST 0x1000
+#define VFC_PCI_MODERN_FIRST 0x1040
+#define VFC_PCI_MODERN_LAST 0x107f
+
+/* A reset that takes longer than this is a device that does not reset. */
+#define VFC_PCI_RESET_TIMEOUT_MS 1000
+
+/* The device-specific config vfc maps at most; config fields are small. */
+#define VFC_PCI_DEVICE_CFG_MAX PAGE_SIZE
+
+enum vfc_pci_irq_mode {
+	VFC_PCI_MSIX_PER_VQ,
+	VFC_PCI_MSIX_SHARED,
+	VFC_PCI_INTX,
+};
+
+static const char *const vfc_pci_irq_mode_names[] = {
+	[VFC_PCI_MSIX_PER_VQ] = "MSI-X, a vector per queue",
+	[VFC_PCI_MSIX_SHARED] = "MSI-X, one vector shared by the queues",
+	[VFC_PCI_INTX] = "INTx",
+};
+
+/**
+ * struct vfc_pci_vq - a queue's transport state
+ * @vq: the queue, NULL if skipped
+ * @notify: its address in the notification structure
+ * @irq: its own interrupt, or 0 if it has none
+ * @irq_name: the name of @irq
+ */
+struct vfc_pci_vq {
+	struct vfc_virtqueue *vq;
+	void __iomem *notify;
+	int irq;
+	char irq_name[32];
+};
+
+/**
+ * struct vfc_pci_device - a virtio PCI function driven by vfc
+ * @vdev: the vfc device
+ * @pdev: the PCI function
+ * @caps: where its virtio structures are
+ * @common: the common configuration structure
+ * @isr: the ISR status byte, NULL if the device has none
+ * @device: the device-specific configuration, NULL if none
+ * @device_len: the mapped length of @device
+ * @notify: the notification structure
+ * @bars: the BARs requested
+ * @irq_mode: how interrupts are delivered while queues exist
+ * @config_irq: the config-change interrupt (MSI-X), or 0
+ * @shared_irq: the interrupt of all queues (shared MSI-X or INTx), or 0
+ * @config_irq_name: name of @config_irq
+ * @shared_irq_name: name of @shared_irq
+ * @msix_enabled: MSI-X vectors are allocated
+ * @vqs: the queues' state, @nvqs of them; find_vqs/del_vqs only
+ * @nvqs: entries in @vqs
+ */
+struct vfc_pci_device {
+	struct vfc_device vdev;
+	struct pci_dev *pdev;
+	struct vfc_pci_caps caps;
+	struct virtio_pci_common_cfg __iomem *common;
+	u8 __iomem *isr;
+	void __iomem *device;
+	size_t device_len;
+	void __iomem *notify;
+	int bars;
+	enum vfc_pci_irq_mode irq_mode;
+	int config_irq;
+	int shared_irq;
+	char config_irq_name[32];
+	char shared_irq_name[32];
+	bool msix_enabled;
+	struct vfc_pci_vq *vqs;
+	unsigned int nvqs;
+};
+
+static struct vfc_pci_device *to_vp(struct vfc_device *vdev)
+{
+	return container_of(vdev, struct vfc_pci_device, vdev);
+}
+
+/* ------------------------------------------------------------------ */
+/* Config space, status, features                                      */
+/* ------------------------------------------------------------------ */
+
+/* Is [offset, offset + len) inside the mapped device config? */
+static bool vfc_pci_cfg_ok(struct vfc_pci_device *vp, unsigned int offset,
+			   unsigned int len)
+{
+	if (vp->device && len <= vp->device_len &&
+	    offset <= vp->device_len - len)
+		return true;
+	dev_err_ratelimited(&vp->vdev.dev,
+			    "config access %u+%u outside the %zu bytes of device config\n",
+			    offset, len, vp->device_len);
+	return false;
+}
+
+/*
+ * Fields are read with their own width ("Virtio Structure PCI
+ * Capabilities": aligned accesses of the field's size); @buf holds them in
+ * the device's byte order, little-endian.
+ */
+static void vfc_pci_get(struct vfc_device *vdev, unsigned int offset,
+			void *buf, unsigned int len)
+{
+	struct vfc_pci_device *vp = to_vp(vdev);
+	void __iomem *p = vp->device + offset;
+	__le16 w;
+	__le32 l;
+	unsigned int i;
+
+	if (!vfc_pci_cfg_ok(vp, offset, len)) {
+		memset(buf, 0, len);
+		return;
+	}
+	switch (len) {
+	case 1:
+		*(u8 *)buf = ioread8(p);
+		break;
+	case 2:
+		w = cpu_to_le16(ioread16(p));
+		memcpy(buf, &w, sizeof(w));
+		break;
+	case 4:
+		l = cpu_to_le32(ioread32(p));
+		memcpy(buf, &l, sizeof(l));
+		break;
+	case 8:
+		l = cpu_to_le32(ioread32(p));
+		memcpy(buf, &l, sizeof(l));
+		l = cpu_to_le32(ioread32(p + 4));
+		memcpy(buf + 4, &l, sizeof(l));
+		break;
+	default:
+		for (i = 0; i < len; i++)
+			((u8 *)buf)[i] = ioread8(p + i);
+	}
+}
+
+static void vfc_pci_set(struct vfc_device *vdev, unsigned int offset,
+			const void *buf, unsigned int len)
+{
+	struct vfc_pci_device *vp = to_vp(vdev);
+	void __iomem *p = vp->device + offset;
+	__le16 w;
+	__le32 l;
+	unsigned int i;
+
+	if (!vfc_pci_cfg_ok(vp, offset, len))
+		return;
+	switch (len) {
+	case 1:
+		iowrite8(*(const u8 *)buf, p);
+		break;
+	case 2:
+		memcpy(&w, buf, sizeof(w));
+		iowrite16(le16_to_cpu(w), p);
+		break;
+	case 4:
+		memcpy(&l, buf, sizeof(l));
+		iowrite32(le32_to_cpu(l), p);
+		break;
+	case 8:
+		memcpy(&l, buf, sizeof(l));
+		iowrite32(le32_to_cpu(l), p);
+		memcpy(&l, buf + 4, sizeof(l));
+		iowrite32(le32_to_cpu(l), p + 4);
+		break;
+	default:
+		for (i = 0; i < len; i++)
+			iowrite8(((const u8 *)buf)[i], p + i);
+	}
+}
+
+static u32 vfc_pci_generation(struct vfc_device *vdev)
+{
+	return ioread8(&to_vp(vdev)->common->config_generation);
+}
+
+static u8 vfc_pci_get_status(struct vfc_device *vdev)
+{
+	return ioread8(&to_vp(vdev)->common->device_status);
+}
+
+static void vfc_pci_set_status(struct vfc_device *vdev, u8 status)
+{
+	iowrite8(status, &to_vp(vdev)->common->device_status);
+}
+
+/*
+ * "The driver MUST wait for a read of device_status to return 0 before
+ * reinitializing the device" - but not forever.
+ */
+static int vfc_pci_reset(struct vfc_device *vdev)
+{
+	struct vfc_pci_device *vp = to_vp(vdev);
+	unsigned long deadline;
+
+	iowrite8(0, &vp->common->device_status);
+	deadline = jiffies + msecs_to_jiffies(VFC_PCI_RESET_TIMEOUT_MS);
+	while (ioread8(&vp->common->device_status)) {
+		if (time_after(jiffies, deadline)) {
+			dev_err(&vdev->dev, "device did not reset within %u ms\n",
+				VFC_PCI_RESET_TIMEOUT_MS);
+			return -ETIMEDOUT;
+		}
+		usleep_range(1000, 2000);
+	}
+	return 0;
+}
+
+static u64 vfc_pci_get_features(struct vfc_device *vdev)
+{
+	struct virtio_pci_common_cfg __iomem *c = to_vp(vdev)->common;
+	u64 features;
+
+	iowrite32(0, &c->device_feature_select);
+	features = ioread32(&c->device_feature);
+	iowrite32(1, &c->device_feature_select);
+	features |= (u64)ioread32(&c->device_feature) << 32;
+	return features;
+}
+
+static int vfc_pci_finalize_features(struct vfc_device *vdev)
+{
+	struct virtio_pci_common_cfg __iomem *c = to_vp(vdev)->common;
+
+	iowrite32(0, &c->guest_feature_select);
+	iowrite32(lower_32_bits(vdev->features), &c->guest_feature);
+	iowrite32(1, &c->guest_feature_select);
+	iowrite32(upper_32_bits(vdev->features), &c->guest_feature);
+	return 0;
+}
+
+static const char *vfc_pci_bus_name(struct vfc_device *vdev)
+{
+	return pci_name(to_vp(vdev)->pdev);
+}
+
+/* ------------------------------------------------------------------ */
+/* Interrupts                                                          */
+/* ------------------------------------------------------------------ */
+
+static irqreturn_t vfc_pci_config_interrupt(int irq, void *data)
+{
+	struct vfc_pci_device *vp = data;
+
+	vfc_config_changed(&vp->vdev);
+	return IRQ_HANDLED;
+}
+
+static irqreturn_t vfc_pci_vqs_interrupt(int irq, void *data)
+{
+	struct vfc_pci_device *vp = data;
+	irqreturn_t ret = IRQ_NONE;
+	unsigned int i;
+
+	for (i = 0; i < vp->nvqs; i++)
+		if (vp->vqs[i].vq &&
+		    vfc_vring_interrupt(irq, vp->vqs[i].vq) == IRQ_HANDLED)
+			ret = IRQ_HANDLED;
+	return ret;
+}
+
+/* INTx: reading the ISR tells what happened and lowers the line. */
+static irqreturn_t vfc_pci_intx_interrupt(int irq, void *data)
+{
+	struct vfc_pci_device *vp = data;
+	u8 isr = ioread8(vp->isr);
+
+	if (!isr)
+		return IRQ_NONE;
+	if (isr & VIRTIO_PCI_ISR_CONFIG)
+		vfc_pci_config_interrupt(irq, vp);
+	vfc_pci_vqs_interrupt(irq, vp);
+	return IRQ_HANDLED;
+}
+
+static void vfc_pci_synchronize_cbs(struct vfc_device *vdev)
+{
+	struct vfc_pci_device *vp = to_vp(vdev);
+	unsigned int i;
+
+	if (vp->config_irq)
+		synchronize_irq(vp->config_irq);
+	if (vp->shared_irq)
+		synchronize_irq(vp->shared_irq);
+	for (i = 0; i < vp->nvqs; i++)
+		if (vp->vqs[i].irq)
+			synchronize_irq(vp->vqs[i].irq);
+}
+
+/* ------------------------------------------------------------------ */
+/* Virtqueues                                                          */
+/* ------------------------------------------------------------------ */
+
+static bool vfc_pci_notify(struct vfc_virtqueue *vq)
+{
+	struct vfc_pci_vq *pvq = vq->priv;
+
+	iowrite16(vq->index, pvq->notify);
+	return true;
+}
+
+static void vfc_pci_write_addr(u64 addr, __le32 __iomem *lo, __le32 __iomem *hi)
+{
+	iowrite32(lower_32_bits(addr), lo);
+	iowrite32(upper_32_bits(addr), hi);
+}
+
+/* Set up queue @index, its ring and, for MSI-X, its vector. */
+static int vfc_pci_setup_vq(struct vfc_pci_device *vp, unsigned int index,
+			    const struct vfc_vq_info *info, u16 vector)
+{
+	struct virtio_pci_common_cfg __iomem *c = vp->common;
+	struct vfc_pci_vq *pvq = &vp->vqs[index];
+	struct vfc_virtqueue *vq;
+	struct device *dev = &vp->vdev.dev;
+	u16 num, notify_off;
+	u32 offset;
+	int err;
+
+	if (index >= ioread16(&c->num_queues)) {
+		dev_err(dev, "queue %u (%s): device has only %u queues\n",
+			index, info->name, ioread16(&c->num_queues));
+		return -ENOENT;
+	}
+	iowrite16(index, &c->queue_select);
+	num = ioread16(&c->queue_size);
+	if (!num) {
+		dev_err(dev, "queue %u (%s): size 0, not available\n", index,
+			info->name);
+		return -ENOENT;
+	}
+	if (ioread16(&c->queue_enable)) {
+		dev_err(dev, "queue %u (%s): already enabled before setup\n",
+			index, info->name);
+		return -ENOENT;
+	}
+	notify_off = ioread16(&c->queue_notify_off);
+	err = vfc_pci_notify_offset(&vp->caps, notify_off, &offset);
+	if (err) {
+		dev_err(dev, "queue %u (%s): notify offset %u x %u beyond the %u-byte notify structure\n",
+			index, info->name, notify_off,
+			vp->caps.notify_off_multiplier, vp->caps.notify.length);
+		return err;
+	}
+
+	vq = vfc_vring_create_virtqueue(index, num, SMP_CACHE_BYTES, &vp->vdev,
+					!vfc_has_feature(&vp->vdev, VIRTIO_F_ORDER_PLATFORM),
+					true, vfc_pci_notify, info->callback,
+					info->name, &vp->pdev->dev);
+	if (IS_ERR(vq)) {
+		dev_err(dev, "queue %u (%s): no ring for size %u: %pe\n", index,
+			info->name, num, vq);
+		return PTR_ERR(vq);
+	}
+	pvq->vq = vq;
+	pvq->notify = vp->notify + offset;
+	vq->priv = pvq;
+
+	/* The ring may be smaller than the device offered (may_reduce_num). */
+	iowrite16(vfc_vq_get_vring_size(vq), &c->queue_size);
+	vfc_pci_write_addr(vfc_vq_get_desc_addr(vq), &c->queue_desc_lo,
+			   &c->queue_desc_hi);
+	vfc_pci_write_addr(vfc_vq_get_avail_addr(vq), &c->queue_avail_lo,
+			   &c->queue_avail_hi);
+	vfc_pci_write_addr(vfc_vq_get_used_addr(vq), &c->queue_used_lo,
+			   &c->queue_used_hi);
+
+	if (vector != VIRTIO_MSI_NO_VECTOR) {
+		iowrite16(vector, &c->queue_msix_vector);
+		/* A device out of vectors says so by reading back NO_VECTOR. */
+		if (ioread16(&c->queue_msix_vector) != vector) {
+			dev_info(dev, "queue %u (%s): device refused MSI-X vector %u\n",
+				 index, info->name, vector);
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
+/* Undo find_vqs as far as it got; the device is reset or never enabled. */
+static void vfc_pci_del_vqs(struct vfc_device *vdev)
+{
+	struct vfc_pci_device *vp = to_vp(vdev);
+	struct virtio_pci_common_cfg __iomem *c = vp->common;
+	unsigned int i;
+
+	for (i = 0; i < vp->nvqs; i++) {
+		struct vfc_pci_vq *pvq = &vp->vqs[i];
+
+		if (pvq->irq)
+			free_irq(pvq->irq, pvq->vq);
+		if (!pvq->vq)
+			continue;
+		if (vp->msix_enabled) {
+			iowrite16(i, &c->queue_select);
+			iowrite16(VIRTIO_MSI_NO_VECTOR, &c->queue_msix_vector);
+		}
+		vfc_vring_del_virtqueue(pvq->vq);
+	}
+	if (vp->shared_irq)
+		free_irq(vp->shared_irq, vp);
+	if (vp->config_irq)
+		free_irq(vp->config_irq, vp);
+	if (vp->msix_enabled) {
+		iowrite16(VIRTIO_MSI_NO_VECTOR, &c->msix_config);
+		pci_free_irq_vectors(vp->pdev);
+	}
+	kfree(vp->vqs);
+	vp->vqs = NULL;
+	vp->nvqs = 0;
+	vp->config_irq = 0;
+	vp->shared_irq = 0;
+	vp->msix_enabled = false;
+}
+
+static int vfc_pci_request(struct vfc_pci_device *vp, int vector,
+			   irq_handler_t handler, unsigned long flags,
+			   char *name, const char *what, void *data, int *irq)
+{
+	int nr = vector < 0 ? vp->pdev->irq : pci_irq_vector(vp->pdev, vector);
+	int err;
+
+	if (nr < 0)
+		return nr;
+	snprintf(name, sizeof(vp->config_irq_name), "%s-%s",
+		 dev_name(&vp->vdev.dev), what);
+	err = request_irq(nr, handler, flags, name, data);
+	if (!err)
+		*irq = nr;
+	return err;
+}
+
+static int vfc_pci_find_vqs_mode(struct vfc_pci_device *vp, unsigned int nvqs,
+				 struct vfc_virtqueue *vqs[],
+				 const struct vfc_vq_info info[],
+				 enum vfc_pci_irq_mode mode)
+{
+	struct virtio_pci_common_cfg __iomem *c = vp->common;
+	unsigned int i, nvec = 0, next = 1;
+	u16 vector;
+	int err;
+
+	vp->vqs = kcalloc(nvqs, sizeof(*vp->vqs), GFP_KERNEL);
+	if (!vp->vqs)
+		return -ENOMEM;
+	vp->nvqs = nvqs;
+	vp->irq_mode = mode;
+
+	if (mode == VFC_PCI_MSIX_PER_VQ) {
+		nvec = 1;
+		for (i = 0; i < nvqs; i++)
+			if (info[i].name && info[i].callback)
+				nvec++;
+	} else if (mode == VFC_PCI_MSIX_SHARED) {
+		nvec = 2;
+	}
+
+	if (nvec) {
+		err = pci_alloc_irq_vectors(vp->pdev, nvec, nvec, PCI_IRQ_MSIX);
+		if (err < 0)
+			return err;
+		vp->msix_enabled = true;
+		err = vfc_pci_request(vp, 0, vfc_pci_config_interrupt, 0,
+				      vp->config_irq_name, "config", vp,
+				      &vp->config_irq);
+		if (err)
+			return err;
+		iowrite16(0, &c->msix_config);
+		if (ioread16(&c->msix_config) != 0) {
+			dev_info(&vp->vdev.dev, "device refused MSI-X vector 0 for config changes\n");
+			return -EBUSY;
+		}
+		if (mode == VFC_PCI_MSIX_SHARED) {
+			err = vfc_pci_request(vp, 1, vfc_pci_vqs_interrupt, 0,
+					      vp->shared_irq_name, "virtqueues",
+					      vp, &vp->shared_irq);
+			if (err)
+				return err;
+		}
+	} else {
+		if (!vp->isr) {
+			dev_err(&vp->vdev.dev, "no MSI-X and no ISR capability: no way to take interrupts\n");
+			return -ENODEV;
+		}
+		err = vfc_pci_request(vp, -1, vfc_pci_intx_interrupt,
+				      IRQF_SHARED, vp->shared_irq_name, "intx",
+				      vp, &vp->shared_irq);
+		if (err)
+			return err;
+	}
+
+	for (i = 0; i < nvqs; i++) {
+		if (!info[i].name) {
+			vqs[i] = NULL;
+			continue;
+		}
+		vector = VIRTIO_MSI_NO_VECTOR;
+		if (info[i].callback && mode == VFC_PCI_MSIX_PER_VQ)
+			vector = next++;
+		else if (info[i].callback && mode == VFC_PCI_MSIX_SHARED)
+			vector = 1;
+		err = vfc_pci_setup_vq(vp, i, &info[i], vector);
+		if (err)
+			return err;
+		if (mode == VFC_PCI_MSIX_PER_VQ && info[i].callback) {
+			err = vfc_pci_request(vp, vector, vfc_vring_interrupt, 0,
+					      vp->vqs[i].irq_name, info[i].name,
+					      vp->vqs[i].vq, &vp->vqs[i].irq);
+			if (err)
+				return err;
+		}
+		vqs[i] = vp->vqs[i].vq;
+	}
+
+	/* Enabling is the last step: only a reset undoes it. */
+	for (i = 0; i < nvqs; i++) {
+		if (!vp->vqs[i].vq)
+			continue;
+		iowrite16(i, &c->queue_select);
+		iowrite16(1, &c->queue_enable);
+	}
+	return 0;
+}
+
+static int vfc_pci_find_vqs(struct vfc_device *vdev, unsigned int nvqs,
+			    struct vfc_virtqueue *vqs[],
+			    const struct vfc_vq_info info[])
+{
+	struct vfc_pci_device *vp = to_vp(vdev);
+	enum vfc_pci_irq_mode mode = vp->pdev->msix_cap ? VFC_PCI_MSIX_PER_VQ :
+							 VFC_PCI_INTX;
+	int err;
+
+	for (;; mode++) {
+		err = vfc_pci_find_vqs_mode(vp, nvqs, vqs, info, mode);
+		if (!err) {
+			dev_info(&vdev->dev, "%u queues, interrupts by %s\n",
+				 nvqs, vfc_pci_irq_mode_names[mode]);
+			return 0;
+		}
+		vfc_pci_del_vqs(vdev);
+		/* Only a missing or refused interrupt resource is worth a retry. */
+		if (mode == VFC_PCI_INTX ||
+		    (err != -EBUSY && err != -ENOSPC && err != -EINVAL))
+			return err;
+	}
+}
+
+static const struct vfc_config_ops vfc_pci_config_ops = {
+	.get = vfc_pci_get,
+	.set = vfc_pci_set,
+	.generation = vfc_pci_generation,
+	.get_status = vfc_pci_get_status,
+	.set_status = vfc_pci_set_status,
+	.reset = vfc_pci_reset,
+	.find_vqs = vfc_pci_find_vqs,
+	.del_vqs = vfc_pci_del_vqs,
+	.synchronize_cbs = vfc_pci_synchronize_cbs,
+	.get_features = vfc_pci_get_features,
+	.finalize_features = vfc_pci_finalize_features,
+	.bus_name = vfc_pci_bus_name,
+};
+
+/* ------------------------------------------------------------------ */
+/* The PCI driver                                                      */
+/* ------------------------------------------------------------------ */
+
+static void __iomem *vfc_pci_map(struct vfc_pci_device *vp,
+				 const struct vfc_pci_region *r, size_t len)
+{
+	return pci_iomap_range(vp->pdev, r->bar, r->offset, len);
+}
+
+static void vfc_pci_unmap(struct vfc_pci_device *vp)
+{
+	if (vp->notify)
+		pci_iounmap(vp->pdev, vp->notify);
+	if (vp->device)
+		pci_iounmap(vp->pdev, vp->device);
+	if (vp->isr)
+		pci_iounmap(vp->pdev, vp->isr);
+	if (vp->common)
+		pci_iounmap(vp->pdev, vp->common);
+	if (vp->bars)
+		pci_release_selected_regions(vp->pdev, vp->bars);
+}
+
+/* Map only what is needed of each structure, checked by the parser. */
+static int vfc_pci_map_all(struct vfc_pci_device *vp)
+{
+	struct vfc_pci_caps *caps = &vp->caps;
+	int bars, err;
+
+	bars = BIT(caps->common.bar) | BIT(caps->notify.bar);
+	if (caps->isr.present)
+		bars |= BIT(caps->isr.bar);
+	if (caps->device.present)
+		bars |= BIT(caps->device.bar);
+	err = pci_request_selected_regions(vp->pdev, bars, "vfc_pci");
+	if (err)
+		return err;
+	vp->bars = bars;
+
+	vp->common = vfc_pci_map(vp, &caps->common,
+				 sizeof(struct virtio_pci_common_cfg));
+	vp->notify = vfc_pci_map(vp, &caps->notify, caps->notify.length);
+	if (!vp->common || !vp->notify)
+		return -ENOMEM;
+	if (caps->isr.present) {
+		vp->isr = vfc_pci_map(vp, &caps->isr, 1);
+		if (!vp->isr)
+			return -ENOMEM;
+	}
+	if (caps->device.present && caps->device.length) {
+		vp->device_len = min_t(size_t, caps->device.length,
+				       VFC_PCI_DEVICE_CFG_MAX);
+		vp->device = vfc_pci_map(vp, &caps->device, vp->device_len);
+		if (!vp->device)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void vfc_pci_release(struct device *dev)
+{
+	kfree(to_vp(dev_to_vfc(dev)));
+}
+
+static int vfc_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct vfc_pci_bar bars[VFC_PCI_NUM_BARS] = {};
+	struct vfc_pci_device *vp;
+	u8 *cfg;
+	u32 v;
+	int i, err;
+
+	if (pdev->device < VFC_PCI_TRANSITIONAL_FIRST ||
+	    pdev->device > VFC_PCI_MODERN_LAST)
+		return -ENODEV;
+
+	vp = kzalloc(sizeof(*vp), GFP_KERNEL);
+	cfg = kzalloc(VFC_PCI_CFG_SPACE, GFP_KERNEL);
+	if (!vp || !cfg) {
+		err = -ENOMEM;
+		goto err_alloc;
+	}
+	vp->pdev = pdev;
+	/* Transitional ids carry the virtio device id in the subsystem id. */
+	vp->vdev.id.device = pdev->device >= VFC_PCI_MODERN_FIRST ?
+			     pdev->device - VFC_PCI_MODERN_FIRST :
+			     pdev->subsystem_device;
+	vp->vdev.id.vendor = pdev->subsystem_vendor;
+
+	err = pci_enable_device(pdev);
+	if (err)
+		goto err_alloc;
+
+	for (i = 0; i < VFC_PCI_CFG_SPACE; i += 4) {
+		pci_read_config_dword(pdev, i, &v);
+		put_unaligned_le32(v, cfg + i);
+	}
+	for (i = 0; i < VFC_PCI_NUM_BARS; i++)
+		if (pci_resource_flags(pdev, i) & (IORESOURCE_MEM | IORESOURCE_IO))
+			bars[i].len = pci_resource_len(pdev, i);
+	err = vfc_pci_parse_caps(cfg, bars, &vp->caps, &pdev->dev);
+	if (err)
+		goto err_enable;
+
+	err = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (err)
+		err = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(32));
+	if (err) {
+		dev_err(&pdev->dev, "no usable DMA mask\n");
+		goto err_enable;
+	}
+
+	err = vfc_pci_map_all(vp);
+	if (err) {
+		dev_err(&pdev->dev, "cannot map the virtio structures: %d\n", err);
+		goto err_map;
+	}
+	pci_set_master(pdev);
+
+	vp->vdev.dev.parent = &pdev->dev;
+	vp->vdev.dev.release = vfc_pci_release;
+	vp->vdev.config = &vfc_pci_config_ops;
+	pci_set_drvdata(pdev, vp);
+	kfree(cfg);
+
+	err = vfc_register_device(&vp->vdev);
+	if (err) {
+		/* Registration took a reference: the release frees @vp. */
+		vfc_pci_unmap(vp);
+		pci_clear_master(pdev);
+		pci_disable_device(pdev);
+		put_device(&vp->vdev.dev);
+		return err;
+	}
+	return 0;
+
+err_map:
+	vfc_pci_unmap(vp);
+err_enable:
+	pci_disable_device(pdev);
+err_alloc:
+	kfree(cfg);
+	kfree(vp);
+	return err;
+}
+
+static void vfc_pci_remove(struct pci_dev *pdev)
+{
+	struct vfc_pci_device *vp = pci_get_drvdata(pdev);
+
+	/* Keep @vp until the mappings are gone; unregistering drops a ref. */
+	get_device(&vp->vdev.dev);
+	vfc_unregister_device(&vp->vdev);
+	vfc_pci_unmap(vp);
+	pci_clear_master(pdev);
+	pci_disable_device(pdev);
+	put_device(&vp->vdev.dev);
+}
+
+static const struct pci_device_id vfc_pci_ids[] = {
+	{ PCI_DEVICE(VFC_PCI_VENDOR, PCI_ANY_ID) },
+	{ }
+};
+
+static struct pci_driver vfc_pci_driver = {
+	.name = "vfc_pci",
+	.id_table = vfc_pci_ids,
+	.probe = vfc_pci_probe,
+	.remove = vfc_pci_remove,
+};
+
+module_pci_driver(vfc_pci_driver);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("vfc: virtio-PCI modern transport");
+MODULE_IMPORT_NS(VFC);
