@@ -61,12 +61,22 @@ static const struct {
 	[VIRTIO_PCI_CAP_DEVICE_CFG] = { 4, 0 },
 };
 
-#define cap_warn(dev, pos, type, fmt, ...)				\
-	do {								\
-		if (dev)						\
-			dev_warn(dev, "%s capability at 0x%02x ignored: " fmt "\n", \
-				 cap_names[type], pos, ##__VA_ARGS__);	\
-	} while (0)
+/* Say why a capability is ignored; quiet without a device. */
+static __printf(4, 5) void cap_warn(struct device *dev, unsigned int pos,
+				    u8 type, const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	if (!dev)
+		return;
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	dev_warn(dev, "%s capability at 0x%02x ignored: %pV\n", cap_names[type],
+		 pos, &vaf);
+	va_end(args);
+}
 
 /* Check one virtio structure capability; 0 if it is usable. */
 static int check_region(const u8 *cfg, unsigned int pos, u8 type,
@@ -208,10 +218,8 @@ int vfc_pci_parse_caps(const u8 *cfg, const struct vfc_pci_bar *bars,
 					pos);
 			return -EINVAL;
 		}
+		/* pos <= 0xfc: cap_vndr..cfg_type are inside config space. */
 		if (cfg8(cfg, pos + PCI_CAP_LIST_ID) != PCI_CAP_ID_VNDR)
-			continue;
-		/* Room for cap_vndr..cfg_type before reading cap_len/cfg_type. */
-		if (pos + 4 > VFC_PCI_CFG_SPACE)
 			continue;
 		parse_one(cfg, pos, bars, caps, dev);
 	}
