@@ -1,0 +1,775 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for vfc_balloon's arithmetic (virtio_balloon.h): how many
+ * pages the balloon moves toward a target, and how a guest page becomes
+ * 4 KiB frame numbers in a request.
+ *
+ * The last case sends encoded requests through a real vfc split virtqueue
+ * to a fake device in this file, which reads the request back from the
+ * ring and its DMA-mapped buffer the way a device would, and checks every
+ * little-endian entry. Below the ring sits a fake DMA device that records
+ * each mapping, so a case ends with none left.
+ *
+ * Spec references are to virtio v1.4, "5.5 Traditional Memory Balloon
+ * Device".
+ */
+#include <kunit/test.h>
+#include <linux/bitops.h>
+#include <linux/device.h>
+#include <linux/dma-map-ops.h>
+#include <linux/dma-mapping.h>
+#include <linux/gfp.h>
+#include <linux/io.h>
+#include <linux/limits.h>
+#include <linux/mm.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/virtio_byteorder.h>
+#include <uapi/linux/virtio_config.h>
+#include <uapi/linux/virtio_ring.h>
+
+#include <vfc/vfc.h>
+#include <vfc/vfc_config.h>
+#include <vfc/vfc_ring.h>
+
+#include "virtio_balloon.h"
+
+/*
+ * Written out again here rather than taken from the header, so that a
+ * wrong constant there shows up as a failure.
+ */
+#define FPP		(PAGE_SIZE >> 12)	/* 4 KiB frames per page */
+#define LAST_PFN	((u64)U32_MAX / FPP)	/* the last one that fits */
+
+/* Fills the entries a case must not touch. */
+#define CANARY		0xa5a5a5a5U
+
+#define VFC_BT_NUM	8		/* ring size */
+#define VFC_BT_MAX_MAPS	8
+#define VFC_BT_MAX_ALLOCS 2
+
+/* ------------------------------------------------------------------------
+ * Target arithmetic
+ */
+
+/**
+ * struct vfc_bt_target_case - a row of the target arithmetic table
+ * @name: the row's name in the results
+ * @num_pages: the device's target, in 4 KiB frames
+ * @actual: the balloon's size, in 4 KiB frames
+ * @want: the guest pages to move: > 0 inflate, < 0 deflate
+ */
+struct vfc_bt_target_case {
+	const char *name;
+	u32 num_pages;
+	u32 actual;
+	s64 want;
+};
+
+static const struct vfc_bt_target_case vfc_bt_target_cases[] = {
+	{ .name = "on target",
+	  .num_pages = 1000 * FPP, .actual = 1000 * FPP, .want = 0 },
+	{ .name = "inflate from empty",
+	  .num_pages = 1000 * FPP, .actual = 0, .want = 1000 },
+	{ .name = "inflate further",
+	  .num_pages = 1000 * FPP, .actual = 600 * FPP, .want = 400 },
+	{ .name = "deflate part",
+	  .num_pages = 300 * FPP, .actual = 500 * FPP, .want = -200 },
+	{ .name = "num_pages 0 deflates all",
+	  .num_pages = 0, .actual = 500 * FPP, .want = -500 },
+	{ .name = "num_pages 0, empty balloon",
+	  .num_pages = 0, .actual = 0, .want = 0 },
+	{ .name = "actual above target by one page",
+	  .num_pages = 41 * FPP, .actual = 42 * FPP, .want = -1 },
+	{ .name = "partial page rounds up",
+	  .num_pages = 10 * FPP + 1, .actual = 10 * FPP, .want = 1 },
+	{ .name = "one frame from empty",
+	  .num_pages = 1, .actual = 0, .want = 1 },
+	{ .name = "num_pages huge",
+	  .num_pages = 0x80000000U, .actual = 0, .want = 0x80000000U / FPP },
+	{ .name = "num_pages U32_MAX from empty",
+	  .num_pages = U32_MAX, .actual = 0, .want = U32_MAX / FPP },
+	{ .name = "num_pages U32_MAX, balloon full",
+	  .num_pages = U32_MAX, .actual = U32_MAX / FPP * FPP, .want = 0 },
+	{ .name = "num_pages 0, balloon full",
+	  .num_pages = 0, .actual = U32_MAX / FPP * FPP,
+	  .want = -(s64)(U32_MAX / FPP) },
+	{ .name = "num_pages U32_MAX from one page",
+	  .num_pages = U32_MAX, .actual = FPP,
+	  .want = (s64)(U32_MAX / FPP) - 1 },
+	/*
+	 * With 4 KiB pages exactly; with larger ones rounding up to a page
+	 * overshoots what actual can express, so it stops a page below.
+	 */
+	{ .name = "num_pages U32_MAX - 1, balloon empty",
+	  .num_pages = U32_MAX - 1, .actual = 0,
+	  .want = FPP == 1 ? U32_MAX - 1 : U32_MAX / FPP },
+};
+
+static void vfc_bt_target_desc(const struct vfc_bt_target_case *c,
+			       char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(vfc_bt_target, vfc_bt_target_cases, vfc_bt_target_desc);
+
+/*
+ * The number of pages to move, and that moving them lands on target: the
+ * new size, reported as actual, asks for nothing more, and fits 32 bits.
+ */
+static void vfc_balloon_target(struct kunit *test)
+{
+	const struct vfc_bt_target_case *c = test->param_value;
+	s64 delta = vfc_balloon_pages_to_move(c->num_pages, c->actual);
+	s64 pages = c->actual / FPP + delta;
+	u32 actual;
+
+	KUNIT_EXPECT_EQ(test, delta, c->want);
+
+	KUNIT_ASSERT_GE(test, pages, 0);
+	KUNIT_ASSERT_LE(test, pages, (s64)(U32_MAX / FPP));
+	actual = vfc_balloon_actual((unsigned int)pages);
+	KUNIT_EXPECT_EQ(test, (u64)actual, (u64)pages * FPP);
+	KUNIT_EXPECT_EQ(test, vfc_balloon_pages_to_move(c->num_pages, actual),
+			(s64)0);
+}
+
+/* ------------------------------------------------------------------------
+ * Frame numbers of a page
+ */
+
+/**
+ * struct vfc_bt_encode_case - a row of the frame-number table
+ * @name: the row's name in the results
+ * @pfn: the guest page frame number
+ * @room_delta: entries free in the array, less a whole page's worth
+ * @err: the error expected, or 0
+ */
+struct vfc_bt_encode_case {
+	const char *name;
+	u64 pfn;
+	int room_delta;
+	int err;
+};
+
+static const struct vfc_bt_encode_case vfc_bt_encode_cases[] = {
+	{ .name = "pfn 0", .pfn = 0 },
+	{ .name = "pfn 1", .pfn = 1 },
+	{ .name = "bytes differ", .pfn = 0x123456 / FPP },
+	{ .name = "last pfn that fits", .pfn = LAST_PFN },
+	{ .name = "one below the last", .pfn = LAST_PFN - 1 },
+	{ .name = "first pfn past 32 bits", .pfn = LAST_PFN + 1,
+	  .err = -ERANGE },
+	{ .name = "pfn 2^32", .pfn = 1ULL << 32, .err = -ERANGE },
+	{ .name = "pfn U64_MAX", .pfn = U64_MAX, .err = -ERANGE },
+	{ .name = "room one short", .pfn = 7, .room_delta = -1,
+	  .err = -ENOSPC },
+	{ .name = "room short beats range", .pfn = U64_MAX, .room_delta = -1,
+	  .err = -ENOSPC },
+	{ .name = "more room than needed", .pfn = 7, .room_delta = 3 },
+};
+
+static void vfc_bt_encode_desc(const struct vfc_bt_encode_case *c,
+			       char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(vfc_bt_encode, vfc_bt_encode_cases, vfc_bt_encode_desc);
+
+/*
+ * "5.5.6 Device Operation": page addresses divided by 4096, as 32-bit
+ * little-endian entries; a page is FPP consecutive ones. Nothing beyond
+ * them is written, and nothing at all on an error.
+ */
+static void vfc_balloon_encode(struct kunit *test)
+{
+	const struct vfc_bt_encode_case *c = test->param_value;
+	unsigned int room = FPP + c->room_delta, i;
+	__le32 *frames;
+	u64 frame;
+	int ret;
+
+	/* One spare entry past @room, to see that it stays untouched. */
+	frames = kunit_kmalloc_array(test, room + 1, sizeof(*frames),
+				     GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, frames);
+	for (i = 0; i <= room; i++)
+		frames[i] = cpu_to_le32(CANARY);
+
+	ret = vfc_balloon_page_frames(c->pfn, frames, room);
+	if (c->err) {
+		KUNIT_EXPECT_EQ(test, ret, c->err);
+		for (i = 0; i <= room; i++)
+			KUNIT_EXPECT_EQ_MSG(test, le32_to_cpu(frames[i]), CANARY,
+					    "entry %u written on error", i);
+		return;
+	}
+
+	KUNIT_ASSERT_EQ(test, ret, (int)FPP);
+	for (i = 0; i < FPP; i++) {
+		const u8 *b = (const u8 *)&frames[i];
+
+		frame = c->pfn * FPP + i;
+		KUNIT_ASSERT_LE(test, frame, (u64)U32_MAX);
+		/* Byte by byte: little-endian whatever the CPU is. */
+		KUNIT_EXPECT_EQ(test, b[0], (u8)frame);
+		KUNIT_EXPECT_EQ(test, b[1], (u8)(frame >> 8));
+		KUNIT_EXPECT_EQ(test, b[2], (u8)(frame >> 16));
+		KUNIT_EXPECT_EQ(test, b[3], (u8)(frame >> 24));
+	}
+	for (i = FPP; i <= room; i++)
+		KUNIT_EXPECT_EQ_MSG(test, le32_to_cpu(frames[i]), CANARY,
+				    "entry %u past the page written", i);
+	if (c->pfn == LAST_PFN)
+		KUNIT_EXPECT_EQ(test, le32_to_cpu(frames[FPP - 1]), U32_MAX);
+}
+
+/* The constants the driver sizes its requests with. */
+static void vfc_balloon_constants(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, VFC_BALLOON_FRAMES_PER_PAGE, (unsigned int)FPP);
+	KUNIT_EXPECT_EQ(test, VFC_BALLOON_MAX_PFN, LAST_PFN);
+	KUNIT_EXPECT_EQ(test,
+			VFC_BALLOON_BATCH_PAGES * VFC_BALLOON_FRAMES_PER_PAGE,
+			VFC_BALLOON_ARRAY_LEN);
+}
+
+/* ------------------------------------------------------------------------
+ * The fake DMA device (after the one in vfc_ring_test.c, cut down)
+ */
+
+/* A live streaming mapping. */
+struct vfc_bt_map {
+	bool live;
+	dma_addr_t addr;
+	size_t size;
+	enum dma_data_direction dir;
+};
+
+/* A live coherent allocation. */
+struct vfc_bt_alloc {
+	void *cpu;
+	dma_addr_t dma;
+	size_t size;
+};
+
+/**
+ * struct vfc_bt_dma - a device whose DMA ops record everything
+ * @dev: the device handed to vfc_vring_create_virtqueue() as dma_dev
+ * @live_allocs: coherent allocations not yet freed
+ * @live_maps: streaming mappings not yet unmapped
+ * @bad_unmaps: unmaps of something not mapped so
+ * @bad_frees: frees of something not allocated so
+ * @overflows: more live mappings or allocations than the tables hold
+ * @allocs: the live coherent allocations
+ * @maps: the live mappings; last, so KASAN sees an overrun
+ */
+struct vfc_bt_dma {
+	struct device dev;
+	unsigned int live_allocs;
+	unsigned int live_maps;
+	unsigned int bad_unmaps;
+	unsigned int bad_frees;
+	unsigned int overflows;
+	struct vfc_bt_alloc allocs[VFC_BT_MAX_ALLOCS];
+	struct vfc_bt_map maps[VFC_BT_MAX_MAPS];
+};
+
+static struct vfc_bt_dma *to_bt_dma(struct device *dev)
+{
+	return container_of(dev, struct vfc_bt_dma, dev);
+}
+
+static void *vfc_bt_dma_alloc(struct device *dev, size_t size,
+			      dma_addr_t *dma_handle, gfp_t gfp,
+			      unsigned long attrs)
+{
+	struct vfc_bt_dma *dma = to_bt_dma(dev);
+	struct vfc_bt_alloc *a = NULL;
+	unsigned int i;
+	void *cpu;
+
+	for (i = 0; i < VFC_BT_MAX_ALLOCS && !a; i++)
+		if (!dma->allocs[i].cpu)
+			a = &dma->allocs[i];
+	if (!a) {
+		dma->overflows++;
+		return NULL;
+	}
+	/* dma_alloc_coherent() memory is zeroed; callers may rely on it. */
+	gfp &= ~(__GFP_COMP | __GFP_HIGHMEM);
+	cpu = alloc_pages_exact(size, gfp | __GFP_ZERO | __GFP_NOWARN);
+	if (!cpu)
+		return NULL;
+	a->cpu = cpu;
+	a->dma = virt_to_phys(cpu);
+	a->size = size;
+	dma->live_allocs++;
+	*dma_handle = a->dma;
+	return cpu;
+}
+
+static void vfc_bt_dma_free(struct device *dev, size_t size, void *cpu,
+			    dma_addr_t dma_handle, unsigned long attrs)
+{
+	struct vfc_bt_dma *dma = to_bt_dma(dev);
+	unsigned int i;
+
+	for (i = 0; i < VFC_BT_MAX_ALLOCS; i++) {
+		struct vfc_bt_alloc *a = &dma->allocs[i];
+
+		if (a->cpu == cpu && a->dma == dma_handle && a->size == size) {
+			free_pages_exact(cpu, size);
+			a->cpu = NULL;
+			dma->live_allocs--;
+			return;
+		}
+	}
+	/* Leak it rather than free the wrong pages. */
+	dma->bad_frees++;
+}
+
+static dma_addr_t vfc_bt_dma_map_page(struct device *dev, struct page *page,
+				      unsigned long offset, size_t size,
+				      enum dma_data_direction dir,
+				      unsigned long attrs)
+{
+	struct vfc_bt_dma *dma = to_bt_dma(dev);
+	unsigned int i;
+
+	for (i = 0; i < VFC_BT_MAX_MAPS; i++) {
+		struct vfc_bt_map *m = &dma->maps[i];
+
+		if (m->live)
+			continue;
+		/* No IOMMU: the device sees guest-physical addresses. */
+		m->addr = page_to_phys(page) + offset;
+		m->size = size;
+		m->dir = dir;
+		m->live = true;
+		dma->live_maps++;
+		return m->addr;
+	}
+	dma->overflows++;
+	return DMA_MAPPING_ERROR;
+}
+
+static void vfc_bt_dma_unmap_page(struct device *dev, dma_addr_t addr,
+				  size_t size, enum dma_data_direction dir,
+				  unsigned long attrs)
+{
+	struct vfc_bt_dma *dma = to_bt_dma(dev);
+	unsigned int i;
+
+	for (i = 0; i < VFC_BT_MAX_MAPS; i++) {
+		struct vfc_bt_map *m = &dma->maps[i];
+
+		if (m->live && m->addr == addr && m->size == size &&
+		    m->dir == dir) {
+			m->live = false;
+			dma->live_maps--;
+			return;
+		}
+	}
+	dma->bad_unmaps++;
+}
+
+static void vfc_bt_dma_unmap_sg(struct device *dev, struct scatterlist *sgl,
+				int nents, enum dma_data_direction dir,
+				unsigned long attrs)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(sgl, sg, nents, i)
+		vfc_bt_dma_unmap_page(dev, sg->dma_address, sg->length, dir,
+				      attrs);
+}
+
+/* Not in the contract (entries go through map_page), but never a NULL op. */
+static int vfc_bt_dma_map_sg(struct device *dev, struct scatterlist *sgl,
+			     int nents, enum dma_data_direction dir,
+			     unsigned long attrs)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(sgl, sg, nents, i) {
+		sg->dma_address = vfc_bt_dma_map_page(dev, sg_page(sg),
+						      sg->offset, sg->length,
+						      dir, attrs);
+		if (sg->dma_address == DMA_MAPPING_ERROR) {
+			vfc_bt_dma_unmap_sg(dev, sgl, i, dir, attrs);
+			return -EIO;
+		}
+		sg_dma_len(sg) = sg->length;
+	}
+	return nents;
+}
+
+static const struct dma_map_ops vfc_bt_dma_ops = {
+	.alloc = vfc_bt_dma_alloc,
+	.free = vfc_bt_dma_free,
+	.map_page = vfc_bt_dma_map_page,
+	.unmap_page = vfc_bt_dma_unmap_page,
+	.map_sg = vfc_bt_dma_map_sg,
+	.unmap_sg = vfc_bt_dma_unmap_sg,
+};
+
+/* Whether [addr, addr + len) lies in one live mapping in direction @dir. */
+static bool vfc_bt_dma_covers(const struct vfc_bt_dma *dma, u64 addr,
+			      u32 len, enum dma_data_direction dir)
+{
+	unsigned int i;
+
+	for (i = 0; i < VFC_BT_MAX_MAPS; i++) {
+		const struct vfc_bt_map *m = &dma->maps[i];
+
+		if (m->live && m->dir == dir && addr >= m->addr &&
+		    addr + len <= m->addr + m->size)
+			return true;
+	}
+	return false;
+}
+
+static void vfc_bt_dma_release(struct device *dev)
+{
+	kfree(to_bt_dma(dev));
+}
+
+static struct vfc_bt_dma *vfc_bt_dma_new(void)
+{
+	struct vfc_bt_dma *dma;
+
+	dma = kzalloc(sizeof(*dma), GFP_KERNEL);
+	if (!dma)
+		return NULL;
+	device_initialize(&dma->dev);
+	dma->dev.release = vfc_bt_dma_release;
+	if (dev_set_name(&dma->dev, "vfc-balloon-test-dma")) {
+		put_device(&dma->dev);
+		return NULL;
+	}
+	set_dma_ops(&dma->dev, &vfc_bt_dma_ops);
+	dma->dev.coherent_dma_mask = DMA_BIT_MASK(64);
+	dma->dev.dma_mask = &dma->dev.coherent_dma_mask;
+	return dma;
+}
+
+/* ------------------------------------------------------------------------
+ * Requests through a real virtqueue
+ */
+
+/**
+ * struct vfc_bt_ring_case - a row of the request table
+ * @name: the row's name in the results
+ * @pages: guest pages in the request
+ * @first_pfn: the first page's pfn, unless @real_pages
+ * @stride: the distance between consecutive pages' pfns
+ * @real_pages: name pages the test allocated, as the driver does
+ * @ack: the device acknowledges the request; otherwise the driver takes
+ *	it back with vfc_vq_detach_unused_buf(), as remove() does
+ */
+struct vfc_bt_ring_case {
+	const char *name;
+	unsigned int pages;
+	u64 first_pfn;
+	u64 stride;
+	bool real_pages;
+	bool ack;
+};
+
+static const struct vfc_bt_ring_case vfc_bt_ring_cases[] = {
+	{ .name = "one page", .pages = 1, .first_pfn = 0x1234, .ack = true },
+	{ .name = "full request", .pages = VFC_BALLOON_BATCH_PAGES,
+	  .first_pfn = 0x40000, .stride = 3, .ack = true },
+	{ .name = "top of the 32-bit range", .pages = 4,
+	  .first_pfn = LAST_PFN - 3, .stride = 1, .ack = true },
+	{ .name = "allocated pages", .pages = 8, .real_pages = true,
+	  .ack = true },
+	{ .name = "never acknowledged, detached", .pages = 16,
+	  .first_pfn = 0x100, .stride = 1, .ack = false },
+};
+
+static void vfc_bt_ring_desc(const struct vfc_bt_ring_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(vfc_bt_ring, vfc_bt_ring_cases, vfc_bt_ring_desc);
+
+/**
+ * struct vfc_bt - the fixture of the request case
+ * @dma: the DMA device
+ * @vdev: the vfc device the queue belongs to (never registered)
+ * @vq: the queue, once created
+ * @kicks: notifications the device received
+ * @nr_pages: pages allocated for a real_pages row
+ * @pages: those pages
+ * @pfns: the pfn of each page of the request
+ */
+struct vfc_bt {
+	struct vfc_bt_dma *dma;
+	struct vfc_device *vdev;
+	struct vfc_virtqueue *vq;
+	unsigned int kicks;
+	unsigned int nr_pages;
+	struct page *pages[VFC_BALLOON_BATCH_PAGES];
+	u64 pfns[VFC_BALLOON_BATCH_PAGES];
+};
+
+static bool vfc_bt_notify(struct vfc_virtqueue *vq)
+{
+	struct vfc_bt *bt = vq->priv;
+
+	bt->kicks++;
+	return true;
+}
+
+static void vfc_bt_vdev_release(struct device *dev)
+{
+	kfree(dev_to_vfc(dev));
+}
+
+static struct vfc_device *vfc_bt_vdev_new(void)
+{
+	struct vfc_device *vdev;
+
+	vdev = kzalloc(sizeof(*vdev), GFP_KERNEL);
+	if (!vdev)
+		return NULL;
+	device_initialize(&vdev->dev);
+	vdev->dev.release = vfc_bt_vdev_release;
+	if (dev_set_name(&vdev->dev, "vfc-balloon-test")) {
+		put_device(&vdev->dev);
+		return NULL;
+	}
+	spin_lock_init(&vdev->config_lock);
+	spin_lock_init(&vdev->vqs_list_lock);
+	INIT_LIST_HEAD(&vdev->vqs);
+	/* A modern device; no indirect tables, so one entry, one descriptor. */
+	vdev->features = BIT_ULL(VIRTIO_F_VERSION_1);
+	return vdev;
+}
+
+/* Ring fields are little-endian: vfc drives modern (VERSION_1) devices. */
+static u16 vfc_bt_r16(const __virtio16 *p)
+{
+	return __virtio16_to_cpu(true, READ_ONCE(*p));
+}
+
+/*
+ * The device's side of "2.7 Split Virtqueues", just enough for one
+ * request: take the next available buffer, check it is one
+ * device-readable descriptor over a live DMA_TO_DEVICE mapping, and return
+ * where it points and how long it is.
+ */
+static void vfc_bt_device_take(struct kunit *test, struct vfc_bt *bt,
+			       u16 *head, const __le32 **req, u32 *len)
+{
+	const struct vring *vr = vfc_vq_get_vring(bt->vq);
+	const struct vring_desc *d;
+	u64 addr;
+
+	KUNIT_ASSERT_NOT_NULL(test, vr);
+	KUNIT_ASSERT_EQ(test, vfc_bt_r16(&vr->avail->idx), 1);
+	/* Read the entry only after the index that exposed it. */
+	virt_rmb();
+	*head = vfc_bt_r16(&vr->avail->ring[0]);
+	KUNIT_ASSERT_LT(test, *head, (u16)vr->num);
+
+	d = &vr->desc[*head];
+	KUNIT_EXPECT_EQ(test, vfc_bt_r16(&d->flags), 0);
+	addr = __virtio64_to_cpu(true, READ_ONCE(d->addr));
+	*len = __virtio32_to_cpu(true, READ_ONCE(d->len));
+	KUNIT_ASSERT_TRUE_MSG(test,
+			      vfc_bt_dma_covers(bt->dma, addr, *len,
+						DMA_TO_DEVICE),
+			      "request %#llx+%u not mapped to the device",
+			      addr, *len);
+	*req = phys_to_virt(addr);
+}
+
+/* Return buffer @head, having written nothing into it. */
+static void vfc_bt_device_use(struct vfc_bt *bt, u16 head)
+{
+	const struct vring *vr = vfc_vq_get_vring(bt->vq);
+	struct vring_used_elem *e = &vr->used->ring[0];
+
+	WRITE_ONCE(e->id, __cpu_to_virtio32(true, head));
+	WRITE_ONCE(e->len, __cpu_to_virtio32(true, 0));
+	/* "The device MUST set len prior to updating the used idx". */
+	virt_wmb();
+	WRITE_ONCE(vr->used->idx, __cpu_to_virtio16(true, 1));
+}
+
+/*
+ * What the driver's inflate and deflate do with the queue, and what the
+ * device reads: the frames of each page, in order, as 32-bit little-endian
+ * entries, then the acknowledgment, or the detach when none comes.
+ */
+static void vfc_balloon_ring(struct kunit *test)
+{
+	const struct vfc_bt_ring_case *c = test->param_value;
+	struct vfc_bt *bt = test->priv;
+	unsigned int i, j, n = 0, len;
+	struct vfc_virtqueue *vq;
+	struct scatterlist sg;
+	const __le32 *req;
+	__le32 *frames;
+	u32 req_len;
+	u16 head;
+	int ret;
+
+	KUNIT_ASSERT_LE(test, c->pages, VFC_BALLOON_BATCH_PAGES);
+	for (i = 0; i < c->pages; i++) {
+		if (c->real_pages) {
+			bt->pages[i] = alloc_page(GFP_HIGHUSER);
+			KUNIT_ASSERT_NOT_NULL(test, bt->pages[i]);
+			bt->nr_pages++;
+			bt->pfns[i] = page_to_pfn(bt->pages[i]);
+			if (bt->pfns[i] > LAST_PFN)
+				kunit_skip(test, "page above 16 TiB");
+		} else {
+			bt->pfns[i] = c->first_pfn + i * c->stride;
+		}
+	}
+
+	/* Kmalloc'd, as the driver's: the DMA API maps it. */
+	frames = kunit_kmalloc_array(test, VFC_BALLOON_ARRAY_LEN,
+				     sizeof(*frames), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, frames);
+	for (i = 0; i < c->pages; i++) {
+		ret = vfc_balloon_page_frames(bt->pfns[i], &frames[n],
+					      VFC_BALLOON_ARRAY_LEN - n);
+		KUNIT_ASSERT_EQ(test, ret, (int)FPP);
+		n += ret;
+	}
+
+	vq = vfc_vring_create_virtqueue(0, VFC_BT_NUM, SMP_CACHE_BYTES,
+					bt->vdev, true, false, vfc_bt_notify,
+					NULL, "inflate", &bt->dma->dev);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(vq));
+	/* Only a real queue, for the exit to free. */
+	bt->vq = vq;
+	vq->priv = bt;
+
+	sg_init_one(&sg, frames, n * sizeof(*frames));
+	KUNIT_ASSERT_EQ(test, vfc_vq_add_outbuf(bt->vq, &sg, 1, frames,
+						GFP_KERNEL), 0);
+	KUNIT_EXPECT_TRUE(test, vfc_vq_kick(bt->vq));
+	KUNIT_EXPECT_EQ(test, bt->kicks, 1U);
+
+	vfc_bt_device_take(test, bt, &head, &req, &req_len);
+	KUNIT_ASSERT_EQ(test, req_len, (u32)(c->pages * FPP * 4));
+	for (i = 0; i < c->pages; i++) {
+		for (j = 0; j < FPP; j++) {
+			u64 frame = le32_to_cpu(req[i * FPP + j]);
+
+			KUNIT_EXPECT_EQ_MSG(test, frame, bt->pfns[i] * FPP + j,
+					    "page %u frame %u", i, j);
+			/* The frame's address is the page's. */
+			if (c->real_pages)
+				KUNIT_EXPECT_PTR_EQ(test,
+						    pfn_to_page(frame / FPP),
+						    bt->pages[i]);
+		}
+	}
+
+	if (c->ack) {
+		vfc_bt_device_use(bt, head);
+		len = U32_MAX;
+		KUNIT_EXPECT_PTR_EQ(test, vfc_vq_get_buf(bt->vq, &len),
+				    (void *)frames);
+		KUNIT_EXPECT_EQ(test, len, 0U);
+	} else {
+		KUNIT_EXPECT_NULL(test, vfc_vq_get_buf(bt->vq, &len));
+		KUNIT_EXPECT_PTR_EQ(test, vfc_vq_detach_unused_buf(bt->vq),
+				    (void *)frames);
+	}
+	KUNIT_EXPECT_NULL(test, vfc_vq_detach_unused_buf(bt->vq));
+	/* Back with the driver: the request is no longer mapped. */
+	KUNIT_EXPECT_EQ(test, bt->dma->live_maps, 0U);
+	KUNIT_EXPECT_FALSE(test, vfc_vq_is_broken(bt->vq));
+}
+
+/* ------------------------------------------------------------------------
+ * The suite
+ */
+
+static int vfc_balloon_test_init(struct kunit *test)
+{
+	struct vfc_bt *bt;
+
+	bt = kunit_kzalloc(test, sizeof(*bt), GFP_KERNEL);
+	if (!bt)
+		return -ENOMEM;
+	test->priv = bt;
+	bt->dma = vfc_bt_dma_new();
+	bt->vdev = vfc_bt_vdev_new();
+	if (!bt->dma || !bt->vdev)
+		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * Runs after a failed assertion too: free what is left, then the leak
+ * check. Expectations only: an assertion here would abort the cleanup.
+ */
+static void vfc_balloon_test_exit(struct kunit *test)
+{
+	struct vfc_bt *bt = test->priv;
+	unsigned int i;
+
+	if (!bt)
+		return;
+	if (bt->vq) {
+		/* Bounded, in case a broken detach keeps returning tokens. */
+		for (i = 0; i < VFC_BT_NUM; i++)
+			if (!vfc_vq_detach_unused_buf(bt->vq))
+				break;
+		vfc_vring_del_virtqueue(bt->vq);
+	}
+	for (i = 0; i < bt->nr_pages; i++)
+		__free_page(bt->pages[i]);
+	if (bt->dma) {
+		KUNIT_EXPECT_EQ_MSG(test, bt->dma->live_maps, 0U,
+				    "streaming mappings leaked");
+		KUNIT_EXPECT_EQ_MSG(test, bt->dma->live_allocs, 0U,
+				    "coherent allocations leaked");
+		KUNIT_EXPECT_EQ_MSG(test, bt->dma->bad_unmaps, 0U,
+				    "unmapped what was not mapped");
+		KUNIT_EXPECT_EQ_MSG(test, bt->dma->bad_frees, 0U,
+				    "freed what was not allocated");
+		KUNIT_EXPECT_EQ(test, bt->dma->overflows, 0U);
+		put_device(&bt->dma->dev);
+	}
+	if (bt->vdev) {
+		KUNIT_EXPECT_TRUE(test, list_empty(&bt->vdev->vqs));
+		put_device(&bt->vdev->dev);
+	}
+}
+
+static struct kunit_case vfc_balloon_cases[] = {
+	KUNIT_CASE(vfc_balloon_constants),
+	KUNIT_CASE_PARAM(vfc_balloon_target, vfc_bt_target_gen_params),
+	KUNIT_CASE_PARAM(vfc_balloon_encode, vfc_bt_encode_gen_params),
+	KUNIT_CASE_PARAM(vfc_balloon_ring, vfc_bt_ring_gen_params),
+	{}
+};
+
+static struct kunit_suite vfc_balloon_suite = {
+	.name = "vfc_balloon",
+	.init = vfc_balloon_test_init,
+	.exit = vfc_balloon_test_exit,
+	.test_cases = vfc_balloon_cases,
+};
+
+kunit_test_suite(vfc_balloon_suite);
+
+MODULE_DESCRIPTION("KUnit tests for vfc_balloon's arithmetic and requests");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(VFC);

@@ -1,0 +1,696 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfc_balloon: the traditional virtio memory balloon (device id 5) on the
+ * vfc bus.
+ *
+ * The device names a target size in its config space (num_pages); the
+ * driver follows it by taking pages away from the guest and naming them to
+ * the device on the inflate queue, or by naming pages back on the deflate
+ * queue and returning them to the guest once the device agreed. One work
+ * item does all of it, one request of at most VFC_BALLOON_ARRAY_LEN
+ * entries at a time, and reports the balloon's size in actual after each
+ * request.
+ *
+ * Not yet: memory statistics, deflate-on-OOM, free page hinting and
+ * reporting, page poison, and balloon compaction (the pages are unmovable,
+ * so a full balloon pins them where they are).
+ *
+ * Spec references are to virtio v1.4, "5.5 Traditional Memory Balloon
+ * Device" and its subsections.
+ */
+#include <linux/build_bug.h>
+#include <linux/device.h>
+#include <linux/gfp.h>
+#include <linux/jiffies.h>
+#include <linux/list.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/stddef.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <uapi/linux/virtio_balloon.h>
+#include <uapi/linux/virtio_config.h>
+#include <uapi/linux/virtio_ids.h>
+
+#include <vfc/vfc.h>
+#include <vfc/vfc_config.h>
+#include <vfc/vfc_ring.h>
+
+#include "virtio_balloon.h"
+
+/*
+ * How long the device has to acknowledge one request. QEMU answers in
+ * microseconds even under TCG; a device that takes this long is not coming
+ * back, and the work must not sleep on it forever.
+ */
+#define VFC_BALLOON_ACK_TIMEOUT		(30 * HZ)
+
+/*
+ * How long remove() spends handing the balloon back through the deflate
+ * queue, in all. That is a courtesy: after the reset the device holds no
+ * page anyway, so a slow device only makes remove() give up sooner.
+ */
+#define VFC_BALLOON_REMOVE_TIMEOUT	(30 * HZ)
+
+/*
+ * When the guest has no page to spare, or the config could not be read,
+ * try again after this long, doubling up to the maximum while it keeps
+ * failing: a target the guest cannot meet must not turn into a busy loop
+ * of failed allocations.
+ */
+#define VFC_BALLOON_RETRY_MIN		(HZ / 5)
+#define VFC_BALLOON_RETRY_MAX		(5 * HZ)
+
+/*
+ * Balloon pages: any page the guest can spare without working hard for it.
+ * No retrying reclaim, no OOM killer, no emergency reserves, and no
+ * warning when none is left: falling short of the target is normal. Not
+ * movable, as vfc cannot migrate balloon pages yet.
+ */
+#define VFC_BALLOON_GFP \
+	(GFP_HIGHUSER | __GFP_NORETRY | __GFP_NOWARN | __GFP_NOMEMALLOC)
+
+/* "5.5.2 Virtqueues": inflateq and deflateq are queues 0 and 1. */
+enum {
+	VFC_BALLOON_VQ_INFLATE,
+	VFC_BALLOON_VQ_DEFLATE,
+	VFC_BALLOON_NR_VQS,
+};
+
+/* The ABI: "5.5.4 Device configuration layout", "5.5.6 Device Operation". */
+static_assert(VFC_BALLOON_PFN_SHIFT == VIRTIO_BALLOON_PFN_SHIFT);
+static_assert(offsetof(struct virtio_balloon_config, num_pages) == 0);
+static_assert(offsetof(struct virtio_balloon_config, actual) == 4);
+
+/**
+ * struct vfc_balloon_queue - a queue and the request it carries
+ * @vq: the virtqueue
+ * @frames: the request's entries, VFC_BALLOON_ARRAY_LEN of them. Kmalloc'd
+ *	(the DMA API maps it); the ring maps it while a request is in
+ *	flight, which after a timeout lasts until the queue is reset and the
+ *	buffer detached, so it is freed only after vfc_del_vqs().
+ */
+struct vfc_balloon_queue {
+	struct vfc_virtqueue *vq;
+	__le32 *frames;
+};
+
+/**
+ * struct vfc_balloon - one balloon device
+ * @vdev: the device
+ * @q: the inflate and deflate queues
+ * @acked: the queues' callbacks wake it when the device used a buffer
+ * @work: moves the balloon toward its target; on system_freezable_wq
+ * @stop_lock: protects @stopped. Taken with interrupts off: the config
+ *	change path takes it in interrupt context, inside vdev->config_lock.
+ * @stopped: the work must not be queued again: the device is going away,
+ *	or it broke and the balloon stays as it is until then. Written under
+ *	@stop_lock; the work also reads it without the lock, as a hint to
+ *	stop early.
+ * @retry_delay: the next wait before trying again after falling short
+ * @pages: the pages in the balloon, linked through page->lru; each one is
+ *	off the guest's managed page count
+ * @nr_pages: the number of pages on @pages
+ *
+ * Only the work uses @q, @retry_delay, @pages and @nr_pages; remove() uses
+ * them once the work is stopped (@stopped set, then the work cancelled).
+ * So they need no lock.
+ */
+struct vfc_balloon {
+	struct vfc_device *vdev;
+	struct vfc_balloon_queue q[VFC_BALLOON_NR_VQS];
+	wait_queue_head_t acked;
+	struct delayed_work work;
+	spinlock_t stop_lock;		/* protects stopped */
+	bool stopped;
+	unsigned long retry_delay;
+	struct list_head pages;
+	unsigned int nr_pages;
+};
+
+/* Both queues' callback: a request came back; the work waits for it. */
+static void vfc_balloon_ack(struct vfc_virtqueue *vq)
+{
+	struct vfc_balloon *vb = vq->vdev->priv;
+
+	wake_up(&vb->acked);
+}
+
+/* ------------------------------------------------------------------------
+ * Scheduling the work
+ */
+
+/*
+ * Run the work after @delay, unless the balloon is stopped. Without a
+ * delay (a config change) the work runs now even if a slow retry is
+ * pending; with one, a sooner run already pending stays as it is.
+ *
+ * Context: any context, including hard interrupt with
+ * vdev->config_lock held.
+ */
+static void vfc_balloon_queue(struct vfc_balloon *vb, unsigned long delay)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vb->stop_lock, flags);
+	if (!vb->stopped) {
+		if (delay)
+			queue_delayed_work(system_freezable_wq, &vb->work,
+					   delay);
+		else
+			mod_delayed_work(system_freezable_wq, &vb->work, 0);
+	}
+	spin_unlock_irqrestore(&vb->stop_lock, flags);
+}
+
+/*
+ * No more work from now on. Once this returns, vfc_balloon_queue() queues
+ * nothing; a run already queued or running is the caller's to cancel.
+ */
+static void vfc_balloon_set_stopped(struct vfc_balloon *vb)
+{
+	spin_lock_irq(&vb->stop_lock);
+	/* Paired with the lockless READ_ONCE() in the work's loop. */
+	WRITE_ONCE(vb->stopped, true);
+	spin_unlock_irq(&vb->stop_lock);
+}
+
+/* Fell short of the target: try again later, and later still next time. */
+static void vfc_balloon_retry(struct vfc_balloon *vb)
+{
+	unsigned long delay = vb->retry_delay;
+
+	vb->retry_delay = min_t(unsigned long, delay * 2,
+				VFC_BALLOON_RETRY_MAX);
+	vfc_balloon_queue(vb, delay);
+}
+
+/* ------------------------------------------------------------------------
+ * Talking to the device
+ */
+
+static bool vfc_balloon_broken(const struct vfc_balloon *vb)
+{
+	return vfc_vq_is_broken(vb->q[VFC_BALLOON_VQ_INFLATE].vq) ||
+	       vfc_vq_is_broken(vb->q[VFC_BALLOON_VQ_DEFLATE].vq);
+}
+
+/*
+ * The wait condition of vfc_balloon_tell_host(): the request came back, or
+ * it never will. The ring itself is the condition, not a flag the callback
+ * sets: wait_event re-checks it after marking the task asleep (a full
+ * barrier), and the callback wakes it only after the device published the
+ * used entry, so an answer landing between check and sleep is not lost.
+ */
+static bool vfc_balloon_used(struct vfc_virtqueue *vq, void **token)
+{
+	unsigned int len;
+
+	/* The device writes nothing into a request: ignore the length. */
+	*token = vfc_vq_get_buf(vq, &len);
+	return *token || vfc_vq_is_broken(vq);
+}
+
+/*
+ * Send the first @n entries of @q's array and wait until the device uses
+ * the buffer, its acknowledgment in "5.5.6 Device Operation". Only the
+ * work (or remove() once the work is stopped) calls this, and only with no
+ * request in flight on @q: a request is never sent while an earlier one
+ * may still be the device's.
+ *
+ * Return: 0 once the device acknowledged the request; -ENOMEM if the array
+ * could not be mapped, so nothing was sent; -EIO if the queue is broken;
+ * -ETIMEDOUT if the device did not answer within @timeout. After -EIO or
+ * -ETIMEDOUT the device may still be reading the request: the array and
+ * the pages it names stay untouched until the device is reset.
+ */
+static int vfc_balloon_tell_host(struct vfc_balloon *vb,
+				 struct vfc_balloon_queue *q, unsigned int n,
+				 unsigned long timeout)
+{
+	struct scatterlist sg;
+	void *token = NULL;
+	int err;
+
+	sg_init_one(&sg, q->frames, n * sizeof(q->frames[0]));
+	err = vfc_vq_add_outbuf(q->vq, &sg, 1, q->frames, GFP_KERNEL);
+	if (err)
+		/* -ENOSPC would mean a request in flight: a bug; stop too. */
+		return err == -ENOMEM ? -ENOMEM : -EIO;
+
+	/* A failed notification breaks the queue, which the wait sees. */
+	vfc_vq_kick(q->vq);
+
+	wait_event_timeout(vb->acked, vfc_balloon_used(q->vq, &token),
+			   timeout);
+	if (token)
+		return 0;
+	return vfc_vq_is_broken(q->vq) ? -EIO : -ETIMEDOUT;
+}
+
+/* "5.5.6.1 Driver Requirements: Device Operation": report every change. */
+static void vfc_balloon_update_actual(struct vfc_balloon *vb)
+{
+	__le32 actual = cpu_to_le32(vfc_balloon_actual(vb->nr_pages));
+
+	vfc_config_write(vb->vdev,
+			 offsetof(struct virtio_balloon_config, actual),
+			 &actual, sizeof(actual));
+}
+
+/*
+ * The device's target in 4 KiB frames. Any value is acceptable: it is only
+ * a wish, and vfc_balloon_pages_to_move() clamps it.
+ *
+ * Return: 0, or -EAGAIN if the config kept changing while it was read.
+ */
+static int vfc_balloon_target(struct vfc_balloon *vb, u32 *num_pages)
+{
+	__le32 val;
+	int err;
+
+	err = vfc_config_read(vb->vdev,
+			      offsetof(struct virtio_balloon_config, num_pages),
+			      &val, sizeof(val));
+	if (err)
+		return err;
+	*num_pages = le32_to_cpu(val);
+	return 0;
+}
+
+/*
+ * The device did not answer a request, or broke its queue. Without its
+ * acknowledgment no page of the request may be used, and no other request
+ * may be sent: stop here. remove() frees what the balloon holds once the
+ * device is reset.
+ */
+static void vfc_balloon_give_up(struct vfc_balloon *vb,
+				struct vfc_balloon_queue *q, int err)
+{
+	vfc_balloon_set_stopped(vb);
+	if (err == -ETIMEDOUT)
+		dev_err(&vb->vdev->dev,
+			"%s request not acknowledged in time; balloon stopped at %u pages, freed when the device goes away\n",
+			q->vq->name, vb->nr_pages);
+	else
+		dev_err(&vb->vdev->dev,
+			"%s queue broken (%s); balloon stopped at %u pages, freed when the device goes away\n",
+			q->vq->name, vfc_vq_broken_reason(q->vq) ?: "?",
+			vb->nr_pages);
+	vfc_break_device(vb->vdev);
+}
+
+/* ------------------------------------------------------------------------
+ * Inflating and deflating
+ */
+
+/* Give back pages that were never named to the device (or no longer are). */
+static void vfc_balloon_free_list(struct list_head *list, bool managed)
+{
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, list, lru) {
+		list_del(&page->lru);
+		if (managed)
+			adjust_managed_page_count(page, 1);
+		__free_page(page);
+	}
+}
+
+/*
+ * Put up to @want pages (at most one request's worth) into the balloon.
+ *
+ * Return: the pages added, fewer than @want if the guest had no more to
+ * spare or a page could not be named in 32 bits; -ENOMEM if not one page
+ * could be added, for either reason, or the request could not be mapped;
+ * -EIO or -ETIMEDOUT if the device failed the request.
+ */
+static int vfc_balloon_inflate(struct vfc_balloon *vb, unsigned int want)
+{
+	struct vfc_balloon_queue *q = &vb->q[VFC_BALLOON_VQ_INFLATE];
+	unsigned int n = 0, got = 0;
+	struct page *page;
+	LIST_HEAD(batch);
+	int err;
+
+	want = min(want, VFC_BALLOON_BATCH_PAGES);
+	while (got < want) {
+		page = alloc_page(VFC_BALLOON_GFP);
+		if (!page)
+			break;
+		err = vfc_balloon_page_frames(page_to_pfn(page), &q->frames[n],
+					      VFC_BALLOON_ARRAY_LEN - n);
+		if (err < 0) {
+			/*
+			 * Only a guest with more than 16 TiB can hand out
+			 * such a page, and likely more of them: stop here
+			 * and let the slow retry try again.
+			 */
+			dev_warn_once(&vb->vdev->dev,
+				      "page frame %#lx does not fit the balloon's 32-bit frame numbers; inflating stops short\n",
+				      page_to_pfn(page));
+			__free_page(page);
+			break;
+		}
+		n += err;
+		list_add(&page->lru, &batch);
+		got++;
+	}
+	if (!got)
+		return -ENOMEM;
+
+	err = vfc_balloon_tell_host(vb, q, n, VFC_BALLOON_ACK_TIMEOUT);
+	if (err == -ENOMEM) {
+		/* Never sent: the pages are still the guest's own. */
+		vfc_balloon_free_list(&batch, false);
+		return err;
+	}
+
+	/*
+	 * Acknowledged: the pages are the device's, so they leave the
+	 * guest's memory as counted in MemTotal. Not acknowledged: the
+	 * device may hold them until it is reset ("5.5.6.1 Driver
+	 * Requirements: Device Operation": no use of a page between the
+	 * inflate request and its acknowledgment), so they are as gone as
+	 * acknowledged ones; counting them alike keeps one rule for every
+	 * page on @pages.
+	 */
+	list_for_each_entry(page, &batch, lru)
+		adjust_managed_page_count(page, -1);
+	list_splice(&batch, &vb->pages);
+	vb->nr_pages += got;
+	if (err)
+		return err;
+
+	vfc_balloon_update_actual(vb);
+	return got;
+}
+
+/*
+ * Take up to @want pages (at most one request's worth) out of the balloon
+ * and give them back to the guest, waiting at most @timeout for the
+ * device.
+ *
+ * Return: the pages given back; -ENOMEM if the request could not be
+ * mapped; -EIO or -ETIMEDOUT if the device failed the request. On an
+ * error every page stays in the balloon.
+ */
+static int vfc_balloon_deflate(struct vfc_balloon *vb, unsigned int want,
+			       unsigned long timeout)
+{
+	struct vfc_balloon_queue *q = &vb->q[VFC_BALLOON_VQ_DEFLATE];
+	unsigned int n = 0, got = 0;
+	struct page *page;
+	LIST_HEAD(batch);
+	int err;
+
+	want = min3(want, VFC_BALLOON_BATCH_PAGES, vb->nr_pages);
+	while (got < want) {
+		page = list_first_entry(&vb->pages, struct page, lru);
+		/* It was named to the device on inflate, so it fits. */
+		err = vfc_balloon_page_frames(page_to_pfn(page), &q->frames[n],
+					      VFC_BALLOON_ARRAY_LEN - n);
+		if (WARN_ON_ONCE(err < 0))
+			break;
+		n += err;
+		list_move(&page->lru, &batch);
+		got++;
+	}
+	if (!got)
+		return 0;
+
+	err = vfc_balloon_tell_host(vb, q, n, timeout);
+	if (err) {
+		/*
+		 * With VIRTIO_BALLOON_F_MUST_TELL_HOST no page may be used
+		 * before the device acknowledged its deflate request, and
+		 * after a timeout it still may: back into the balloon.
+		 */
+		list_splice(&batch, &vb->pages);
+		return err;
+	}
+
+	vfc_balloon_free_list(&batch, true);
+	vb->nr_pages -= got;
+	vfc_balloon_update_actual(vb);
+	return got;
+}
+
+/*
+ * Follow num_pages, one request at a time, until the balloon is on target,
+ * falls short (retry later, slowly), or the device fails (stop for good).
+ * "5.5.6 Device Operation": inflate while num_pages is above actual,
+ * deflate while it is below.
+ */
+static void vfc_balloon_work(struct work_struct *work)
+{
+	struct vfc_balloon *vb = container_of(to_delayed_work(work),
+					      struct vfc_balloon, work);
+	struct vfc_balloon_queue *q;
+	u32 num_pages;
+	s64 delta;
+	int want, moved;
+
+	/* A lockless hint: remove() cancels the work after setting it. */
+	while (!READ_ONCE(vb->stopped) && !vfc_balloon_broken(vb)) {
+		if (vfc_balloon_target(vb, &num_pages)) {
+			vfc_balloon_retry(vb);
+			return;
+		}
+		delta = vfc_balloon_pages_to_move(num_pages,
+						  vfc_balloon_actual(vb->nr_pages));
+		if (!delta)
+			break;
+
+		want = min_t(s64, abs(delta), VFC_BALLOON_BATCH_PAGES);
+		if (delta > 0) {
+			q = &vb->q[VFC_BALLOON_VQ_INFLATE];
+			moved = vfc_balloon_inflate(vb, want);
+		} else {
+			q = &vb->q[VFC_BALLOON_VQ_DEFLATE];
+			moved = vfc_balloon_deflate(vb, want,
+						    VFC_BALLOON_ACK_TIMEOUT);
+		}
+
+		if (moved == -EIO || moved == -ETIMEDOUT) {
+			vfc_balloon_give_up(vb, q, moved);
+			return;
+		}
+		if (moved < want) {
+			/* Say so once per shortage, not once per retry. */
+			if (vb->retry_delay == VFC_BALLOON_RETRY_MIN)
+				dev_info(&vb->vdev->dev,
+					 "balloon short of its target at %u pages (%lld to go); retrying slowly\n",
+					 vb->nr_pages,
+					 (long long)(abs(delta) - max(moved, 0)));
+			vfc_balloon_retry(vb);
+			return;
+		}
+
+		vb->retry_delay = VFC_BALLOON_RETRY_MIN;
+		/* A big target is many requests: let others run between. */
+		cond_resched();
+	}
+	vb->retry_delay = VFC_BALLOON_RETRY_MIN;
+}
+
+/* ------------------------------------------------------------------------
+ * The driver
+ */
+
+/*
+ * The balloon names guest-physical frames to the device, in the requests'
+ * payload where no IOMMU translates them; a device that sits behind one
+ * would reach other memory than the balloon means.
+ */
+static int vfc_balloon_validate(struct vfc_device *vdev)
+{
+	if (vfc_has_feature(vdev, VIRTIO_F_ACCESS_PLATFORM)) {
+		dev_err(&vdev->dev,
+			"device requires VIRTIO_F_ACCESS_PLATFORM (iommu_platform=on), but the balloon passes guest-physical page numbers the IOMMU would not translate; not binding\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct vfc_vq_info vfc_balloon_vq_info[VFC_BALLOON_NR_VQS] = {
+	[VFC_BALLOON_VQ_INFLATE] = { .name = "inflate",
+				     .callback = vfc_balloon_ack },
+	[VFC_BALLOON_VQ_DEFLATE] = { .name = "deflate",
+				     .callback = vfc_balloon_ack },
+};
+
+/* "5.5.5 Device Initialization", with neither stats nor hinting queues. */
+static int vfc_balloon_probe(struct vfc_device *vdev)
+{
+	struct vfc_virtqueue *vqs[VFC_BALLOON_NR_VQS];
+	struct vfc_balloon *vb;
+	unsigned int i;
+	int err;
+
+	vb = kzalloc(sizeof(*vb), GFP_KERNEL);
+	if (!vb)
+		return -ENOMEM;
+	vb->vdev = vdev;
+	init_waitqueue_head(&vb->acked);
+	INIT_DELAYED_WORK(&vb->work, vfc_balloon_work);
+	spin_lock_init(&vb->stop_lock);
+	vb->retry_delay = VFC_BALLOON_RETRY_MIN;
+	INIT_LIST_HEAD(&vb->pages);
+
+	for (i = 0; i < VFC_BALLOON_NR_VQS; i++) {
+		vb->q[i].frames = kmalloc_array(VFC_BALLOON_ARRAY_LEN,
+						sizeof(__le32), GFP_KERNEL);
+		if (!vb->q[i].frames) {
+			err = -ENOMEM;
+			goto err_frames;
+		}
+	}
+
+	/* The callbacks find the balloon here as soon as the queues exist. */
+	vdev->priv = vb;
+	err = vfc_find_vqs(vdev, VFC_BALLOON_NR_VQS, vqs, vfc_balloon_vq_info);
+	if (err)
+		goto err_find_vqs;
+	for (i = 0; i < VFC_BALLOON_NR_VQS; i++)
+		vb->q[i].vq = vqs[i];
+
+	/* The work uses the queues at once, which needs DRIVER_OK first. */
+	vfc_device_ready(vdev);
+	vfc_balloon_queue(vb, 0);
+	return 0;
+
+err_find_vqs:
+	vdev->priv = NULL;
+err_frames:
+	for (i = 0; i < VFC_BALLOON_NR_VQS; i++)
+		kfree(vb->q[i].frames);
+	kfree(vb);
+	return err;
+}
+
+/*
+ * Hand the balloon back through the deflate queue while the device still
+ * answers, within VFC_BALLOON_REMOVE_TIMEOUT in all. Whatever is left
+ * when this gives up is freed after the reset.
+ */
+static void vfc_balloon_deflate_all(struct vfc_balloon *vb)
+{
+	unsigned long now, deadline = jiffies + VFC_BALLOON_REMOVE_TIMEOUT;
+	int moved;
+
+	while (vb->nr_pages && !vfc_balloon_broken(vb)) {
+		/* One read of jiffies: a later one could be past @deadline. */
+		now = jiffies;
+		if (!time_before(now, deadline)) {
+			dev_warn(&vb->vdev->dev,
+				 "gave up deflating %u pages after %u s; freeing them after the reset\n",
+				 vb->nr_pages, VFC_BALLOON_REMOVE_TIMEOUT / HZ);
+			return;
+		}
+		moved = vfc_balloon_deflate(vb, vb->nr_pages, deadline - now);
+		if (moved == -EIO || moved == -ETIMEDOUT) {
+			vfc_balloon_give_up(vb, &vb->q[VFC_BALLOON_VQ_DEFLATE],
+					    moved);
+			return;
+		}
+		/* Out of mappings: the reset releases the pages anyway. */
+		if (moved < 0)
+			return;
+		cond_resched();
+	}
+}
+
+/*
+ * Unbind ("3.3 Device Cleanup"): no page may stay in the balloon, on any
+ * path, including a device that broke or stopped answering.
+ */
+static void vfc_balloon_remove(struct vfc_device *vdev)
+{
+	struct vfc_balloon *vb = vdev->priv;
+	unsigned int i;
+	int err;
+
+	/*
+	 * Config changes are already off (the core stopped them before
+	 * calling us); stopping also keeps the work from queueing its own
+	 * retry. After the cancel nothing but us touches the queues.
+	 */
+	vfc_balloon_set_stopped(vb);
+	cancel_delayed_work_sync(&vb->work);
+
+	vfc_balloon_deflate_all(vb);
+
+	/*
+	 * After the reset the device holds no page and reads no request.
+	 * If it would not reset, there is no better moment to free them:
+	 * the device can reach all guest memory anyway (no IOMMU, see
+	 * validate), and keeping the pages would only leak them.
+	 */
+	err = vfc_reset_device(vdev);
+	if (err)
+		dev_err(&vdev->dev,
+			"device did not reset (%d); freeing its %u balloon pages anyway\n",
+			err, vb->nr_pages);
+
+	/* A request that was never answered is unmapped here. */
+	for (i = 0; i < VFC_BALLOON_NR_VQS; i++)
+		while (vfc_vq_detach_unused_buf(vb->q[i].vq))
+			;
+	vfc_del_vqs(vdev);
+
+	vfc_balloon_free_list(&vb->pages, true);
+	vb->nr_pages = 0;
+
+	/* Only now: the ring kept the arrays mapped until the detach. */
+	for (i = 0; i < VFC_BALLOON_NR_VQS; i++)
+		kfree(vb->q[i].frames);
+	vdev->priv = NULL;
+	kfree(vb);
+}
+
+/*
+ * A new target. Called in interrupt context with vdev->config_lock held:
+ * only queue the work, which reads num_pages itself.
+ */
+static void vfc_balloon_config_changed(struct vfc_device *vdev)
+{
+	vfc_balloon_queue(vdev->priv, 0);
+}
+
+static const struct vfc_device_id vfc_balloon_id_table[] = {
+	{ VIRTIO_ID_BALLOON, VFC_DEV_ANY_ID },
+	{ 0 },
+};
+
+/*
+ * "5.5.3.1 Driver Requirements: Feature bits": accept MUST_TELL_HOST when
+ * offered. Honouring it costs nothing: pages are never used before the
+ * device acknowledged their deflate request, negotiated or not.
+ */
+static const unsigned int vfc_balloon_features[] = {
+	VIRTIO_BALLOON_F_MUST_TELL_HOST,
+};
+
+static struct vfc_driver vfc_balloon_driver = {
+	.driver.name = "vfc_balloon",
+	.id_table = vfc_balloon_id_table,
+	.feature_table = vfc_balloon_features,
+	.feature_table_size = ARRAY_SIZE(vfc_balloon_features),
+	.validate = vfc_balloon_validate,
+	.probe = vfc_balloon_probe,
+	.remove = vfc_balloon_remove,
+	.config_changed = vfc_balloon_config_changed,
+};
+
+module_driver(vfc_balloon_driver, vfc_register_driver, vfc_unregister_driver);
+
+/* By hand: vfc ids make no "virtio:" alias, see struct vfc_device_id. */
+MODULE_ALIAS("vfc:d00000005v*");
+MODULE_IMPORT_NS(VFC);
+MODULE_DESCRIPTION("vfc: virtio memory balloon driver");
+MODULE_LICENSE("GPL");

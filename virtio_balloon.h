@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfc_balloon: the arithmetic of the traditional memory balloon, private to
+ * virtio_balloon.c and its KUnit suite (which includes this file, so that
+ * nothing has to be exported for it).
+ *
+ * The device counts in 4 KiB frames whatever the guest's page size: "5.5.6
+ * Device Operation" divides page addresses by 4096, and num_pages and
+ * actual in "5.5.4 Device configuration layout" are in the same unit. The
+ * driver moves whole guest pages, so one page is PAGE_SIZE / 4096
+ * consecutive frame numbers on the wire.
+ */
+#ifndef _VFC_VIRTIO_BALLOON_H
+#define _VFC_VIRTIO_BALLOON_H
+
+#include <linux/build_bug.h>
+#include <linux/errno.h>
+#include <linux/limits.h>
+#include <linux/minmax.h>
+#include <linux/types.h>
+#include <asm/byteorder.h>
+#include <asm/page.h>
+
+/*
+ * The spec's 4096, as a shift: the uapi header's VIRTIO_BALLOON_PFN_SHIFT,
+ * which virtio_balloon.c checks this against. Spelt out here so that this
+ * header needs no other.
+ */
+#define VFC_BALLOON_PFN_SHIFT		12
+
+/* How far a guest page frame number is shifted to give 4 KiB frames. */
+#define VFC_BALLOON_FRAME_SHIFT		(PAGE_SHIFT - VFC_BALLOON_PFN_SHIFT)
+
+/* 4 KiB frames per guest page: 1 on x86, 16 with 64 KiB pages. */
+#define VFC_BALLOON_FRAMES_PER_PAGE \
+	((unsigned int)(PAGE_SIZE >> VFC_BALLOON_PFN_SHIFT))
+
+/*
+ * Entries in one inflate or deflate request. One request is one device
+ * round trip; 256 entries (1 KiB) keep a request small enough to map as a
+ * single buffer and large enough that the round trips do not dominate.
+ */
+#define VFC_BALLOON_ARRAY_LEN		256U
+
+/* Guest pages per request. */
+#define VFC_BALLOON_BATCH_PAGES \
+	(VFC_BALLOON_ARRAY_LEN / VFC_BALLOON_FRAMES_PER_PAGE)
+
+/*
+ * The highest guest pfn whose frames all fit the 32-bit entries of a
+ * request: its last frame, ((pfn + 1) << shift) - 1, is then U32_MAX.
+ */
+#define VFC_BALLOON_MAX_PFN		((u64)U32_MAX >> VFC_BALLOON_FRAME_SHIFT)
+
+/* A page smaller than a frame could not be described at all. */
+static_assert(PAGE_SHIFT >= VFC_BALLOON_PFN_SHIFT);
+/* Requests carry whole pages. */
+static_assert(VFC_BALLOON_BATCH_PAGES >= 1);
+static_assert(VFC_BALLOON_ARRAY_LEN % VFC_BALLOON_FRAMES_PER_PAGE == 0);
+
+/**
+ * vfc_balloon_pages_to_move() - how far the balloon is from its target
+ * @num_pages: the device's target, in 4 KiB frames; untrusted, any value
+ * @actual: the frames the balloon holds, as the driver counts them (a
+ *	multiple of VFC_BALLOON_FRAMES_PER_PAGE)
+ *
+ * The target is rounded up to whole guest pages, and then down to the
+ * largest number of pages whose frames still fit the 32-bit @actual the
+ * driver reports: a balloon that follows this never holds more pages than
+ * vfc_balloon_actual() can express. Computed in 64 bits, so no value of
+ * either argument overflows.
+ *
+ * Return: guest pages to inflate by (positive) or to deflate by
+ * (negative); 0 when the balloon is on target.
+ */
+static inline s64 vfc_balloon_pages_to_move(u32 num_pages, u32 actual)
+{
+	u64 target;
+
+	target = ((u64)num_pages + VFC_BALLOON_FRAMES_PER_PAGE - 1) >>
+		 VFC_BALLOON_FRAME_SHIFT;
+	target = min_t(u64, target, U32_MAX >> VFC_BALLOON_FRAME_SHIFT);
+	return (s64)target - (s64)(actual >> VFC_BALLOON_FRAME_SHIFT);
+}
+
+/**
+ * vfc_balloon_actual() - the config field actual for a balloon size
+ * @pages: guest pages in the balloon, at most U32_MAX >>
+ *	VFC_BALLOON_FRAME_SHIFT (vfc_balloon_pages_to_move() never asks for
+ *	more)
+ *
+ * Return: @pages in 4 KiB frames.
+ */
+static inline u32 vfc_balloon_actual(unsigned int pages)
+{
+	return pages << VFC_BALLOON_FRAME_SHIFT;
+}
+
+/**
+ * vfc_balloon_page_frames() - describe one guest page in a request
+ * @pfn: the page's frame number, as page_to_pfn() gives it
+ * @frames: where the page's entries go
+ * @room: entries left at @frames
+ *
+ * Writes the page's VFC_BALLOON_FRAMES_PER_PAGE consecutive 4 KiB frame
+ * numbers, little-endian as "5.5.6 Device Operation" has them (the array
+ * is a 32-bit array in a modern device's byte order). A page whose frames
+ * do not all fit 32 bits cannot be named to the device; @frames is left
+ * untouched on any error.
+ *
+ * Return: the number of entries written, or -ENOSPC if @room is too small,
+ * or -ERANGE if @pfn is above VFC_BALLOON_MAX_PFN.
+ */
+static inline int vfc_balloon_page_frames(u64 pfn, __le32 *frames,
+					  unsigned int room)
+{
+	unsigned int i;
+	u32 first;
+
+	if (room < VFC_BALLOON_FRAMES_PER_PAGE)
+		return -ENOSPC;
+	if (pfn > VFC_BALLOON_MAX_PFN)
+		return -ERANGE;
+	first = (u32)pfn << VFC_BALLOON_FRAME_SHIFT;
+	for (i = 0; i < VFC_BALLOON_FRAMES_PER_PAGE; i++)
+		frames[i] = cpu_to_le32(first + i);
+	return VFC_BALLOON_FRAMES_PER_PAGE;
+}
+
+#endif /* _VFC_VIRTIO_BALLOON_H */
