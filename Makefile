@@ -8,6 +8,7 @@
 #   make kunit           just the KUnit suites (test-kernel guest)
 #   make e2e             end-to-end scenarios; KERNEL=stock|test DRIVER=vfc|kernel
 #                        SCENARIO= DEVICE_PROPS= QEMU_ARGS= KERNEL_ARGS=
+#   make bench           balloon steps, kernel's driver vs vfc, same boot
 #   make lint            W=1 + sparse against both kernels, checkpatch --strict
 #   make modules-stock   build for Debian's stock kernel (build/stock/)
 #   make modules-test    build for the project's test kernel (build/test/)
@@ -20,7 +21,7 @@ RUN := python3 testbed/run.py
 export KERNEL DRIVER SCENARIO DEVICE_PROPS QEMU_ARGS KERNEL_ARGS
 
 .PHONY: all modules clean deps test-kernel modules-stock modules-test \
-	lint kunit e2e check demo
+	lint kunit e2e check demo bench
 
 all: modules
 
@@ -60,6 +61,9 @@ check: deps test-kernel
 
 demo: deps
 	$(RUN) demo
+
+bench: deps
+	$(RUN) bench
 
 clean:
 	rm -rf build

@@ -93,11 +93,11 @@ def run_scenario(res, name, kernel, driver, opts):
                                     driver not in sc.drivers):
         return
     drv = DRIVERS[driver]
+    prepare(kernel)
     if (sc.uses_driver and not drv.available(kernel)) or \
        (sc.needs_vfc and not DRIVERS['vfc'].available(kernel)):
         res.add('SKIP', label, 'vfc has no balloon driver yet')
         return
-    prepare(kernel)
     run_name = '-'.join([name, kernel] + ([driver] if sc.uses_driver else []))
     if opts.device_props:
         run_name += '-' + re.sub(r'[^A-Za-z0-9]+', '_', opts.device_props)
@@ -339,10 +339,62 @@ def cmd_demo(opts, res):
         res.add('PASS', 'demo')
 
 
+def cmd_bench(opts, res):
+    """The balloon steps with the kernel's driver and vfc's in one boot of
+    the stock kernel, the device moved between them, alternating which
+    goes first; median seconds per step and the ratio vfc/kernel."""
+    import statistics
+    kernel = 'stock'
+    prepare(kernel)
+    if not DRIVERS['vfc'].available(kernel):
+        res.add('SKIP', 'bench', 'vfc has no balloon driver yet')
+        return
+    rounds = opts.rounds
+    g = Guest('bench', kernel, opts.device_props, opts.qemu_args,
+              opts.kernel_args)
+    times = {(d, s): [] for d in ('kernel', 'vfc') for s in ('inflate', 'deflate')}
+    try:
+        for d in ('kernel', 'vfc'):
+            DRIVERS[d].load(g)
+        size = g.mem
+        for r in range(rounds):
+            for d in (('kernel', 'vfc') if r % 2 == 0 else ('vfc', 'kernel')):
+                g.sh('vfc-move %s' % d)
+                wait_driver_ok(g, DRIVERS[d])
+                for step, target in (('inflate', size - GIB), ('deflate', size)):
+                    t = time.time()
+                    balloon_to(g, target)
+                    times[(d, step)].append(time.time() - t)
+            print('round %d/%d done' % (r + 1, rounds), flush=True)
+        DRIVERS['vfc'].unload(g)
+        DRIVERS['kernel'].unload(g)
+    finally:
+        reports = g.finish()
+    print()
+    print('%-30s %10s %10s %8s' % ('step (median of %d)' % rounds,
+                                    'kernel s', 'vfc s', 'vfc/kern'))
+    worst = 0
+    for step, what in (('inflate', '%d -> %d MiB' % (size // MIB, (size - GIB) // MIB)),
+                       ('deflate', '%d -> %d MiB' % ((size - GIB) // MIB, size // MIB))):
+        k = statistics.median(times[('kernel', step)])
+        v = statistics.median(times[('vfc', step)])
+        worst = max(worst, v / k)
+        print('%-30s %10.3f %10.3f %8.2f' % ('%s %s' % (step, what), k, v, v / k))
+    print()
+    if reports:
+        res.add('FAIL', 'bench', 'kernel report: %s' % reports[0])
+    elif worst > opts.max_ratio:
+        res.add('FAIL', 'bench', 'vfc/kernel %.2f > %.2f' % (worst, opts.max_ratio))
+    else:
+        res.add('PASS', 'bench', 'worst vfc/kernel ratio %.2f <= %.2f' %
+                (worst, opts.max_ratio))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('command', choices=('check', 'kunit', 'e2e', 'demo', 'lint'))
+    ap.add_argument('command', choices=('check', 'kunit', 'e2e', 'demo', 'lint',
+                                        'bench'))
     ap.add_argument('--kernel', default=os.environ.get('KERNEL') or 'stock,test',
                     help='stock, test or both (comma-separated)')
     ap.add_argument('--driver', default=os.environ.get('DRIVER') or 'kernel,vfc',
@@ -353,6 +405,10 @@ def main():
                     help='extra virtio-balloon-pci properties, e.g. packed=on')
     ap.add_argument('--qemu-args', default=os.environ.get('QEMU_ARGS', ''))
     ap.add_argument('--kernel-args', default=os.environ.get('KERNEL_ARGS', ''))
+    ap.add_argument('--rounds', type=int, default=int(os.environ.get('ROUNDS') or 5),
+                    help='bench: rounds per driver (default 5)')
+    ap.add_argument('--max-ratio', type=float, default=1.1,
+                    help='bench: the worst vfc/kernel ratio allowed')
     ap.add_argument('-v', '--verbose', action='store_true')
     ap.add_argument('-q', '--quiet', action='store_true',
                     help='no step timings, one line per scenario')
@@ -366,7 +422,7 @@ def main():
     res = Results()
     t = time.time()
     {'check': cmd_check, 'kunit': cmd_kunit, 'e2e': cmd_e2e,
-     'demo': cmd_demo, 'lint': cmd_lint}[opts.command](opts, res)
+     'demo': cmd_demo, 'lint': cmd_lint, 'bench': cmd_bench}[opts.command](opts, res)
     print('%s  (%.0f s)' % (res.summary(), time.time() - t))
     sys.exit(0 if res.ok() else 1)
 
