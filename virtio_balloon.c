@@ -27,6 +27,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/scatterlist.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/stddef.h>
@@ -74,6 +75,17 @@
 #define VFC_BALLOON_GFP \
 	(GFP_HIGHUSER | __GFP_NORETRY | __GFP_NOWARN | __GFP_NOMEMALLOC)
 
+/*
+ * What the balloon leaves the guest, whatever the target: 1/32 of its
+ * memory at probe, at least 16 MiB. __GFP_NORETRY alone is not enough: the
+ * balloon's own allocations would not wake the OOM killer, but the guest's
+ * next fork would, and a guest with nothing to reclaim (an initramfs, say)
+ * would then panic with nothing to kill. "A target beyond what the guest
+ * can spare" stops short of this instead.
+ */
+#define VFC_BALLOON_RESERVE_SHIFT	5
+#define VFC_BALLOON_RESERVE_MIN		(SZ_16M >> PAGE_SHIFT)
+
 /* "5.5.2 Virtqueues": inflateq and deflateq are queues 0 and 1. */
 enum {
 	VFC_BALLOON_VQ_INFLATE,
@@ -115,6 +127,7 @@ struct vfc_balloon_queue {
  * @pages: the pages in the balloon, linked through page->lru; each one is
  *	off the guest's managed page count
  * @nr_pages: the number of pages on @pages
+ * @reserve: pages of MemAvailable the balloon never takes, set at probe
  *
  * Only the work uses @q, @retry_delay, @pages and @nr_pages; remove() uses
  * them once the work is stopped (@stopped set, then the work cancelled).
@@ -130,6 +143,7 @@ struct vfc_balloon {
 	unsigned long retry_delay;
 	struct list_head pages;
 	unsigned int nr_pages;
+	unsigned long reserve;
 };
 
 /* Both queues' callback: a request came back; the work waits for it. */
@@ -325,8 +339,9 @@ static void vfc_balloon_free_list(struct list_head *list, bool managed)
  * Put up to @want pages (at most one request's worth) into the balloon.
  *
  * Return: the pages added, fewer than @want if the guest had no more to
- * spare or a page could not be named in 32 bits; -ENOMEM if not one page
- * could be added, for either reason, or the request could not be mapped;
+ * spare (down to the reserve) or a page could not be named in 32 bits;
+ * -ENOMEM if not one page could be added, for any of these reasons, or the
+ * request could not be mapped;
  * -EIO or -ETIMEDOUT if the device failed the request.
  */
 static int vfc_balloon_inflate(struct vfc_balloon *vb, unsigned int want)
@@ -335,9 +350,14 @@ static int vfc_balloon_inflate(struct vfc_balloon *vb, unsigned int want)
 	unsigned int n = 0, got = 0;
 	struct page *page;
 	LIST_HEAD(batch);
+	long avail;
 	int err;
 
-	want = min(want, VFC_BALLOON_BATCH_PAGES);
+	avail = si_mem_available();
+	if (avail <= (long)vb->reserve)
+		return -ENOMEM;
+	want = min3((long)want, (long)VFC_BALLOON_BATCH_PAGES,
+		    avail - (long)vb->reserve);
 	while (got < want) {
 		page = alloc_page(VFC_BALLOON_GFP);
 		if (!page)
@@ -541,6 +561,8 @@ static int vfc_balloon_probe(struct vfc_device *vdev)
 	spin_lock_init(&vb->stop_lock);
 	vb->retry_delay = VFC_BALLOON_RETRY_MIN;
 	INIT_LIST_HEAD(&vb->pages);
+	vb->reserve = max(totalram_pages() >> VFC_BALLOON_RESERVE_SHIFT,
+			  (unsigned long)VFC_BALLOON_RESERVE_MIN);
 
 	for (i = 0; i < VFC_BALLOON_NR_VQS; i++) {
 		vb->q[i].frames = kmalloc_array(VFC_BALLOON_ARRAY_LEN,
