@@ -281,7 +281,11 @@ class Guest:
         """Run a shell command in the guest; returns (exit code, output)."""
         if '\n' in command:
             raise ValueError('one line per command')
-        self.con.sendall(command.encode() + b'\n')
+        try:
+            self.con.sendall(command.encode() + b'\n')
+        except OSError as e:
+            raise GuestError('guest %s console closed (%s); console log: %s'
+                             % (self.name, e, self.log_path))
         m = self._expect(re.compile(rb'@@VFC-BEGIN\r?\n(.*?)@@VFC-END (\d+)',
                                     re.S), timeout)
         out = m.group(1).decode(errors='replace').replace('\r', '')

@@ -171,6 +171,50 @@ def rmmod_inflated(g, drv, log):
     check_memtotal(g, mem0, 0, 'after unload')
 
 
+def balloon_settles(g, target, quiet_secs=3, timeout=600):
+    """Ask for target bytes and wait until actual stops moving for
+    quiet_secs (or reaches the target). Returns actual."""
+    g.qmp.cmd('balloon', value=target)
+    deadline = time.time() + timeout
+    last, since = None, time.time()
+    while time.time() < deadline:
+        actual = g.qmp.cmd('query-balloon')['actual']
+        if actual == target:
+            return actual
+        if actual != last:
+            last, since = actual, time.time()
+        elif time.time() - since >= quiet_secs:
+            return actual
+        time.sleep(0.1)
+    raise GuestError('balloon never settled; last actual %d MiB' % (last // MIB))
+
+
+def overcommit(g, drv, log):
+    """A target beyond what the guest can spare (64 MiB of 2 GiB): the
+    driver inflates what it can without waking the OOM killer, keeps
+    actual truthful (MemTotal fell by exactly what actual says), and the
+    balloon deflates fully afterwards. vfc only: the kernel's driver takes
+    every page it can get, and the test guest (an initramfs, nothing to
+    reclaim or kill) then panics on its next fork."""
+    step = Steps(log)
+    step('load %s driver' % drv.name, drv.load, g)
+    step('wait for DRIVER_OK', wait_driver_ok, g, drv)
+    mem0 = g.meminfo()
+    target = 64 * MIB
+    actual = step('inflate towards %d MiB' % (target // MIB),
+                  balloon_settles, g, target)
+    log('  settled at actual %d MiB' % (actual // MIB))
+    expect(actual > target, 'a 2 GiB guest cannot spare all but 64 MiB; '
+           'actual %d MiB is not believable' % (actual // MIB))
+    check_memtotal(g, mem0, g.mem - actual, 'settled')
+    dmesg = g.sh('dmesg')
+    for bad in ('Out of memory', 'oom-kill', 'invoked oom-killer'):
+        expect(bad not in dmesg, 'the OOM killer ran: "%s"' % bad)
+    step('deflate to %d MiB' % (g.mem // MIB), balloon_to, g, g.mem)
+    check_memtotal(g, mem0, 0, 'deflated')
+    step('unload %s driver' % drv.name, drv.unload, g)
+
+
 def iommu_refused(g, drv, log):
     """iommu_platform=on: the device insists on VIRTIO_F_ACCESS_PLATFORM,
     which a balloon must not accept (it passes guest-physical page numbers
@@ -242,7 +286,7 @@ class Scenario:
     DRIVER; expect_report: a planted fault, passing only if the runner
     catches it; needs_vfc: it needs vfc's balloon driver; device_props and
     iommu: its own virtio-balloon-pci properties and an intel-iommu;
-    drivers: the DRIVERs it applies to (all so far)."""
+    drivers: the DRIVERs it applies to."""
 
     def __init__(self, fn, kernels=('stock', 'test'), uses_driver=True,
                  expect_report=False, needs_vfc=False, device_props='',
@@ -261,6 +305,7 @@ SCENARIOS = {
     'reference': Scenario(reference),
     'small': Scenario(small),
     'rmmod-inflated': Scenario(rmmod_inflated),
+    'overcommit': Scenario(overcommit, drivers=('vfc',)),
     'iommu-refused': Scenario(iommu_refused, device_props='iommu_platform=on',
                               iommu=True),
     'move': Scenario(move, uses_driver=False, needs_vfc=True),
