@@ -195,6 +195,7 @@ class Guest:
                  kernel_args='', mem_mib=2048, balloon=True, iommu=False):
         self.name = name
         self.kernel = kernel
+        self.device_props = device_props
         self.mem = mem_mib * MIB
         self.dir = os.path.join(BUILD, 'runs', name)
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -81,6 +81,23 @@ def device_status(g, drv):
     return int(out[0], 16) if out else None
 
 
+# virtio-balloon-pci properties that switch a ring feature, and its bit.
+RING_FEATURE_PROPS = {'packed': 34, 'event_idx': 29, 'indirect_desc': 28}
+
+
+def check_ring_features(g, drv):
+    """A run asked for packed=on, event_idx=off, ...: the negotiated
+    features (sysfs, bit 0 first) must say so, or the run proves nothing."""
+    bits = g.sh('cat /sys/bus/%s/devices/*/features' % drv.bus).split()[0]
+    for prop in filter(None, g.device_props.split(',')):
+        key, _, val = prop.partition('=')
+        if key in RING_FEATURE_PROPS and val in ('on', 'off'):
+            want = '1' if val == 'on' else '0'
+            got = bits[RING_FEATURE_PROPS[key]]
+            expect(got == want, '%s asked, but feature bit %d negotiated is %s'
+                   % (prop, RING_FEATURE_PROPS[key], got))
+
+
 def wait_driver_ok(g, drv, timeout=60):
     """Wait until the driver has set DRIVER_OK. (QEMU's query-balloon
     answers as soon as the device exists, so it cannot tell.)"""
@@ -91,6 +108,7 @@ def wait_driver_ok(g, drv, timeout=60):
             raise GuestError('%s driver failed the device (status 0x%02x)' %
                              (drv.name, st))
         if st is not None and st & VIRTIO_STATUS_DRIVER_OK:
+            check_ring_features(g, drv)
             return
         if time.time() > deadline:
             raise GuestError('%s driver did not set DRIVER_OK (status %s)' %
