@@ -59,17 +59,9 @@ void vfc_vring_bad(struct vfc_vring *vr, const char *reason,
 	vfc_vring_set_broken(vr, reason);
 }
 
-/**
- * vfc_vring_map_sg() - map one scatterlist entry for the device
- * @vr: the queue
- * @sg: the entry
- * @dir: DMA_TO_DEVICE for a buffer the device reads, else DMA_FROM_DEVICE
- * @addr: the DMA address, on success
- *
- * Return: 0, or -ENOMEM if the DMA API could not map it.
- */
-int vfc_vring_map_sg(struct vfc_vring *vr, struct scatterlist *sg,
-		     enum dma_data_direction dir, dma_addr_t *addr)
+/* Map one scatterlist entry for the device; 0 or -ENOMEM. */
+static int map_sg(struct vfc_vring *vr, struct scatterlist *sg,
+		  enum dma_data_direction dir, dma_addr_t *addr)
 {
 	*addr = dma_map_page(vr->dma_dev, sg_page(sg), sg->offset, sg->length,
 			     dir);
@@ -78,21 +70,15 @@ int vfc_vring_map_sg(struct vfc_vring *vr, struct scatterlist *sg,
 	return 0;
 }
 
-/**
- * vfc_vring_unmap() - undo vfc_vring_map_sg()
- * @vr: the queue
- * @addr: the DMA address from the ring's private record
- * @len: the length from the ring's private record
- * @dir: the direction it was mapped with
- */
-void vfc_vring_unmap(struct vfc_vring *vr, dma_addr_t addr, u32 len,
-		     enum dma_data_direction dir)
+static void unmap_extra(struct vfc_vring *vr, const struct vfc_vring_extra *e)
 {
-	dma_unmap_page(vr->dma_dev, addr, len, dir);
+	dma_unmap_page(vr->dma_dev, e->addr, e->len,
+		       (e->flags & VRING_DESC_F_WRITE) ? DMA_FROM_DEVICE :
+							 DMA_TO_DEVICE);
 }
 
 /**
- * vfc_vring_init_common() - fill in the state both layouts share
+ * vfc_vring_init() - fill in the state both layouts share
  * @vr: the queue, zeroed
  * @index: queue index on the device
  * @vdev: the device; its negotiated features choose the options
@@ -104,11 +90,11 @@ void vfc_vring_unmap(struct vfc_vring *vr, dma_addr_t addr, u32 len,
  *
  * Return: 0, or -EINVAL for a missing argument.
  */
-int vfc_vring_init_common(struct vfc_vring *vr, unsigned int index,
-			  struct vfc_device *vdev, bool weak_barriers,
-			  bool (*notify)(struct vfc_virtqueue *vq),
-			  vfc_vq_callback_t *callback, const char *name,
-			  struct device *dma_dev)
+int vfc_vring_init(struct vfc_vring *vr, unsigned int index,
+		   struct vfc_device *vdev, bool weak_barriers,
+		   bool (*notify)(struct vfc_virtqueue *vq),
+		   vfc_vq_callback_t *callback, const char *name,
+		   struct device *dma_dev)
 {
 	if (!vdev || !notify || !dma_dev)
 		return -EINVAL;
@@ -122,6 +108,310 @@ int vfc_vring_init_common(struct vfc_vring *vr, unsigned int index,
 	vr->indirect = vfc_has_feature(vdev, VIRTIO_RING_F_INDIRECT_DESC);
 	vr->event = vfc_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX);
 	return 0;
+}
+
+/**
+ * vfc_vring_free() - free what vfc_vring_alloc() allocated
+ * @vr: the queue
+ */
+void vfc_vring_free(struct vfc_vring *vr)
+{
+	if (vr->ring_mem)
+		dma_free_coherent(vr->dma_dev, vr->ring_bytes, vr->ring_mem,
+				  vr->ring_dma);
+	vr->ring_mem = NULL;
+	kvfree(vr->extra);
+	vr->extra = NULL;
+	kvfree(vr->state);
+	vr->state = NULL;
+}
+
+static int alloc_once(struct vfc_vring *vr, unsigned int num,
+		      size_t (*ring_bytes)(unsigned int num, unsigned int align),
+		      unsigned int align)
+{
+	vr->ring_bytes = ring_bytes(num, align);
+	vr->ring_mem = dma_alloc_coherent(vr->dma_dev, vr->ring_bytes,
+					  &vr->ring_dma,
+					  GFP_KERNEL | __GFP_NOWARN);
+	vr->extra = kvcalloc(num, sizeof(*vr->extra), GFP_KERNEL);
+	vr->state = kvcalloc(num, sizeof(*vr->state), GFP_KERNEL);
+	if (vr->ring_mem && vr->extra && vr->state)
+		return 0;
+	vfc_vring_free(vr);
+	return -ENOMEM;
+}
+
+/**
+ * vfc_vring_alloc() - allocate a ring and the driver's records of it
+ * @vr: the queue, initialised with vfc_vring_init()
+ * @num: the size asked for
+ * @may_reduce_num: if it does not fit, halve it down to VFC_VRING_MIN_NUM
+ * @ring_bytes: the layout's size of its three areas for a ring size
+ * @align: the layout's alignment parameter for @ring_bytes
+ *
+ * The ring is one coherent DMA allocation, page aligned. On success the
+ * free list holds every private entry, and @vr->num, num_free and num_max
+ * give the size obtained.
+ *
+ * Return: 0, or -ENOMEM when no size fits.
+ */
+int vfc_vring_alloc(struct vfc_vring *vr, unsigned int num,
+		    bool may_reduce_num,
+		    size_t (*ring_bytes)(unsigned int num, unsigned int align),
+		    unsigned int align)
+{
+	unsigned int n, i;
+
+	for (n = num; alloc_once(vr, n, ring_bytes, align); n /= 2)
+		if (!may_reduce_num || n / 2 < VFC_VRING_MIN_NUM)
+			return -ENOMEM;
+	if (n != num)
+		dev_info(&vr->vq.vdev->dev, "vq %u (%s): no room for %u entries, using %u\n",
+			 vr->vq.index, vr->vq.name, num, n);
+
+	for (i = 0; i < n; i++)
+		vr->extra[i].next = i + 1;
+	vr->num = n;
+	vr->vq.num_free = n;
+	vr->vq.num_max = n;
+	return 0;
+}
+
+/**
+ * vfc_vring_unmap_buf() - undo vfc_vring_map_buf()
+ * @vr: the queue
+ * @buf: the buffer; its indirect table, if any, is unmapped only if
+ *	vfc_vring_map_indir() mapped it, and freed
+ *
+ * Everything is undone from the private record, never from the ring.
+ */
+void vfc_vring_unmap_buf(struct vfc_vring *vr, struct vfc_vring_buf *buf)
+{
+	struct vfc_vring_indir *indir = buf->indir;
+	u16 idx = buf->head;
+	unsigned int i;
+
+	for (i = 0; i < buf->n; i++) {
+		if (indir) {
+			unmap_extra(vr, &indir->extra[i]);
+		} else {
+			unmap_extra(vr, &vr->extra[idx]);
+			idx = vr->extra[idx].next;
+		}
+	}
+	if (indir) {
+		if (indir->mapped)
+			dma_unmap_single(vr->dma_dev, indir->dma,
+					 indir->num * VFC_VRING_DESC_SIZE,
+					 DMA_TO_DEVICE);
+		kfree(indir->desc);
+		kfree(indir);
+	}
+}
+
+static struct vfc_vring_indir *alloc_indir(unsigned int total, gfp_t gfp)
+{
+	struct vfc_vring_indir *indir;
+
+	/* Failure is not an error: the buffer goes direct instead. */
+	gfp |= __GFP_NOWARN;
+	indir = kmalloc(struct_size(indir, extra, total), gfp);
+	if (!indir)
+		return NULL;
+	indir->desc = kmalloc_array(total, VFC_VRING_DESC_SIZE, gfp);
+	if (!indir->desc) {
+		kfree(indir);
+		return NULL;
+	}
+	indir->num = total;
+	indir->mapped = false;
+	return indir;
+}
+
+/**
+ * vfc_vring_map_buf() - reserve and map a buffer's entries
+ * @vr: the queue
+ * @sgs: @out_sgs readable then @in_sgs writable scatterlists
+ * @total: their entries in all
+ * @out_sgs: readable scatterlists
+ * @in_sgs: writable scatterlists
+ * @gfp: for an indirect table
+ * @buf: filled in: the private entries taken and what they hold
+ *
+ * Maps each entry into the private record: an indirect table's when the
+ * buffer goes indirect (INDIRECT_DESC, more than one entry, and a table
+ * could be allocated), else the chain of ring entries from the free head.
+ * Nothing is taken from the free list until vfc_vring_commit().
+ *
+ * Return: 0; -EINVAL if the buffer is longer than the ring ("A driver MUST
+ * NOT create a descriptor chain longer than the Queue Size") or offers
+ * more than 4 GiB to write; -ENOSPC without enough free descriptors;
+ * -ENOMEM if a mapping failed. On error nothing stays mapped.
+ */
+int vfc_vring_map_buf(struct vfc_vring *vr, struct scatterlist *sgs[],
+		      unsigned int total, unsigned int out_sgs,
+		      unsigned int in_sgs, gfp_t gfp, struct vfc_vring_buf *buf)
+{
+	struct vfc_vring_extra *e = NULL;
+	enum dma_data_direction dir;
+	struct scatterlist *sg;
+	u64 in_len = 0;
+	u16 idx;
+	unsigned int i;
+	int err;
+
+	memset(buf, 0, sizeof(*buf));
+	if (total > vr->num)
+		return -EINVAL;
+	if (vr->indirect && total > 1 && vr->vq.num_free)
+		buf->indir = alloc_indir(total, gfp);
+	buf->ndesc = buf->indir ? 1 : total;
+	if (vr->vq.num_free < buf->ndesc) {
+		err = -ENOSPC;
+		goto fail;
+	}
+
+	buf->head = vr->free_head;
+	idx = buf->head;
+	for (i = 0; i < out_sgs + in_sgs; i++) {
+		dir = i < out_sgs ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
+		/* Never more than @total: the table and the ring hold that many. */
+		for (sg = sgs[i]; sg && buf->n < total; sg = sg_next(sg)) {
+			e = buf->indir ? &buf->indir->extra[buf->n] :
+					 &vr->extra[idx];
+			err = map_sg(vr, sg, dir, &e->addr);
+			if (err)
+				goto fail;
+			e->len = sg->length;
+			e->flags = 0;
+			if (dir == DMA_FROM_DEVICE) {
+				e->flags = VRING_DESC_F_WRITE;
+				in_len += sg->length;
+			}
+			if (!buf->indir) {
+				buf->last = idx;
+				idx = e->next;
+			}
+			buf->n++;
+		}
+	}
+	/* The device reports used lengths in 32 bits; so must the offer. */
+	if (in_len > U32_MAX) {
+		err = -EINVAL;
+		goto fail;
+	}
+	buf->in_len = in_len;
+	return 0;
+
+fail:
+	vfc_vring_unmap_buf(vr, buf);
+	return err;
+}
+
+/**
+ * vfc_vring_map_indir() - map a buffer's indirect table for the device
+ * @vr: the queue
+ * @buf: the buffer; the layout has written the table in its format
+ *
+ * Records the table as the buffer's one ring entry.
+ *
+ * Return: 0, or -ENOMEM (the caller undoes the buffer).
+ */
+int vfc_vring_map_indir(struct vfc_vring *vr, struct vfc_vring_buf *buf)
+{
+	struct vfc_vring_indir *indir = buf->indir;
+	struct vfc_vring_extra *e = &vr->extra[buf->head];
+	dma_addr_t dma;
+
+	dma = dma_map_single(vr->dma_dev, indir->desc,
+			     buf->n * VFC_VRING_DESC_SIZE, DMA_TO_DEVICE);
+	if (dma_mapping_error(vr->dma_dev, dma))
+		return -ENOMEM;
+	indir->dma = dma;
+	indir->mapped = true;
+	indir->num = buf->n;
+	e->addr = dma;
+	e->len = buf->n * VFC_VRING_DESC_SIZE;
+	e->flags = VRING_DESC_F_INDIRECT;
+	buf->last = buf->head;
+	return 0;
+}
+
+/**
+ * vfc_vring_commit() - the buffer is the device's: take its entries
+ * @vr: the queue
+ * @buf: the mapped buffer
+ * @data: its token
+ */
+void vfc_vring_commit(struct vfc_vring *vr, const struct vfc_vring_buf *buf,
+		      void *data)
+{
+	vr->state[buf->head] = (struct vfc_vring_state) {
+		.data = data, .indir = buf->indir, .in_len = buf->in_len,
+		.ndesc = buf->ndesc, .last = buf->last,
+	};
+	vr->free_head = vr->extra[buf->last].next;
+	vr->vq.num_free -= buf->ndesc;
+	vr->in_flight++;
+}
+
+/**
+ * vfc_vring_detach() - take a buffer back from the device
+ * @vr: the queue
+ * @head: its first private entry, known to be in flight
+ *
+ * Undoes its mappings from the private record and gives its entries back
+ * to the free list.
+ *
+ * Return: its token.
+ */
+void *vfc_vring_detach(struct vfc_vring *vr, u16 head)
+{
+	struct vfc_vring_state *st = &vr->state[head];
+	struct vfc_vring_buf buf = {
+		.head = head, .indir = st->indir,
+		.n = st->indir ? st->indir->num : st->ndesc,
+	};
+	void *data = st->data;
+
+	vfc_vring_unmap_buf(vr, &buf);
+	vr->extra[st->last].next = vr->free_head;
+	vr->free_head = head;
+	vr->vq.num_free += st->ndesc;
+	vr->in_flight--;
+	memset(st, 0, sizeof(*st));
+	return data;
+}
+
+/**
+ * vfc_vring_check_used() - check a used entry the device wrote, and take
+ * its buffer back
+ * @vr: the queue
+ * @id: the buffer id (split: head) the device used
+ * @len: the bytes it says it wrote
+ *
+ * Return: the buffer's token, or NULL if the entry breaks the protocol,
+ * which breaks the queue.
+ */
+void *vfc_vring_check_used(struct vfc_vring *vr, u32 id, u32 len)
+{
+	if (id >= vr->num) {
+		vfc_vring_bad(vr, "used id out of range", "id %u, ring of %u",
+			      id, vr->num);
+		return NULL;
+	}
+	if (!vr->state[id].data) {
+		vfc_vring_bad(vr, "used id not in flight", "id %u", id);
+		return NULL;
+	}
+	if (len > vr->state[id].in_len) {
+		vfc_vring_bad(vr, "used length exceeds buffer",
+			      "id %u: %u bytes used, %u writable", id, len,
+			      vr->state[id].in_len);
+		return NULL;
+	}
+	return vfc_vring_detach(vr, id);
 }
 
 /* ------------------------------------------------------------------ */
@@ -144,12 +434,12 @@ int vfc_vring_init_common(struct vfc_vring *vr, unsigned int index,
  * @dma_dev: the device that maps the ring and buffers (the transport's)
  *
  * The layout follows the negotiated features: split unless
- * VIRTIO_F_RING_PACKED. The queue joins @vdev's list of queues.
+ * VIRTIO_F_RING_PACKED (then @vring_align does not apply: the packed
+ * layout's alignments are fixed). The queue joins @vdev's list of queues.
  *
  * Context: process context; may sleep.
  * Return: the queue, or ERR_PTR(-EINVAL) for a bad size or alignment,
- * ERR_PTR(-ENOMEM) when no ring fits, ERR_PTR(-EOPNOTSUPP) for a layout
- * vfc does not implement.
+ * ERR_PTR(-ENOMEM) when no ring fits.
  */
 struct vfc_virtqueue *
 vfc_vring_create_virtqueue(unsigned int index, unsigned int num,
@@ -162,11 +452,13 @@ vfc_vring_create_virtqueue(unsigned int index, unsigned int num,
 	struct vfc_virtqueue *vq;
 
 	if (vfc_has_feature(vdev, VIRTIO_F_RING_PACKED))
-		return ERR_PTR(-EOPNOTSUPP);
-
-	vq = vfc_vring_create_split(index, num, vring_align, vdev,
-				    weak_barriers, may_reduce_num, notify,
-				    callback, name, dma_dev);
+		vq = vfc_vring_create_packed(index, num, vdev, weak_barriers,
+					     may_reduce_num, notify, callback,
+					     name, dma_dev);
+	else
+		vq = vfc_vring_create_split(index, num, vring_align, vdev,
+					    weak_barriers, may_reduce_num,
+					    notify, callback, name, dma_dev);
 	if (IS_ERR(vq))
 		return vq;
 
@@ -195,9 +487,11 @@ void vfc_vring_del_virtqueue(struct vfc_virtqueue *vq)
 	list_del(&vq->list);
 	spin_unlock(&vdev->vqs_list_lock);
 
-	while (vr->ops->detach_unused_buf(vr))
+	while (vfc_vq_detach_unused_buf(vq))
 		;
-	vr->ops->free(vr);
+	vfc_vring_free(vr);
+	/* Each layout's state begins with the common part. */
+	kfree(vr);
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vring_del_virtqueue, VFC);
 
@@ -207,8 +501,8 @@ EXPORT_SYMBOL_NS_GPL(vfc_vring_del_virtqueue, VFC);
  *
  * Modern devices only; all memory the device sees goes through the DMA
  * API, so an IOMMU or bounce buffers may sit in between; barriers strong
- * enough for hardware devices; indirect descriptors and event index
- * suppression.
+ * enough for hardware devices; indirect descriptors, event index
+ * suppression and the packed layout.
  *
  * Return: a mask of VIRTIO_F_* and VIRTIO_RING_F_* bits.
  */
@@ -218,7 +512,8 @@ u64 vfc_vring_transport_features(void)
 	       BIT_ULL(VIRTIO_RING_F_EVENT_IDX) |
 	       BIT_ULL(VIRTIO_F_VERSION_1) |
 	       BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) |
-	       BIT_ULL(VIRTIO_F_ORDER_PLATFORM);
+	       BIT_ULL(VIRTIO_F_ORDER_PLATFORM) |
+	       BIT_ULL(VIRTIO_F_RING_PACKED);
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vring_transport_features, VFC);
 
@@ -266,11 +561,30 @@ int vfc_vq_add_sgs(struct vfc_virtqueue *vq, struct scatterlist *sgs[],
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vq_add_sgs, VFC);
 
+/* The first @num entries of @sg (fewer if it ends sooner), one way. */
+static int add_one_way(struct vfc_virtqueue *vq, struct scatterlist *sg,
+		       unsigned int num, bool out, void *data, gfp_t gfp)
+{
+	struct vfc_vring *vr = to_vfc_vring(vq);
+	struct scatterlist *s;
+	unsigned int total = 0;
+
+	if (!data)
+		return -EINVAL;
+	for (s = sg; s && total < num; s = sg_next(s))
+		total++;
+	if (!total)
+		return -EINVAL;
+	if (READ_ONCE(vr->broken))
+		return -EIO;
+	return vr->ops->add(vr, &sg, total, out, !out, data, gfp);
+}
+
 /**
  * vfc_vq_add_outbuf() - offer a buffer the device only reads
  * @vq: the queue
- * @sg: a scatterlist of @num entries
- * @num: entries of @sg to offer
+ * @sg: a scatterlist
+ * @num: how many of its entries to offer (fewer if the list ends sooner)
  * @data: the token; not NULL
  * @gfp: how to allocate an indirect table
  *
@@ -280,21 +594,15 @@ EXPORT_SYMBOL_NS_GPL(vfc_vq_add_sgs, VFC);
 int vfc_vq_add_outbuf(struct vfc_virtqueue *vq, struct scatterlist sg[],
 		      unsigned int num, void *data, gfp_t gfp)
 {
-	struct vfc_vring *vr = to_vfc_vring(vq);
-
-	if (!data || !num)
-		return -EINVAL;
-	if (READ_ONCE(vr->broken))
-		return -EIO;
-	return vr->ops->add(vr, &sg, num, 1, 0, data, gfp);
+	return add_one_way(vq, sg, num, true, data, gfp);
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vq_add_outbuf, VFC);
 
 /**
  * vfc_vq_add_inbuf() - offer a buffer the device only writes
  * @vq: the queue
- * @sg: a scatterlist of @num entries
- * @num: entries of @sg to offer
+ * @sg: a scatterlist
+ * @num: how many of its entries to offer (fewer if the list ends sooner)
  * @data: the token; not NULL
  * @gfp: how to allocate an indirect table
  *
@@ -304,13 +612,7 @@ EXPORT_SYMBOL_NS_GPL(vfc_vq_add_outbuf, VFC);
 int vfc_vq_add_inbuf(struct vfc_virtqueue *vq, struct scatterlist sg[],
 		     unsigned int num, void *data, gfp_t gfp)
 {
-	struct vfc_vring *vr = to_vfc_vring(vq);
-
-	if (!data || !num)
-		return -EINVAL;
-	if (READ_ONCE(vr->broken))
-		return -EIO;
-	return vr->ops->add(vr, &sg, num, 0, 1, data, gfp);
+	return add_one_way(vq, sg, num, false, data, gfp);
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vq_add_inbuf, VFC);
 
@@ -465,8 +767,10 @@ EXPORT_SYMBOL_NS_GPL(vfc_vq_enable_cb, VFC);
  * buffer used from now on.
  *
  * Context: the caller serialises calls that change @vq.
- * Return: false if more than three quarters of the outstanding buffers
- * were already used: process them now.
+ * Return: false if used buffers are waiting that the interrupt would not
+ * announce: process them now. Split: more than three quarters of those
+ * outstanding were used. Packed: any was, as the slot the device writes
+ * next depends on which buffers it completes.
  */
 bool vfc_vq_enable_cb_delayed(struct vfc_virtqueue *vq)
 {
@@ -482,14 +786,21 @@ EXPORT_SYMBOL_NS_GPL(vfc_vq_enable_cb_delayed, VFC);
  * vfc_vq_detach_unused_buf() - take back a buffer the device never used
  * @vq: the queue; the device no longer uses it (reset) or broke it
  *
+ * Any buffer still in flight, however far the device got with it. The
+ * queue is not offered buffers again until it is created anew.
+ *
  * Context: the caller serialises calls that change @vq.
  * Return: a token, unmapped, or NULL when none is left.
  */
 void *vfc_vq_detach_unused_buf(struct vfc_virtqueue *vq)
 {
 	struct vfc_vring *vr = to_vfc_vring(vq);
+	unsigned int i;
 
-	return vr->ops->detach_unused_buf(vr);
+	for (i = 0; i < vr->num; i++)
+		if (vr->state[i].data)
+			return vfc_vring_detach(vr, i);
+	return NULL;
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vq_detach_unused_buf, VFC);
 
@@ -614,6 +925,30 @@ dma_addr_t vfc_vq_get_used_addr(const struct vfc_virtqueue *vq)
 	return to_vfc_vring(vq)->device_dma;
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vq_get_used_addr, VFC);
+
+/**
+ * vfc_vq_get_packed() - the CPU's view of a packed ring
+ * @vq: the queue
+ * @desc: set to the descriptor ring
+ * @driver: set to the driver event suppression structure
+ * @device: set to the device event suppression structure
+ *
+ * For code that plays the device side in memory (tests, tools).
+ *
+ * Return: the ring's size, or 0 (and nothing set) for a split queue.
+ */
+unsigned int vfc_vq_get_packed(const struct vfc_virtqueue *vq,
+			       struct vring_packed_desc **desc,
+			       struct vring_packed_desc_event **driver,
+			       struct vring_packed_desc_event **device)
+{
+	const struct vfc_vring *vr = to_vfc_vring(vq);
+
+	if (!vr->packed)
+		return 0;
+	return vfc_vring_packed_view(vr, desc, driver, device);
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vq_get_packed, VFC);
 
 /**
  * vfc_vq_get_vring() - the CPU's view of a split ring

@@ -84,5 +84,9 @@ dma_addr_t vfc_vq_get_desc_addr(const struct vfc_virtqueue *vq);
 dma_addr_t vfc_vq_get_avail_addr(const struct vfc_virtqueue *vq);
 dma_addr_t vfc_vq_get_used_addr(const struct vfc_virtqueue *vq);
 const struct vring *vfc_vq_get_vring(const struct vfc_virtqueue *vq);
+unsigned int vfc_vq_get_packed(const struct vfc_virtqueue *vq,
+			       struct vring_packed_desc **desc,
+			       struct vring_packed_desc_event **driver,
+			       struct vring_packed_desc_event **device);
 
 #endif /* _VFC_VFC_RING_H */

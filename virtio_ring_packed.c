@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfc: the packed virtqueue layout (virtio spec, "Packed Virtqueues").
+ *
+ * One descriptor ring that the driver and the device both write: the
+ * driver makes descriptors available by setting their AVAIL and USED flags
+ * to its wrap counter's (1, 0) or (0, 1), the device marks them used by
+ * making both flags equal to its wrap counter. Beside it two event
+ * suppression structures: the driver's (driver area), where the driver
+ * says when it wants used-buffer notifications, and the device's (device
+ * area), where the device says when it wants to be notified.
+ *
+ * As for split, the device is not trusted. Descriptor slots are reused in
+ * ring order, possibly while an older buffer is still out, so the driver's
+ * record of a buffer's mappings is not kept by slot but in a chain of
+ * private entries named by the buffer id; nothing is read back from the
+ * ring to unmap or free. A used id out of range or not in flight, a used
+ * length beyond what the buffer offered for writing, and a used descriptor
+ * whose flags disagree with each other break the queue.
+ *
+ * Ring sizes need not be powers of two. Modern devices only: little-endian.
+ */
+#include <linux/slab.h>
+#include <vfc/vfc.h>
+
+#include "virtio_ring.h"
+
+/* The largest packed ring ("Virtqueues": Queue Size is at most 32768). */
+#define VFC_PACKED_MAX_NUM 32768
+
+#define AVAIL_BIT BIT(VRING_PACKED_DESC_F_AVAIL)
+#define USED_BIT BIT(VRING_PACKED_DESC_F_USED)
+
+/**
+ * struct vfc_vring_packed - a packed virtqueue
+ * @common: state shared with the split layout; first, as the generic code
+ *	frees the whole by it. Its private entries are named by buffer id.
+ * @desc: the descriptor ring
+ * @driver: the driver event suppression structure
+ * @device: the device event suppression structure
+ * @next_avail: the next slot to fill
+ * @avail_wrap: the driver's wrap counter
+ * @avail_used_flags: AVAIL and USED as @avail_wrap wants them
+ * @last_used: the next slot the device writes a used descriptor to
+ * @used_wrap: the wrap counter of @last_used
+ * @event_flags_shadow: our copy of @driver's flags, never read back
+ */
+struct vfc_vring_packed {
+	struct vfc_vring common;
+	struct vring_packed_desc *desc;
+	struct vring_packed_desc_event *driver;
+	struct vring_packed_desc_event *device;
+	u16 next_avail;
+	bool avail_wrap;
+	u16 avail_used_flags;
+	u16 last_used;
+	bool used_wrap;
+	u16 event_flags_shadow;
+};
+
+static_assert(sizeof(struct vring_packed_desc) == VFC_VRING_DESC_SIZE);
+static_assert(offsetof(struct vfc_vring_packed, common) == 0);
+
+static inline struct vfc_vring_packed *to_packed(const struct vfc_vring *vr)
+{
+	return container_of(vr, struct vfc_vring_packed, common);
+}
+
+/* A position and wrap counter as event suppression encodes them. */
+static u16 off_wrap_packed(u16 idx, bool wrap)
+{
+	return idx | (wrap << VRING_PACKED_EVENT_F_WRAP_CTR);
+}
+
+/* ------------------------------------------------------------------ */
+/* Ring memory                                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One coherent allocation: the ring (16-byte aligned, at the start of a
+ * page-aligned allocation), then the driver and the device event
+ * suppression structures, 4 bytes each with 4-byte alignment.
+ */
+static size_t ring_bytes_packed(unsigned int num, unsigned int align)
+{
+	return sizeof(struct vring_packed_desc) * num +
+	       2 * sizeof(struct vring_packed_desc_event);
+}
+
+/* ------------------------------------------------------------------ */
+/* Buffers                                                             */
+/* ------------------------------------------------------------------ */
+
+static void desc_write_packed(struct vring_packed_desc *d,
+			      const struct vfc_vring_extra *e, u16 id)
+{
+	d->addr = cpu_to_le64(e->addr);
+	d->len = cpu_to_le32(e->len);
+	d->id = cpu_to_le16(id);
+}
+
+static int add_packed(struct vfc_vring *vr, struct scatterlist *sgs[],
+		      unsigned int total, unsigned int out_sgs,
+		      unsigned int in_sgs, void *data, gfp_t gfp)
+{
+	struct vfc_vring_packed *vp = to_packed(vr);
+	struct vring_packed_desc *table;
+	struct vfc_vring_buf buf;
+	u16 idx, pos, head_flags = 0, flags;
+	unsigned int i;
+	int err;
+
+	err = vfc_vring_map_buf(vr, sgs, total, out_sgs, in_sgs, gfp, &buf);
+	if (err)
+		return err;
+
+	if (buf.indir) {
+		/* "VIRTQ_DESC_F_WRITE is the only valid flag" in the table */
+		table = buf.indir->desc;
+		for (i = 0; i < buf.n; i++) {
+			desc_write_packed(&table[i], &buf.indir->extra[i], 0);
+			table[i].flags = cpu_to_le16(buf.indir->extra[i].flags);
+		}
+		err = vfc_vring_map_indir(vr, &buf);
+		if (err) {
+			vfc_vring_unmap_buf(vr, &buf);
+			return err;
+		}
+	}
+
+	/*
+	 * Write the slots in ring order, the buffer id in each ("Buffer ID
+	 * is included in the last descriptor"; the others ignore it), with
+	 * AVAIL/USED for the wrap counter of each slot: a buffer may wrap.
+	 * The first slot's flags wait until all the others are out.
+	 */
+	pos = vp->next_avail;
+	for (i = 0, idx = buf.head; i < buf.ndesc; i++, idx = vr->extra[idx].next) {
+		desc_write_packed(&vp->desc[pos], &vr->extra[idx], buf.head);
+		flags = vr->extra[idx].flags | vp->avail_used_flags;
+		if (i + 1 < buf.ndesc)
+			flags |= VRING_DESC_F_NEXT;
+		if (i == 0)
+			head_flags = flags;
+		else
+			WRITE_ONCE(vp->desc[pos].flags, cpu_to_le16(flags));
+		if (++pos >= vr->num) {
+			pos = 0;
+			vp->avail_wrap = !vp->avail_wrap;
+			vp->avail_used_flags ^= AVAIL_BIT | USED_BIT;
+		}
+	}
+	vfc_vring_commit(vr, &buf, data);
+
+	/* "makes the first descriptor in the list available after the rest" */
+	vfc_vring_wmb(vr);
+	WRITE_ONCE(vp->desc[vp->next_avail].flags, cpu_to_le16(head_flags));
+	vp->next_avail = pos;
+	vr->num_added += buf.ndesc;
+	return 0;
+}
+
+/* Is the slot at @idx used in the lap of @wrap? */
+static bool is_used_packed(const struct vfc_vring_packed *vp, u16 idx,
+			   bool wrap)
+{
+	u16 flags = le16_to_cpu(READ_ONCE(vp->desc[idx].flags));
+
+	return !!(flags & USED_BIT) == wrap;
+}
+
+/*
+ * With nothing in flight the slot at last_used is left from the lap
+ * before: the middle of a chain there still carries the flags the driver
+ * gave it, which read as used in this lap. With buffers in flight it holds
+ * a descriptor of this lap, made available by the driver or used by the
+ * device, so its flags are worth checking.
+ */
+static bool more_used_packed(struct vfc_vring *vr)
+{
+	struct vfc_vring_packed *vp = to_packed(vr);
+
+	return vr->in_flight &&
+	       is_used_packed(vp, vp->last_used, vp->used_wrap);
+}
+
+static void *get_buf_packed(struct vfc_vring *vr, unsigned int *len)
+{
+	struct vfc_vring_packed *vp = to_packed(vr);
+	struct vring_packed_desc *d;
+	u16 flags, id, last = 0;
+	u32 used_len;
+	bool wrap;
+	void *data;
+
+	if (!more_used_packed(vr))
+		return NULL;
+	/* Read the used descriptor only after its flags said it is used. */
+	vfc_vring_rmb(vr);
+
+	d = &vp->desc[vp->last_used];
+	flags = le16_to_cpu(READ_ONCE(d->flags));
+	id = le16_to_cpu(READ_ONCE(d->id));
+	used_len = le32_to_cpu(READ_ONCE(d->len));
+	/* "the device ... sets both AVAIL and USED to its wrap counter" */
+	if (!!(flags & AVAIL_BIT) != vp->used_wrap ||
+	    !!(flags & USED_BIT) != vp->used_wrap) {
+		vfc_vring_bad(vr, "used flags disagree with the wrap counter",
+			      "slot %u flags 0x%04x, wrap %u", vp->last_used,
+			      flags, vp->used_wrap);
+		return NULL;
+	}
+	/* The device skips the buffer's slots; so do we, once it checks out. */
+	wrap = vp->used_wrap;
+	if (id < vr->num && vr->state[id].data) {
+		last = vp->last_used + vr->state[id].ndesc;
+		if (last >= vr->num) {
+			last -= vr->num;
+			wrap = !wrap;
+		}
+	}
+	data = vfc_vring_check_used(vr, id, used_len);
+	if (!data)
+		return NULL;
+	vp->last_used = last;
+	vp->used_wrap = wrap;
+
+	/*
+	 * With descriptor-specific notifications on, move the event along
+	 * so the device notifies for the next one; visible before the
+	 * caller's next look at the ring.
+	 */
+	if (vp->event_flags_shadow == VRING_PACKED_EVENT_FLAG_DESC) {
+		WRITE_ONCE(vp->driver->off_wrap,
+			   cpu_to_le16(off_wrap_packed(vp->last_used,
+						       vp->used_wrap)));
+		vfc_vring_mb(vr);
+	}
+	*len = used_len;
+	return data;
+}
+
+static bool kick_prepare_packed(struct vfc_vring *vr)
+{
+	struct vfc_vring_packed *vp = to_packed(vr);
+	struct vring_packed_desc_event event;
+	u16 new, old, off_wrap, event_idx, flags;
+	u32 snapshot;
+
+	/* The new descriptors before reading the device's wishes. */
+	vfc_vring_mb(vr);
+	/*
+	 * Slots count from the start of this lap; 16-bit arithmetic puts
+	 * @old (and an event in the previous lap) below zero. More than a
+	 * lap added since the last kick: the window is ambiguous, so kick.
+	 */
+	new = vp->next_avail;
+	old = new - vr->num_added;
+	if (vr->num_added >= vr->num) {
+		vr->num_added = 0;
+		return true;
+	}
+	vr->num_added = 0;
+
+	/* Both fields at once, as the device may change them together. */
+	snapshot = READ_ONCE(*(u32 *)vp->device);
+	memcpy(&event, &snapshot, sizeof(event));
+	flags = le16_to_cpu(event.flags) & 0x3;
+	if (flags != VRING_PACKED_EVENT_FLAG_DESC || !vr->event)
+		return flags != VRING_PACKED_EVENT_FLAG_DISABLE;
+
+	off_wrap = le16_to_cpu(event.off_wrap);
+	event_idx = off_wrap & ~BIT(VRING_PACKED_EVENT_F_WRAP_CTR);
+	/*
+	 * An event in the lap before ours counts from one ring further
+	 * back; vring_need_event()'s 16-bit arithmetic does the rest.
+	 */
+	if (!!(off_wrap & BIT(VRING_PACKED_EVENT_F_WRAP_CTR)) != vp->avail_wrap)
+		event_idx -= vr->num;
+	return vring_need_event(event_idx, new, old);
+}
+
+/* ------------------------------------------------------------------ */
+/* Used-buffer notifications                                           */
+/* ------------------------------------------------------------------ */
+
+static void set_event_flags_packed(struct vfc_vring_packed *vp, u16 flags)
+{
+	if (vp->event_flags_shadow == flags)
+		return;
+	vp->event_flags_shadow = flags;
+	WRITE_ONCE(vp->driver->flags, cpu_to_le16(flags));
+}
+
+static void disable_cb_packed(struct vfc_vring *vr)
+{
+	set_event_flags_packed(to_packed(vr), VRING_PACKED_EVENT_FLAG_DISABLE);
+}
+
+/* Descriptor-specific notifications need EVENT_IDX; else all or none. */
+static u16 enabled_flags_packed(const struct vfc_vring *vr)
+{
+	return vr->event ? VRING_PACKED_EVENT_FLAG_DESC :
+			   VRING_PACKED_EVENT_FLAG_ENABLE;
+}
+
+static unsigned int enable_cb_prepare_packed(struct vfc_vring *vr)
+{
+	struct vfc_vring_packed *vp = to_packed(vr);
+	u16 pos = off_wrap_packed(vp->last_used, vp->used_wrap);
+
+	if (vr->event) {
+		WRITE_ONCE(vp->driver->off_wrap, cpu_to_le16(pos));
+		/* The event position before the flags that make it count. */
+		vfc_vring_wmb(vr);
+	}
+	set_event_flags_packed(vp, enabled_flags_packed(vr));
+	return pos;
+}
+
+static bool poll_packed(struct vfc_vring *vr, unsigned int last_used)
+{
+	struct vfc_vring_packed *vp = to_packed(vr);
+	u16 idx = last_used & ~BIT(VRING_PACKED_EVENT_F_WRAP_CTR);
+	bool wrap = last_used & BIT(VRING_PACKED_EVENT_F_WRAP_CTR);
+
+	if (idx >= vr->num || !vr->in_flight)
+		return false;
+	/* Our event structure before the device's flags. */
+	vfc_vring_mb(vr);
+	return is_used_packed(vp, idx, wrap);
+}
+
+static bool enable_cb_delayed_packed(struct vfc_vring *vr)
+{
+	struct vfc_vring_packed *vp = to_packed(vr);
+	u16 bufs, idx = vp->last_used;
+	bool wrap = vp->used_wrap;
+
+	if (vr->event) {
+		/* Three quarters of the descriptors outstanding, ahead. */
+		bufs = (vr->num - vr->vq.num_free) * 3 / 4;
+		idx += bufs;
+		if (idx >= vr->num) {
+			idx -= vr->num;
+			wrap = !wrap;
+		}
+		WRITE_ONCE(vp->driver->off_wrap,
+			   cpu_to_le16(off_wrap_packed(idx, wrap)));
+		/* The event position before the flags that make it count. */
+		vfc_vring_wmb(vr);
+	}
+	set_event_flags_packed(vp, enabled_flags_packed(vr));
+	/*
+	 * Our event structure before the device's flags. Where the device
+	 * will write its next used descriptors depends on which buffers it
+	 * completes, so any used buffer counts here, not three quarters.
+	 */
+	vfc_vring_mb(vr);
+	return !more_used_packed(vr);
+}
+
+static const struct vfc_vring_ops vfc_packed_ops = {
+	.add = add_packed,
+	.kick_prepare = kick_prepare_packed,
+	.get_buf = get_buf_packed,
+	.more_used = more_used_packed,
+	.disable_cb = disable_cb_packed,
+	.enable_cb_prepare = enable_cb_prepare_packed,
+	.poll = poll_packed,
+	.enable_cb_delayed = enable_cb_delayed_packed,
+};
+
+/* ------------------------------------------------------------------ */
+/* Creation                                                            */
+/* ------------------------------------------------------------------ */
+
+/**
+ * vfc_vring_create_packed() - create a packed virtqueue
+ * @index: see vfc_vring_create_virtqueue()
+ * @num: ring size, 1 to 32768, not necessarily a power of two
+ * @vdev: the device
+ * @weak_barriers: SMP barriers suffice
+ * @may_reduce_num: halve @num on allocation failure, down to
+ *	VFC_VRING_MIN_NUM
+ * @notify: the transport's notification
+ * @callback: the driver's callback, or NULL
+ * @name: the queue's name
+ * @dma_dev: the device that maps the ring and buffers
+ *
+ * Context: process context; may sleep.
+ * Return: the queue or an ERR_PTR(); see vfc_vring_create_virtqueue().
+ */
+struct vfc_virtqueue *
+vfc_vring_create_packed(unsigned int index, unsigned int num,
+			struct vfc_device *vdev, bool weak_barriers,
+			bool may_reduce_num,
+			bool (*notify)(struct vfc_virtqueue *vq),
+			vfc_vq_callback_t *callback, const char *name,
+			struct device *dma_dev)
+{
+	size_t ring_bytes, event_bytes = sizeof(struct vring_packed_desc_event);
+	struct vfc_vring_packed *vp;
+	struct vfc_vring *vr;
+	int err;
+
+	if (!num || num > VFC_PACKED_MAX_NUM)
+		return ERR_PTR(-EINVAL);
+
+	vp = kzalloc(sizeof(*vp), GFP_KERNEL);
+	if (!vp)
+		return ERR_PTR(-ENOMEM);
+	vr = &vp->common;
+	err = vfc_vring_init(vr, index, vdev, weak_barriers, notify, callback,
+			     name, dma_dev);
+	if (!err)
+		err = vfc_vring_alloc(vr, num, may_reduce_num, ring_bytes_packed,
+				      0);
+	if (err) {
+		kfree(vp);
+		return ERR_PTR(err);
+	}
+
+	ring_bytes = sizeof(struct vring_packed_desc) * vr->num;
+	vp->desc = vr->ring_mem;
+	vp->driver = vr->ring_mem + ring_bytes;
+	vp->device = vr->ring_mem + ring_bytes + event_bytes;
+	vr->desc_dma = vr->ring_dma;
+	vr->driver_dma = vr->ring_dma + ring_bytes;
+	vr->device_dma = vr->ring_dma + ring_bytes + event_bytes;
+	/* "the driver ... wrap counter ... initialized to 1" for both */
+	vp->avail_wrap = true;
+	vp->used_wrap = true;
+	vp->avail_used_flags = AVAIL_BIT;
+	vp->event_flags_shadow = VRING_PACKED_EVENT_FLAG_ENABLE;
+	vr->packed = true;
+	vr->ops = &vfc_packed_ops;
+	/* Nobody to call: ask the device not to notify at all. */
+	if (!callback)
+		disable_cb_packed(vr);
+	return &vr->vq;
+}
+
+/**
+ * vfc_vring_packed_view() - CPU addresses of a packed ring's areas
+ * @vr: the queue, packed
+ * @desc: set to the descriptor ring
+ * @driver: set to the driver event suppression structure
+ * @device: set to the device event suppression structure
+ *
+ * Return: the ring's size.
+ */
+unsigned int vfc_vring_packed_view(const struct vfc_vring *vr,
+				   struct vring_packed_desc **desc,
+				   struct vring_packed_desc_event **driver,
+				   struct vring_packed_desc_event **device)
+{
+	const struct vfc_vring_packed *vp = to_packed(vr);
+
+	*desc = vp->desc;
+	*driver = vp->driver;
+	*device = vp->device;
+	return vr->num;
+}
