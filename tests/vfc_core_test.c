@@ -622,24 +622,25 @@ static const struct vfc_test_features_case vfc_test_features_cases[] = {
 		.offered = F_V1 | BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) |
 			   BIT_ULL(VIRTIO_F_ORDER_PLATFORM) |
 			   BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) |
-			   BIT_ULL(VIRTIO_RING_F_EVENT_IDX),
+			   BIT_ULL(VIRTIO_RING_F_EVENT_IDX) |
+			   BIT_ULL(VIRTIO_F_RING_PACKED),
 		.expected = F_V1 | BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) |
 			    BIT_ULL(VIRTIO_F_ORDER_PLATFORM) |
 			    BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) |
-			    BIT_ULL(VIRTIO_RING_F_EVENT_IDX),
+			    BIT_ULL(VIRTIO_RING_F_EVENT_IDX) |
+			    BIT_ULL(VIRTIO_F_RING_PACKED),
 	},
 	{
 		.name = "transport features vfc lacks are dropped",
-		.offered = F_V1 | BIT_ULL(VIRTIO_F_RING_PACKED) |
-			   BIT_ULL(VIRTIO_F_IN_ORDER) |
+		.offered = F_V1 | BIT_ULL(VIRTIO_F_IN_ORDER) |
 			   BIT_ULL(VIRTIO_F_SR_IOV) |
 			   BIT_ULL(VIRTIO_F_RING_RESET),
 		.expected = F_V1,
 	},
 	{
 		.name = "driver cannot ask for a transport feature",
-		.offered = F_V1 | BIT_ULL(VIRTIO_F_RING_PACKED) | BIT_ULL(2),
-		.table = { VIRTIO_F_RING_PACKED, 2 },
+		.offered = F_V1 | BIT_ULL(VIRTIO_F_IN_ORDER) | BIT_ULL(2),
+		.table = { VIRTIO_F_IN_ORDER, 2 },
 		.table_size = 2,
 		.expected = F_V1 | BIT_ULL(2),
 	},

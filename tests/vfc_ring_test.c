@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests for vfc's virtqueues (virtio_ring.c and the split layout in
- * virtio_ring_split.c), driven from both ends.
+ * KUnit tests for vfc's virtqueues (virtio_ring.c, the split layout in
+ * virtio_ring_split.c and the packed layout in virtio_ring_packed.c),
+ * driven from both ends.
  *
  * The driver's end is the exported vfc_vq_* API. The device's end is a fake
  * device in this file that reads and writes the rings in memory, as a real
@@ -11,15 +12,18 @@
  * kicks it gets and raises the interrupts the driver asked for. It checks
  * the driver's side of the spec as it goes, and it can lie: used ids out of
  * range or not in flight, lengths longer than the buffer, a used index that
- * runs ahead, descriptors scribbled over after it took them.
+ * runs ahead (split), used flags that disagree with its wrap counter
+ * (packed), descriptors scribbled over after it took them.
  *
  * Each ring layout's device side sits behind struct vfc_rt_ring_ops, and
- * every case is a table of rows naming the layout and features, so the
- * packed layout joins these tables with its own ops when it lands.
+ * every case is a table of rows naming the layout and features: the cases
+ * common to both layouts have rows for each, and the packed layout has
+ * cases of its own (wrap counters on odd rings, out-of-order completion,
+ * event suppression structures).
  *
  * Below the rings sits a fake DMA device with its own dma_map_ops: it
  * records every live mapping and coherent allocation (every case ends with
- * none left: the leak check in vfc_ring_split_exit()), and can refuse large
+ * none left: the leak check in vfc_ring_exit()), and can refuse large
  * coherent allocations or fail a mapping after N successful ones. DMA-API
  * debug runs in the wrappers around these ops, so a double or wrong unmap
  * also shows up in the guest's log.
@@ -63,8 +67,17 @@
 #define VFC_RT_MAX_MAPS		128
 #define VFC_RT_MAX_ALLOCS	4
 #define VFC_RT_PATTERN		0xa5
-/* Past the 16-bit wrap of every ring index, with room to spare. */
+/* Split: past the 16-bit wrap of every ring index, with room to spare. */
 #define VFC_RT_WRAP_BUFS	(65536 + 4 * VFC_RT_NUM)
+/* Packed: the wrap counters flip once a lap; forty laps of a ring of 8. */
+#define VFC_RT_PACKED_WRAP_BUFS	(40 * VFC_RT_NUM)
+/* Packed, odd rings: laps (wrap counter flips) each row goes through. */
+#define VFC_RT_PACKED_FLIPS	10
+
+/* Packed descriptor and event suppression bits. */
+#define VFC_RT_F_AVAIL		BIT(VRING_PACKED_DESC_F_AVAIL)
+#define VFC_RT_F_USED		BIT(VRING_PACKED_DESC_F_USED)
+#define VFC_RT_WRAP_CTR		BIT(VRING_PACKED_EVENT_F_WRAP_CTR)
 
 /* ------------------------------------------------------------------------
  * The fake DMA device
@@ -336,8 +349,8 @@ enum vfc_rt_kicks {
 	/* Don't kick me, through the mechanism the features select. */
 	VFC_RT_KICKS_SUPPRESSED,
 	/*
-	 * "Don't kick me" through the mechanism the features rule out, "kick
-	 * me" through the one they select: the driver must kick.
+	 * "Don't kick me" through a field the features (or the flags) leave
+	 * out of use, "kick me" through the one in use: the driver must kick.
 	 */
 	VFC_RT_KICKS_DECOY,
 };
@@ -351,7 +364,10 @@ struct vfc_rt_elem {
 
 /**
  * struct vfc_rt_taken - a buffer the device took, as it found it
- * @id: the id to return it with (split: the head descriptor's index)
+ * @id: the id to return it with (split: the head descriptor's index;
+ *	packed: the Buffer ID of the last descriptor)
+ * @slot: packed: the ring slot of its first descriptor
+ * @ndesc: packed: the ring descriptors it took
  * @indirect: it came through an indirect table
  * @table_addr: that table's DMA address
  * @table_len: its length in bytes
@@ -362,6 +378,8 @@ struct vfc_rt_elem {
  */
 struct vfc_rt_taken {
 	u32 id;
+	u16 slot;
+	u16 ndesc;
 	bool indirect;
 	u64 table_addr;
 	u32 table_len;
@@ -374,18 +392,24 @@ struct vfc_rt_taken {
 /**
  * struct vfc_rt_ring_ops - the device's side of one ring layout
  * @features: feature bits the layout needs negotiated
+ * @wrap_bufs: buffers vfc_ring_wrap() pushes to wrap every index or counter
  * @attach: find the rings of a queue just created
+ * @expect_areas: check a new queue's areas: where, how big, how aligned,
+ *	what they hold
  * @pop_avail: take the next available buffer; false when there is none
  * @push_used: return buffer @id with @len bytes written, and publish it
  * @jump_used: move the used index on by @by without writing entries
  * @wants_irq: whether the driver asked for an interrupt now that the used
- *	index moved from @old to @new
+ *	index (split) or position (packed, as off_wrap encodes it) moved from
+ *	@old to @new
  * @kick_hint: tell the driver whether the device wants kicks
  * @scribble: overwrite every descriptor the device can reach for @t
  */
 struct vfc_rt_ring_ops {
 	u64 features;
+	unsigned int wrap_bufs;
 	void (*attach)(struct vfc_rt *rt);
+	void (*expect_areas)(struct vfc_rt *rt);
 	bool (*pop_avail)(struct vfc_rt *rt, struct vfc_rt_taken *t);
 	void (*push_used)(struct vfc_rt *rt, u32 id, u32 len);
 	void (*jump_used)(struct vfc_rt *rt, u16 by);
@@ -404,6 +428,7 @@ enum vfc_rt_hostile {
 	VFC_RT_LEN_OUT_ONLY,
 	VFC_RT_IDX_JUMP,
 	VFC_RT_NOTIFY_FAILS,
+	VFC_RT_FLAGS_MIXED,
 };
 
 /**
@@ -460,12 +485,26 @@ struct vfc_rt_buf {
  * @vdev: the vfc device the queue belongs to (never registered)
  * @vq: the queue, once created
  * @vr: split: the rings, as the device reads and writes them
+ * @desc: packed: the descriptor ring
+ * @drv: packed: the driver event suppression structure (driver area)
+ * @dev: packed: the device event suppression structure (device area)
+ * @ndesc: packed: descriptors each buffer id in flight took; 0: not in
+ *	flight
  * @num: the ring's size, as the device sees it
+ * @packed: VIRTIO_F_RING_PACKED negotiated
  * @indirect: VIRTIO_RING_F_INDIRECT_DESC negotiated
  * @event_idx: VIRTIO_RING_F_EVENT_IDX negotiated
- * @last_avail: the device's next available entry (free-running)
- * @used_idx: the device's used index (free-running)
+ * @last_avail: buffers the device took (split: its next available entry),
+ *	free-running
+ * @used_idx: split: the device's used index (free-running); packed: its
+ *	used position and wrap counter, as off_wrap encodes them
  * @signalled_used: @used_idx when the device last decided on an interrupt
+ * @avail_pos: packed: the slot the device looks at for the next buffer
+ * @avail_wrap: packed: the device's wrap counter for @avail_pos
+ * @used_pos: packed: the slot of the device's next used descriptor
+ * @used_wrap: packed: the Device Ring Wrap Counter, for @used_pos
+ * @used_flags_xor: packed: bits flipped in the next used descriptor's
+ *	flags (a hostile knob)
  * @rearm_kicks: after taking a buffer, ask for a kick for the next one
  * @notify_fails: the transport's notify reports failure
  * @kicks: notifications the device received
@@ -485,12 +524,22 @@ struct vfc_rt {
 	struct vfc_device *vdev;
 	struct vfc_virtqueue *vq;
 	const struct vring *vr;
+	struct vring_packed_desc *desc;
+	struct vring_packed_desc_event *drv;
+	struct vring_packed_desc_event *dev;
+	u16 *ndesc;
 	unsigned int num;
+	bool packed;
 	bool indirect;
 	bool event_idx;
 	u16 last_avail;
 	u16 used_idx;
 	u16 signalled_used;
+	u16 avail_pos;
+	bool avail_wrap;
+	u16 used_pos;
+	bool used_wrap;
+	u16 used_flags_xor;
 	bool rearm_kicks;
 	bool notify_fails;
 	unsigned int kicks;
@@ -538,23 +587,35 @@ static u64 vfc_rt_r64(const __virtio64 *p)
 	return __virtio64_to_cpu(true, READ_ONCE(*p));
 }
 
-/* ------------------------------------------------------------------------
- * The device's side of the split layout
- */
+/* The packed layout's fields are little-endian by definition. */
+static u16 vfc_rt_le16(const __le16 *p)
+{
+	return le16_to_cpu(READ_ONCE(*p));
+}
+
+static u32 vfc_rt_le32(const __le32 *p)
+{
+	return le32_to_cpu(READ_ONCE(*p));
+}
+
+static u64 vfc_rt_le64(const __le64 *p)
+{
+	return le64_to_cpu(READ_ONCE(*p));
+}
 
 /*
- * Record one descriptor's entry. "Message Framing": device-readable
- * entries come first; each must lie in a live mapping in its direction.
+ * Record one entry of a buffer. "Message Framing" (split) and "Scatter-
+ * Gather Support" (packed): device-readable entries come first; each must
+ * lie in a live mapping in its direction.
  */
-static bool vfc_rt_split_record(struct vfc_rt *rt, struct vfc_rt_taken *t,
-				u64 addr, u32 len, bool write)
+static bool vfc_rt_record(struct vfc_rt *rt, struct vfc_rt_taken *t,
+			  u64 addr, u32 len, bool write)
 {
 	enum dma_data_direction dir = write ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
 	struct vfc_rt_elem *e;
 
 	if (t->nr_out + t->nr_in == VFC_RT_MAX_SG)
-		return vfc_rt_bad(rt, "chain from %u longer than posted",
-				  t->id);
+		return vfc_rt_bad(rt, "buffer longer than posted");
 	if (!write && t->nr_in)
 		return vfc_rt_bad(rt, "readable entry after a writable one");
 	if (!vfc_rt_dma_covers(rt->dma, addr, len, dir))
@@ -572,6 +633,31 @@ static bool vfc_rt_split_record(struct vfc_rt *rt, struct vfc_rt_taken *t,
 	}
 	return true;
 }
+
+/* A ring part lies in the one allocation, aligned, where the CPU sees it. */
+static void vfc_rt_expect_part(struct vfc_rt *rt, const char *part,
+			       dma_addr_t addr, const void *cpu, size_t size,
+			       size_t align)
+{
+	const struct vfc_rt_alloc *a = vfc_rt_dma_ring(rt->dma);
+	struct kunit *test = rt->test;
+
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_EXPECT_EQ_MSG(test, (u64)addr % align, 0ULL,
+			    "%s not %zu-aligned (\"Virtqueues\" table)",
+			    part, align);
+	KUNIT_EXPECT_GE_MSG(test, (u64)addr, (u64)a->dma,
+			    "%s starts before the ring allocation", part);
+	KUNIT_EXPECT_LE_MSG(test, (u64)addr + size, (u64)a->dma + a->size,
+			    "%s ends after the ring allocation", part);
+	KUNIT_EXPECT_PTR_EQ_MSG(test, cpu, (const void *)(a->cpu +
+							  (addr - a->dma)),
+				"%s: CPU and DMA addresses disagree", part);
+}
+
+/* ------------------------------------------------------------------------
+ * The device's side of the split layout
+ */
 
 /*
  * Walk the chain from @head ("The Virtqueue Descriptor Table"), following
@@ -622,8 +708,8 @@ static bool vfc_rt_split_walk(struct vfc_rt *rt, u16 head,
 			i = 0;
 			continue;
 		}
-		if (!vfc_rt_split_record(rt, t, addr, len,
-					 flags & VRING_DESC_F_WRITE))
+		if (!vfc_rt_record(rt, t, addr, len,
+				   flags & VRING_DESC_F_WRITE))
 			return false;
 		if (!(flags & VRING_DESC_F_NEXT))
 			return true;
@@ -634,7 +720,41 @@ static bool vfc_rt_split_walk(struct vfc_rt *rt, u16 head,
 static void vfc_rt_split_attach(struct vfc_rt *rt)
 {
 	rt->vr = vfc_vq_get_vring(rt->vq);
+	KUNIT_ASSERT_NOT_NULL(rt->test, rt->vr);
 	rt->num = rt->vr->num;
+}
+
+/*
+ * The three parts in one coherent allocation with the sizes and alignments
+ * of "Split Virtqueues": desc 16 * num at 16, avail 6 + 2 * num at 2 (with
+ * used_event), used 6 + 8 * num at 4 (with avail_event), in that order.
+ */
+static void vfc_rt_split_expect_areas(struct vfc_rt *rt)
+{
+	struct vring_packed_desc_event *drv, *dev;
+	struct vfc_virtqueue *vq = rt->vq;
+	struct vring_packed_desc *desc;
+	struct kunit *test = rt->test;
+	dma_addr_t d, avail, used;
+	unsigned int num = rt->num;
+
+	KUNIT_EXPECT_EQ(test, vfc_vq_get_packed(vq, &desc, &drv, &dev), 0U);
+	d = vfc_vq_get_desc_addr(vq);
+	avail = vfc_vq_get_avail_addr(vq);
+	used = vfc_vq_get_used_addr(vq);
+	vfc_rt_expect_part(rt, "desc", d, rt->vr->desc, 16 * num, 16);
+	vfc_rt_expect_part(rt, "avail", avail, rt->vr->avail, 6 + 2 * num, 2);
+	vfc_rt_expect_part(rt, "used", used, rt->vr->used, 6 + 8 * num, 4);
+	KUNIT_EXPECT_GE(test, (u64)avail, (u64)d + 16 * num);
+	KUNIT_EXPECT_GE_MSG(test, (u64)used, (u64)avail + 6 + 2 * num,
+			    "used ring overlaps the available ring");
+
+	/* Indices start at 0; "The driver MUST initialize flags in the used
+	 * ring to 0"; callbacks start enabled.
+	 */
+	KUNIT_EXPECT_EQ(test, vfc_rt_r16(&rt->vr->avail->idx), 0);
+	KUNIT_EXPECT_EQ(test, vfc_rt_r16(&rt->vr->avail->flags), 0);
+	KUNIT_EXPECT_EQ(test, vfc_rt_r16(&rt->vr->used->idx), 0);
 }
 
 static bool vfc_rt_split_pop_avail(struct vfc_rt *rt, struct vfc_rt_taken *t)
@@ -762,13 +882,401 @@ static void vfc_rt_split_scribble(struct vfc_rt *rt,
 
 static const struct vfc_rt_ring_ops vfc_rt_split_ops = {
 	.features = 0,
+	.wrap_bufs = VFC_RT_WRAP_BUFS,
 	.attach = vfc_rt_split_attach,
+	.expect_areas = vfc_rt_split_expect_areas,
 	.pop_avail = vfc_rt_split_pop_avail,
 	.push_used = vfc_rt_split_push_used,
 	.jump_used = vfc_rt_split_jump_used,
 	.wants_irq = vfc_rt_split_wants_irq,
 	.kick_hint = vfc_rt_split_kick_hint,
 	.scribble = vfc_rt_split_scribble,
+};
+
+/* ------------------------------------------------------------------------
+ * The device's side of the packed layout
+ */
+
+/* A position and its wrap counter, as off_wrap encodes them. */
+static u16 vfc_rt_off_wrap(u16 pos, bool wrap)
+{
+	return pos | (wrap ? VFC_RT_WRAP_CTR : 0);
+}
+
+/* One slot on, flipping the wrap counter at the end of the ring. */
+static void vfc_rt_packed_step(const struct vfc_rt *rt, u16 *pos, bool *wrap)
+{
+	if (++*pos >= rt->num) {
+		*pos = 0;
+		*wrap = !*wrap;
+	}
+}
+
+/*
+ * "Driver and Device Ring Wrap Counters": a driver descriptor is available
+ * when AVAIL matches the wrap counter and USED does not.
+ */
+static bool vfc_rt_packed_is_avail(u16 flags, bool wrap)
+{
+	return !!(flags & VFC_RT_F_AVAIL) == wrap &&
+	       !!(flags & VFC_RT_F_USED) != wrap;
+}
+
+/*
+ * The device event suppression structure (device area): what the device
+ * wants in the way of available buffer notifications.
+ */
+static void vfc_rt_packed_set_kicks(struct vfc_rt *rt, u16 flags, u16 pos,
+				    bool wrap)
+{
+	WRITE_ONCE(rt->dev->off_wrap, cpu_to_le16(vfc_rt_off_wrap(pos, wrap)));
+	WRITE_ONCE(rt->dev->flags, cpu_to_le16(flags));
+	/* Publish the wish before the driver's next look at the ring. */
+	virt_mb();
+}
+
+static void vfc_rt_packed_attach(struct vfc_rt *rt)
+{
+	rt->num = vfc_vq_get_packed(rt->vq, &rt->desc, &rt->drv, &rt->dev);
+	KUNIT_ASSERT_GT(rt->test, rt->num, 0U);
+	rt->ndesc = kunit_kcalloc(rt->test, rt->num, sizeof(*rt->ndesc),
+				  GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(rt->test, rt->ndesc);
+	/* "a single-bit ring wrap counter initialized to 1" */
+	rt->avail_pos = 0;
+	rt->avail_wrap = true;
+	rt->used_pos = 0;
+	rt->used_wrap = true;
+	rt->used_idx = vfc_rt_off_wrap(0, true);
+	rt->signalled_used = rt->used_idx;
+	rt->used_flags_xor = 0;
+}
+
+/*
+ * "Structure Size and Alignment": the descriptor ring (16 * num at 16),
+ * then the driver and the device event suppression structures (4 at 4),
+ * in that order, in one coherent allocation, the ring at its start.
+ */
+static void vfc_rt_packed_expect_areas(struct vfc_rt *rt)
+{
+	const struct vfc_rt_alloc *a = vfc_rt_dma_ring(rt->dma);
+	struct vfc_virtqueue *vq = rt->vq;
+	struct kunit *test = rt->test;
+	unsigned int num = rt->num;
+	dma_addr_t desc, drv, dev;
+
+	KUNIT_EXPECT_NULL(test, vfc_vq_get_vring(vq));
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	desc = vfc_vq_get_desc_addr(vq);
+	drv = vfc_vq_get_avail_addr(vq);
+	dev = vfc_vq_get_used_addr(vq);
+	KUNIT_EXPECT_EQ_MSG(test, (u64)desc, (u64)a->dma,
+			    "desc ring not at the start of the allocation");
+	vfc_rt_expect_part(rt, "desc", desc, rt->desc, 16 * num, 16);
+	vfc_rt_expect_part(rt, "driver event", drv, rt->drv, 4, 4);
+	vfc_rt_expect_part(rt, "device event", dev, rt->dev, 4, 4);
+	KUNIT_EXPECT_GE(test, (u64)drv, (u64)desc + 16 * num);
+	KUNIT_EXPECT_GE(test, (u64)dev, (u64)drv + 4);
+
+	/* "The descriptor ring is zero-initialized"; callbacks enabled. */
+	KUNIT_EXPECT_NULL(test, memchr_inv(rt->desc, 0, 16 * num));
+	KUNIT_EXPECT_EQ(test, vfc_rt_le16(&rt->drv->flags),
+			VRING_PACKED_EVENT_FLAG_ENABLE);
+}
+
+/*
+ * "Indirect Flag: Scatter-Gather Support": a table of descriptors whose
+ * only valid flag is WRITE; their ids are reserved.
+ */
+static bool vfc_rt_packed_table(struct vfc_rt *rt, struct vfc_rt_taken *t,
+				u64 addr, u32 len)
+{
+	struct vring_packed_desc *table;
+	unsigned int i;
+
+	if (!rt->indirect)
+		return vfc_rt_bad(rt, "INDIRECT not negotiated");
+	if (!len || len % sizeof(*table))
+		return vfc_rt_bad(rt, "table length %u", len);
+	if (!vfc_rt_dma_covers(rt->dma, addr, len, DMA_TO_DEVICE))
+		return vfc_rt_bad(rt, "table %#llx not mapped", addr);
+	t->indirect = true;
+	t->table_addr = addr;
+	t->table_len = len;
+	table = phys_to_virt(addr);
+	for (i = 0; i < len / sizeof(*table); i++) {
+		struct vring_packed_desc *d = &table[i];
+		u16 flags = vfc_rt_le16(&d->flags);
+
+		if (flags & ~VRING_DESC_F_WRITE)
+			return vfc_rt_bad(rt, "flags %#x in a table", flags);
+		if (!vfc_rt_record(rt, t, vfc_rt_le64(&d->addr),
+				   vfc_rt_le32(&d->len),
+				   flags & VRING_DESC_F_WRITE))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Take the buffer at the device's next available slot: a chain over
+ * consecutive slots ("Next Flag: Descriptor Chaining"), which may wrap,
+ * or one descriptor naming an indirect table.
+ */
+static bool vfc_rt_packed_pop_avail(struct vfc_rt *rt, struct vfc_rt_taken *t)
+{
+	bool wrap = rt->avail_wrap;
+	u16 pos = rt->avail_pos, id = 0;
+	unsigned int n;
+
+	if (!vfc_rt_packed_is_avail(vfc_rt_le16(&rt->desc[pos].flags), wrap))
+		return false;
+	/* The descriptors only after the flags that exposed them. */
+	virt_rmb();
+	memset(t, 0, sizeof(*t));
+	t->slot = pos;
+	for (n = 1; ; n++) {
+		struct vring_packed_desc *d = &rt->desc[pos];
+		u16 flags = vfc_rt_le16(&d->flags);
+		u64 addr = vfc_rt_le64(&d->addr);
+		u32 len = vfc_rt_le32(&d->len);
+
+		id = vfc_rt_le16(&d->id);
+		/* "all flags ... must be set/cleared correctly in all
+		 * descriptors in the list, not just the first one"
+		 */
+		if (!vfc_rt_packed_is_avail(flags, wrap))
+			return vfc_rt_bad(rt, "slot %u of a chain: flags %#x",
+					  pos, flags);
+		if (flags & ~(VRING_DESC_F_NEXT | VRING_DESC_F_WRITE |
+			      VRING_DESC_F_INDIRECT | VFC_RT_F_AVAIL |
+			      VFC_RT_F_USED))
+			return vfc_rt_bad(rt, "unknown flags %#x", flags);
+		vfc_rt_packed_step(rt, &pos, &wrap);
+		if (flags & VRING_DESC_F_INDIRECT) {
+			/* "MUST NOT write direct descriptors with
+			 * VIRTQ_DESC_F_INDIRECT set in a scatter-gather list
+			 * linked by VIRTQ_DESC_F_NEXT"
+			 */
+			if (n > 1 || (flags & VRING_DESC_F_NEXT))
+				return vfc_rt_bad(rt, "INDIRECT in a chain");
+			if (!vfc_rt_packed_table(rt, t, addr, len))
+				return false;
+			break;
+		}
+		if (!vfc_rt_record(rt, t, addr, len,
+				   flags & VRING_DESC_F_WRITE))
+			return false;
+		if (!(flags & VRING_DESC_F_NEXT))
+			break;
+		if (n == rt->num)
+			return vfc_rt_bad(rt, "chain longer than the ring");
+	}
+
+	/*
+	 * "Buffer ID is included in the last descriptor in the list". The
+	 * spec does not bound ids by the ring size; vfc's are (one per
+	 * private entry), and this device tracks them so.
+	 */
+	t->id = id;
+	t->ndesc = n;
+	if (id >= rt->num)
+		return vfc_rt_bad(rt, "buffer id %u past the ring", id);
+	if (rt->ndesc[id])
+		return vfc_rt_bad(rt, "buffer id %u already in flight", id);
+	rt->ndesc[id] = n;
+	rt->avail_pos = pos;
+	rt->avail_wrap = wrap;
+	rt->last_avail++;
+	if (rt->rearm_kicks)
+		/* "Driver and Device Event Suppression": kick me next. */
+		vfc_rt_packed_set_kicks(rt, VRING_PACKED_EVENT_FLAG_DESC, pos,
+					wrap);
+	return true;
+}
+
+/*
+ * Write a used descriptor at the device's used position ("Receiving Used
+ * Buffers From The Device"): id and len first, then the flags that expose
+ * them, AVAIL and USED both at the Device Ring Wrap Counter ("Write Flag":
+ * WRITE when it wrote data). Then skip the buffer's descriptors ("The
+ * device only writes out a single used descriptor for the whole list. It
+ * then skips forward"), one for an id it does not know.
+ */
+static void vfc_rt_packed_push_used(struct vfc_rt *rt, u32 id, u32 len)
+{
+	struct vring_packed_desc *d = &rt->desc[rt->used_pos];
+	u16 flags = rt->used_wrap ? VFC_RT_F_AVAIL | VFC_RT_F_USED : 0;
+	unsigned int n = 1;
+
+	if (len)
+		flags |= VRING_DESC_F_WRITE;
+	flags ^= rt->used_flags_xor;
+	rt->used_flags_xor = 0;
+	if (id < rt->num && rt->ndesc[id]) {
+		n = rt->ndesc[id];
+		rt->ndesc[id] = 0;
+	}
+	WRITE_ONCE(d->id, cpu_to_le16(id));
+	WRITE_ONCE(d->len, cpu_to_le32(len));
+	/* id and len before the flags that expose them. */
+	virt_wmb();
+	WRITE_ONCE(d->flags, cpu_to_le16(flags));
+	while (n--)
+		vfc_rt_packed_step(rt, &rt->used_pos, &rt->used_wrap);
+	rt->used_idx = vfc_rt_off_wrap(rt->used_pos, rt->used_wrap);
+}
+
+/* The packed layout has no used index to run ahead. */
+static void vfc_rt_packed_jump_used(struct vfc_rt *rt, u16 by)
+{
+	KUNIT_FAIL(rt->test, "no used index to jump in the packed layout");
+}
+
+/*
+ * "Driver and Device Event Suppression", the device's side: the driver
+ * event suppression structure. For RING_EVENT_FLAGS_DESC the device
+ * notifies when it used the descriptor at off_wrap's offset in the lap of
+ * off_wrap's wrap counter, i.e. when its used position (as off_wrap encodes
+ * it) went from @old past that descriptor to @new, as QEMU and vhost
+ * decide; for a descriptor that is the next used one this is "when it
+ * writes the used descriptor there".
+ */
+static bool vfc_rt_packed_wants_irq(struct vfc_rt *rt, u16 old, u16 new)
+{
+	bool wrap = new & VFC_RT_WRAP_CTR;
+	u16 flags, off_wrap, event, o, n;
+
+	/* Read the driver's wish only after publishing the used one. */
+	virt_mb();
+	flags = vfc_rt_le16(&rt->drv->flags);
+	off_wrap = vfc_rt_le16(&rt->drv->off_wrap);
+	/* "Reserved, set to 0" */
+	if (flags & ~3)
+		vfc_rt_bad(rt, "driver event flags %#x", flags);
+	switch (flags & 3) {
+	case VRING_PACKED_EVENT_FLAG_ENABLE:
+		return true;
+	case VRING_PACKED_EVENT_FLAG_DISABLE:
+		return false;
+	case VRING_PACKED_EVENT_FLAG_DESC:
+		/* "Only valid if VIRTIO_F_EVENT_IDX has been negotiated." */
+		if (!rt->event_idx)
+			vfc_rt_bad(rt, "RING_EVENT_FLAGS_DESC without EVENT_IDX");
+		break;
+	default:
+		vfc_rt_bad(rt, "reserved driver event flags 3");
+		return true;
+	}
+	event = off_wrap & ~VFC_RT_WRAP_CTR;
+	if (event >= rt->num)
+		vfc_rt_bad(rt, "driver event offset %u past the ring", event);
+	/* Positions count from the start of @new's lap: the lap before
+	 * counts one ring back, in 16-bit arithmetic as vring_need_event()'s.
+	 */
+	n = new & ~VFC_RT_WRAP_CTR;
+	o = old & ~VFC_RT_WRAP_CTR;
+	if (!!(old & VFC_RT_WRAP_CTR) != wrap)
+		o -= rt->num;
+	if (!!(off_wrap & VFC_RT_WRAP_CTR) != wrap)
+		event -= rt->num;
+	return vring_need_event(event, n, o);
+}
+
+/*
+ * The device event suppression structure, the device's side. Without
+ * EVENT_IDX: ENABLE or DISABLE. With it: DESC at the next slot the device
+ * will look at (re-armed after each buffer it takes), or at the slot before
+ * it, which the driver made available last and does not make available
+ * again for two laps. Decoys: DESC without EVENT_IDX (not valid, so the
+ * driver must not take it for "don't kick"), and a "never" offset beside
+ * ENABLE with it (the offset is not in use).
+ */
+static void vfc_rt_packed_kick_hint(struct vfc_rt *rt, enum vfc_rt_kicks hint)
+{
+	u16 pos = rt->avail_pos, never = pos ? pos - 1 : rt->num - 1;
+	bool wrap = rt->avail_wrap, never_wrap = pos ? wrap : !wrap;
+
+	rt->rearm_kicks = false;
+	switch (hint) {
+	case VFC_RT_KICKS_WANTED:
+		rt->rearm_kicks = rt->event_idx;
+		if (rt->event_idx)
+			vfc_rt_packed_set_kicks(rt,
+						VRING_PACKED_EVENT_FLAG_DESC,
+						pos, wrap);
+		else
+			vfc_rt_packed_set_kicks(rt,
+						VRING_PACKED_EVENT_FLAG_ENABLE,
+						0, false);
+		break;
+	case VFC_RT_KICKS_SUPPRESSED:
+		vfc_rt_packed_set_kicks(rt, rt->event_idx ?
+					VRING_PACKED_EVENT_FLAG_DESC :
+					VRING_PACKED_EVENT_FLAG_DISABLE,
+					never, never_wrap);
+		break;
+	case VFC_RT_KICKS_DECOY:
+		vfc_rt_packed_set_kicks(rt, rt->event_idx ?
+					VRING_PACKED_EVENT_FLAG_ENABLE :
+					VRING_PACKED_EVENT_FLAG_DESC,
+					never, never_wrap);
+		break;
+	}
+}
+
+/*
+ * Lies a driver must not act on: an address nothing mapped, another
+ * length and id, NEXT and INDIRECT. AVAIL and USED stay as they were
+ * (@keep), so no slot looks used that was not.
+ */
+static void vfc_rt_packed_scribble_desc(struct vring_packed_desc *d,
+					u16 keep)
+{
+	u16 flags = vfc_rt_le16(&d->flags) & keep;
+
+	WRITE_ONCE(d->addr, cpu_to_le64(0xdead000));
+	WRITE_ONCE(d->len, cpu_to_le32(0x1234));
+	WRITE_ONCE(d->id, cpu_to_le16(0x4321));
+	WRITE_ONCE(d->flags, cpu_to_le16(flags | VRING_DESC_F_NEXT |
+					 VRING_DESC_F_INDIRECT));
+}
+
+/*
+ * The slots @t took (the others belong to the driver, or hold used
+ * descriptors the driver may still read), and its table.
+ */
+static void vfc_rt_packed_scribble(struct vfc_rt *rt,
+				   const struct vfc_rt_taken *t)
+{
+	struct vring_packed_desc *table;
+	bool wrap = false;
+	u16 pos = t->slot;
+	unsigned int i;
+
+	for (i = 0; i < t->ndesc; i++) {
+		vfc_rt_packed_scribble_desc(&rt->desc[pos],
+					    VFC_RT_F_AVAIL | VFC_RT_F_USED);
+		vfc_rt_packed_step(rt, &pos, &wrap);
+	}
+	if (!t->indirect)
+		return;
+	table = phys_to_virt(t->table_addr);
+	for (i = 0; i < t->table_len / sizeof(*table); i++)
+		vfc_rt_packed_scribble_desc(&table[i], 0);
+}
+
+static const struct vfc_rt_ring_ops vfc_rt_packed_ops = {
+	.features = F_PACKED,
+	.wrap_bufs = VFC_RT_PACKED_WRAP_BUFS,
+	.attach = vfc_rt_packed_attach,
+	.expect_areas = vfc_rt_packed_expect_areas,
+	.pop_avail = vfc_rt_packed_pop_avail,
+	.push_used = vfc_rt_packed_push_used,
+	.jump_used = vfc_rt_packed_jump_used,
+	.wants_irq = vfc_rt_packed_wants_irq,
+	.kick_hint = vfc_rt_packed_kick_hint,
+	.scribble = vfc_rt_packed_scribble,
 };
 
 /* ------------------------------------------------------------------------
@@ -876,6 +1384,7 @@ static struct vfc_virtqueue *vfc_rt_create(struct vfc_rt *rt,
 	rt->last_avail = 0;
 	rt->used_idx = 0;
 	rt->signalled_used = 0;
+	/* Packed: the positions, wrap counters and used_idx's encoding. */
 	rt->ops->attach(rt);
 	rt->ops->kick_hint(rt, VFC_RT_KICKS_WANTED);
 	return vq;
@@ -904,6 +1413,9 @@ static void vfc_rt_destroy(struct vfc_rt *rt)
 	vfc_vring_del_virtqueue(rt->vq);
 	rt->vq = NULL;
 	rt->vr = NULL;
+	rt->desc = NULL;
+	rt->drv = NULL;
+	rt->dev = NULL;
 }
 
 /*
@@ -1014,8 +1526,9 @@ static void vfc_rt_expect_used(struct vfc_rt *rt, const struct vfc_rt_buf *b,
 
 	token = vfc_vq_get_buf(rt->vq, &got);
 	KUNIT_ASSERT_PTR_EQ_MSG(rt->test, token, (void *)b,
-				"get_buf: buffer %td expected",
-				b - rt->bufs);
+				"get_buf: buffer %td expected; broken: %s",
+				b - rt->bufs,
+				vfc_vq_broken_reason(rt->vq) ?: "no");
 	KUNIT_EXPECT_EQ(rt->test, got, len);
 }
 
@@ -1025,6 +1538,14 @@ static void vfc_rt_expect_none(struct vfc_rt *rt)
 	unsigned int len;
 
 	KUNIT_EXPECT_NULL(rt->test, vfc_vq_get_buf(rt->vq, &len));
+}
+
+/* No used buffer is waiting, and looking for one broke nothing. */
+static void vfc_rt_expect_idle(struct vfc_rt *rt)
+{
+	vfc_rt_expect_none(rt);
+	KUNIT_EXPECT_FALSE_MSG(rt->test, vfc_vq_is_broken(rt->vq),
+			       "broken: %s", vfc_vq_broken_reason(rt->vq));
 }
 
 /*
@@ -1070,12 +1591,18 @@ static void vfc_rt_round_trip_one(struct vfc_rt *rt, unsigned int i)
 	vfc_rt_complete(rt, t, 20);
 	vfc_rt_expect_used(rt, b, 20);
 	vfc_rt_expect_written(rt, b, 20);
-	vfc_rt_expect_none(rt);
+	vfc_rt_expect_idle(rt);
 }
 
 /* ------------------------------------------------------------------------
  * Creating and freeing queues
  */
+
+/* The layouts, with no ring feature. */
+static const struct vfc_rt_case vfc_rt_basic_cases[] = {
+	{ .name = "split", .ops = &vfc_rt_split_ops },
+	{ .name = "packed", .ops = &vfc_rt_packed_ops },
+};
 
 static const struct vfc_rt_case vfc_rt_create_cases[] = {
 	{ .name = "split-8-align-4", .ops = &vfc_rt_split_ops,
@@ -1084,40 +1611,25 @@ static const struct vfc_rt_case vfc_rt_create_cases[] = {
 	{ .name = "split-1024-page-event-idx", .ops = &vfc_rt_split_ops,
 	  .features = F_EVENT_IDX, .num = 1024, .align = PAGE_SIZE },
 	{ .name = "split-32768", .ops = &vfc_rt_split_ops, .num = 32768 },
+	/* "The Queue Size value does not have to be a power of 2." */
+	{ .name = "packed-1", .ops = &vfc_rt_packed_ops, .num = 1 },
+	/* vring_align does not apply to the packed layout. */
+	{ .name = "packed-7-align-3", .ops = &vfc_rt_packed_ops,
+	  .num = 7, .align = 3 },
+	{ .name = "packed-100", .ops = &vfc_rt_packed_ops, .num = 100 },
+	{ .name = "packed-1000-event-idx", .ops = &vfc_rt_packed_ops,
+	  .features = F_EVENT_IDX, .num = 1000 },
+	{ .name = "packed-32768", .ops = &vfc_rt_packed_ops, .num = 32768 },
 };
-
-/* A ring part lies in the one allocation, aligned, where the CPU sees it. */
-static void vfc_rt_expect_part(struct vfc_rt *rt, const char *part,
-			       dma_addr_t addr, const void *cpu, size_t size,
-			       size_t align)
-{
-	const struct vfc_rt_alloc *a = vfc_rt_dma_ring(rt->dma);
-	struct kunit *test = rt->test;
-
-	KUNIT_ASSERT_NOT_NULL(test, a);
-	KUNIT_EXPECT_EQ_MSG(test, (u64)addr % align, 0ULL,
-			    "%s not %zu-aligned (\"Virtqueues\" table)",
-			    part, align);
-	KUNIT_EXPECT_GE_MSG(test, (u64)addr, (u64)a->dma,
-			    "%s starts before the ring allocation", part);
-	KUNIT_EXPECT_LE_MSG(test, (u64)addr + size, (u64)a->dma + a->size,
-			    "%s ends after the ring allocation", part);
-	KUNIT_EXPECT_PTR_EQ_MSG(test, cpu, (const void *)(a->cpu +
-							  (addr - a->dma)),
-				"%s: CPU and DMA addresses disagree", part);
-}
 
 /*
  * A new queue: its public fields, its place on the device's list, and its
- * three parts in one coherent allocation with the sizes and alignments of
- * "Split Virtqueues": desc 16 * num at 16, avail 6 + 2 * num at 2 (with
- * used_event), used 6 + 8 * num at 4 (with avail_event), in that order.
+ * parts in one coherent allocation, where and as the layout says.
  */
-static void vfc_ring_split_create(struct kunit *test)
+static void vfc_ring_create(struct kunit *test)
 {
 	struct vfc_rt *rt = test->priv;
 	unsigned int num = rt->param->num;
-	dma_addr_t desc, avail, used;
 	struct vfc_virtqueue *vq;
 
 	vfc_rt_start(rt);
@@ -1129,7 +1641,7 @@ static void vfc_ring_split_create(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vq->num_max, num);
 	KUNIT_EXPECT_EQ(test, vq->num_free, num);
 	KUNIT_EXPECT_EQ(test, vfc_vq_get_vring_size(vq), num);
-	KUNIT_EXPECT_EQ(test, rt->vr->num, num);
+	KUNIT_EXPECT_EQ(test, rt->num, num);
 	KUNIT_EXPECT_FALSE(test, vfc_vq_is_broken(vq));
 	KUNIT_EXPECT_NULL(test, vfc_vq_broken_reason(vq));
 	KUNIT_EXPECT_TRUE(test, list_is_singular(&rt->vdev->vqs));
@@ -1137,22 +1649,7 @@ static void vfc_ring_split_create(struct kunit *test)
 
 	KUNIT_ASSERT_EQ_MSG(test, rt->dma->live_allocs, 1U,
 			    "the rings are one coherent allocation");
-	desc = vfc_vq_get_desc_addr(vq);
-	avail = vfc_vq_get_avail_addr(vq);
-	used = vfc_vq_get_used_addr(vq);
-	vfc_rt_expect_part(rt, "desc", desc, rt->vr->desc, 16 * num, 16);
-	vfc_rt_expect_part(rt, "avail", avail, rt->vr->avail, 6 + 2 * num, 2);
-	vfc_rt_expect_part(rt, "used", used, rt->vr->used, 6 + 8 * num, 4);
-	KUNIT_EXPECT_GE(test, (u64)avail, (u64)desc + 16 * num);
-	KUNIT_EXPECT_GE_MSG(test, (u64)used, (u64)avail + 6 + 2 * num,
-			    "used ring overlaps the available ring");
-
-	/* Indices start at 0; "The driver MUST initialize flags in the used
-	 * ring to 0"; callbacks start enabled.
-	 */
-	KUNIT_EXPECT_EQ(test, vfc_rt_r16(&rt->vr->avail->idx), 0);
-	KUNIT_EXPECT_EQ(test, vfc_rt_r16(&rt->vr->avail->flags), 0);
-	KUNIT_EXPECT_EQ(test, vfc_rt_r16(&rt->vr->used->idx), 0);
+	rt->ops->expect_areas(rt);
 
 	vfc_rt_destroy(rt);
 	KUNIT_EXPECT_TRUE(test, list_empty(&rt->vdev->vqs));
@@ -1177,17 +1674,21 @@ static const struct vfc_rt_case vfc_rt_invalid_cases[] = {
 	  .align = 3, .err = -EINVAL },
 	{ .name = "align-48", .ops = &vfc_rt_split_ops, .num = VFC_RT_NUM,
 	  .align = 48, .err = -EINVAL },
-	/* Until the packed layout lands. */
-	{ .name = "packed", .ops = &vfc_rt_split_ops, .features = F_PACKED,
-	  .num = VFC_RT_NUM, .align = VFC_RT_ALIGN, .err = -EOPNOTSUPP },
+	{ .name = "packed-num-0", .ops = &vfc_rt_packed_ops, .num = 0,
+	  .align = VFC_RT_ALIGN, .err = -EINVAL },
+	{ .name = "packed-num-32769", .ops = &vfc_rt_packed_ops,
+	  .num = 32769, .align = VFC_RT_ALIGN, .err = -EINVAL },
+	{ .name = "packed-num-65536", .ops = &vfc_rt_packed_ops,
+	  .num = 65536, .align = VFC_RT_ALIGN, .err = -EINVAL },
 };
 
 /*
- * Refused arguments: "Queue Size value is always a power of 2. The
- * maximum Queue Size value is 32768"; vring_align a power of two, at
- * least 4 (the used ring's alignment). Nothing stays allocated or listed.
+ * Refused arguments. Split: "Queue Size value is always a power of 2. The
+ * maximum Queue Size value is 32768"; vring_align a power of two, at least
+ * 4 (the used ring's alignment). Packed: "Packed virtqueues support up to
+ * 2^15 entries each", and at least one. Nothing stays allocated or listed.
  */
-static void vfc_ring_split_create_invalid(struct kunit *test)
+static void vfc_ring_create_invalid(struct kunit *test)
 {
 	struct vfc_rt *rt = test->priv;
 	const struct vfc_rt_case *p = rt->param;
@@ -1201,38 +1702,49 @@ static void vfc_ring_split_create_invalid(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, list_empty(&rt->vdev->vqs));
 }
 
+static const struct vfc_rt_case vfc_rt_reduce_cases[] = {
+	/* .num: the size asked for; .arg: a quarter of it, where it ends */
+	{ .name = "split-256", .ops = &vfc_rt_split_ops, .num = 256,
+	  .arg = 64 },
+	{ .name = "packed-256", .ops = &vfc_rt_packed_ops, .num = 256,
+	  .arg = 64 },
+	{ .name = "packed-100", .ops = &vfc_rt_packed_ops, .num = 100,
+	  .arg = 25 },
+};
+
 /*
- * may_reduce_num: with allocations above a 64-entry ring's size refused,
- * a 256-entry request halves twice and settles on 64, and the ring works.
- * The sizes come from the implementation itself, so its layout is free.
+ * may_reduce_num: with allocations above the final ring's size refused, a
+ * request halves twice and settles on a quarter, and the ring works. The
+ * sizes come from the implementation itself, so its layout is free.
  */
-static void vfc_ring_split_may_reduce_num(struct kunit *test)
+static void vfc_ring_may_reduce_num(struct kunit *test)
 {
 	struct vfc_rt *rt = test->priv;
+	unsigned int num = rt->param->num, end = rt->param->arg;
+	size_t size_end, size_twice;
 	struct vfc_virtqueue *vq;
-	size_t size64, size128;
 	unsigned int calls;
 
-	vq = vfc_rt_create(rt, 64, VFC_RT_ALIGN, false);
+	vq = vfc_rt_create(rt, end, VFC_RT_ALIGN, false);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(vq));
-	size64 = rt->dma->last_alloc_size;
+	size_end = rt->dma->last_alloc_size;
 	vfc_rt_destroy(rt);
-	vq = vfc_rt_create(rt, 128, VFC_RT_ALIGN, false);
+	vq = vfc_rt_create(rt, 2 * end, VFC_RT_ALIGN, false);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(vq));
-	size128 = rt->dma->last_alloc_size;
+	size_twice = rt->dma->last_alloc_size;
 	vfc_rt_destroy(rt);
-	KUNIT_ASSERT_GT(test, size128, size64);
+	KUNIT_ASSERT_GT(test, size_twice, size_end);
 
-	rt->dma->fail_alloc_above = size64;
+	rt->dma->fail_alloc_above = size_end;
 	calls = rt->dma->alloc_calls;
-	vq = vfc_rt_create(rt, 256, VFC_RT_ALIGN, true);
+	vq = vfc_rt_create(rt, num, VFC_RT_ALIGN, true);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(vq), "create: %ld", PTR_ERR(vq));
 	KUNIT_EXPECT_EQ_MSG(test, rt->dma->alloc_calls - calls, 3U,
-			    "tries 256, 128, 64");
-	KUNIT_EXPECT_EQ(test, vfc_vq_get_vring_size(vq), 64U);
-	KUNIT_EXPECT_EQ(test, vq->num_max, 64U);
-	KUNIT_EXPECT_EQ(test, vq->num_free, 64U);
-	KUNIT_EXPECT_EQ(test, rt->num, 64U);
+			    "tries %u, %u, %u", num, num / 2, end);
+	KUNIT_EXPECT_EQ(test, vfc_vq_get_vring_size(vq), end);
+	KUNIT_EXPECT_EQ(test, vq->num_max, end);
+	KUNIT_EXPECT_EQ(test, vq->num_free, end);
+	KUNIT_EXPECT_EQ(test, rt->num, end);
 	KUNIT_EXPECT_EQ(test, rt->dma->live_allocs, 1U);
 	vfc_rt_round_trip_one(rt, 0);
 }
@@ -1244,10 +1756,14 @@ static const struct vfc_rt_case vfc_rt_no_memory_cases[] = {
 	/* 256, 128, 64, 32, 16 and VFC_VRING_MIN_NUM */
 	{ .name = "split-reduce-to-min", .ops = &vfc_rt_split_ops, .arg = 1,
 	  .num = 6 },
+	{ .name = "packed-no-reduce", .ops = &vfc_rt_packed_ops, .arg = 0,
+	  .num = 1 },
+	{ .name = "packed-reduce-to-min", .ops = &vfc_rt_packed_ops,
+	  .arg = 1, .num = 6 },
 };
 
 /* No allocation fits: -ENOMEM, after trying down to the minimum if allowed. */
-static void vfc_ring_split_no_memory(struct kunit *test)
+static void vfc_ring_no_memory(struct kunit *test)
 {
 	struct vfc_rt *rt = test->priv;
 	struct vfc_virtqueue *vq;
@@ -1262,12 +1778,13 @@ static void vfc_ring_split_no_memory(struct kunit *test)
 }
 
 /* The ring features a transport keeps when it negotiates. */
-static void vfc_ring_split_transport_features(struct kunit *test)
+static void vfc_ring_transport_features(struct kunit *test)
 {
 	u64 f = vfc_vring_transport_features();
 
 	KUNIT_EXPECT_TRUE(test, f & F_INDIRECT);
 	KUNIT_EXPECT_TRUE(test, f & F_EVENT_IDX);
+	KUNIT_EXPECT_TRUE(test, f & F_PACKED);
 	KUNIT_EXPECT_EQ_MSG(test, f & GENMASK_ULL(23, 0), 0ULL,
 			    "bits 0 to 23 belong to the device type");
 }
@@ -1276,7 +1793,7 @@ static void vfc_ring_split_transport_features(struct kunit *test)
  * Buffers there and back
  */
 
-/* Every combination of the ring features, for the split layout. */
+/* Every combination of the ring features, for each layout. */
 static const struct vfc_rt_case vfc_rt_layout_cases[] = {
 	{ .name = "split", .ops = &vfc_rt_split_ops },
 	{ .name = "split-indirect", .ops = &vfc_rt_split_ops,
@@ -1285,6 +1802,13 @@ static const struct vfc_rt_case vfc_rt_layout_cases[] = {
 	  .features = F_EVENT_IDX },
 	{ .name = "split-indirect-event-idx", .ops = &vfc_rt_split_ops,
 	  .features = F_INDIRECT | F_EVENT_IDX },
+	{ .name = "packed", .ops = &vfc_rt_packed_ops },
+	{ .name = "packed-indirect", .ops = &vfc_rt_packed_ops,
+	  .features = F_INDIRECT },
+	{ .name = "packed-event-idx", .ops = &vfc_rt_packed_ops,
+	  .features = F_EVENT_IDX },
+	{ .name = "packed-indirect-event-idx", .ops = &vfc_rt_packed_ops,
+	  .features = F_INDIRECT | F_EVENT_IDX },
 };
 
 /*
@@ -1292,14 +1816,17 @@ static const struct vfc_rt_case vfc_rt_layout_cases[] = {
  * looks, returned out of order with the lengths the device chose, one
  * interrupt decision per entry. Kicks and interrupts counted follow the
  * suppression mode: flags ask for every one, EVENT_IDX only for the first
- * after the driver caught up. A second round shows both re-armed.
+ * after the driver caught up. A packed queue starts with events ENABLEd,
+ * EVENT_IDX or not (descriptor events start with enable_cb, as in Linux),
+ * so it interrupts for every one here. A second round shows both re-armed.
  */
-static void vfc_ring_split_round_trip(struct kunit *test)
+static void vfc_ring_round_trip(struct kunit *test)
 {
 	static const unsigned int order[] = { 3, 1, 2, 0 };
 	/* Written lengths: all, a part, all, none (an out-only buffer). */
 	static const u32 len[] = { 0, 10, 96, 100 };
 	struct vfc_rt *rt = test->priv;
+	bool irq_each = !rt->event_idx || rt->packed;
 	struct vfc_rt_buf *b[4];
 	unsigned int i, descs;
 
@@ -1331,13 +1858,13 @@ static void vfc_ring_split_round_trip(struct kunit *test)
 
 	for (i = 0; i < 4; i++)
 		vfc_rt_complete(rt, &rt->taken[order[i]], len[order[i]]);
-	KUNIT_EXPECT_EQ(test, rt->irqs, rt->event_idx ? 1U : 4U);
+	KUNIT_EXPECT_EQ(test, rt->irqs, irq_each ? 4U : 1U);
 	KUNIT_EXPECT_EQ(test, rt->irqs_handled, rt->irqs);
 	KUNIT_EXPECT_EQ(test, rt->callbacks, rt->irqs);
 
 	for (i = 0; i < 4; i++)
 		vfc_rt_expect_used(rt, b[order[i]], len[order[i]]);
-	vfc_rt_expect_none(rt);
+	vfc_rt_expect_idle(rt);
 	KUNIT_EXPECT_EQ(test, rt->vq->num_free, rt->num);
 	KUNIT_EXPECT_EQ(test, rt->dma->live_maps, 0U);
 	for (i = 1; i < 4; i++)
@@ -1346,16 +1873,18 @@ static void vfc_ring_split_round_trip(struct kunit *test)
 	/* Caught up: the next buffer is kicked and interrupts in both modes. */
 	vfc_rt_round_trip_one(rt, 4);
 	KUNIT_EXPECT_EQ(test, rt->kicks, rt->event_idx ? 2U : 3U);
-	KUNIT_EXPECT_EQ(test, rt->irqs, rt->event_idx ? 2U : 5U);
+	KUNIT_EXPECT_EQ(test, rt->irqs, irq_each ? 5U : 2U);
 	KUNIT_EXPECT_FALSE(test, vfc_vq_is_broken(rt->vq));
 }
 
 /*
- * More than 65536 buffers through a ring of 8: every 16-bit index wraps
- * ("Updating idx": it "wraps naturally at 65536"), with batches of 1 to 8
- * returned in reverse, one kick and one interrupt per batch throughout.
+ * Many buffers through a ring of 8, batches of 1 to 8 returned in reverse,
+ * one kick and one interrupt per batch throughout. Split: more than 65536,
+ * so every 16-bit index wraps ("Updating idx": it "wraps naturally at
+ * 65536"). Packed: forty laps, so both wrap counters flip forty times
+ * ("Driver and Device Ring Wrap Counters").
  */
-static void vfc_ring_split_wrap(struct kunit *test)
+static void vfc_ring_wrap(struct kunit *test)
 {
 	struct vfc_rt *rt = test->priv;
 	/* Indirect rows post two entries, so each buffer goes indirect. */
@@ -1364,7 +1893,7 @@ static void vfc_ring_split_wrap(struct kunit *test)
 	struct vfc_rt_buf *b;
 
 	vfc_rt_start(rt);
-	while (total < VFC_RT_WRAP_BUFS) {
+	while (total < rt->ops->wrap_bufs) {
 		k = 1 + rounds % rt->num;
 		for (i = 0; i < k; i++) {
 			b = vfc_rt_prep(rt, i, nr_out, 1, 16);
@@ -1389,6 +1918,7 @@ static void vfc_ring_split_wrap(struct kunit *test)
 		if (!(rounds % 256))
 			cond_resched();
 	}
+	KUNIT_EXPECT_FALSE(test, vfc_vq_is_broken(rt->vq));
 	KUNIT_EXPECT_EQ(test, rt->last_avail, (u16)total);
 	KUNIT_EXPECT_EQ(test, rt->irqs_handled, rounds);
 	KUNIT_EXPECT_EQ(test, rt->callbacks, rounds);
@@ -1399,6 +1929,9 @@ static const struct vfc_rt_case vfc_rt_indirect_cases[] = {
 	{ .name = "split", .ops = &vfc_rt_split_ops },
 	{ .name = "split-indirect", .ops = &vfc_rt_split_ops,
 	  .features = F_INDIRECT },
+	{ .name = "packed", .ops = &vfc_rt_packed_ops },
+	{ .name = "packed-indirect", .ops = &vfc_rt_packed_ops,
+	  .features = F_INDIRECT },
 };
 
 /*
@@ -1406,7 +1939,7 @@ static const struct vfc_rt_case vfc_rt_indirect_cases[] = {
  * and takes buffers again once the device returns one. A two-entry buffer
  * takes two descriptors, or one when it goes indirect.
  */
-static void vfc_ring_split_full(struct kunit *test)
+static void vfc_ring_full(struct kunit *test)
 {
 	struct vfc_rt *rt = test->priv;
 	unsigned int per = rt->indirect ? 1 : 2, fit, i, maps;
@@ -1462,6 +1995,14 @@ static const struct vfc_rt_case vfc_rt_map_fail_cases[] = {
 	/* The fifth mapping: the indirect table's, or the last entry's. */
 	{ .name = "split-indirect-fifth", .ops = &vfc_rt_split_ops,
 	  .features = F_INDIRECT, .arg = 4 },
+	{ .name = "packed-first", .ops = &vfc_rt_packed_ops, .arg = 0 },
+	{ .name = "packed-third", .ops = &vfc_rt_packed_ops, .arg = 2 },
+	{ .name = "packed-indirect-first", .ops = &vfc_rt_packed_ops,
+	  .features = F_INDIRECT, .arg = 0 },
+	{ .name = "packed-indirect-third", .ops = &vfc_rt_packed_ops,
+	  .features = F_INDIRECT, .arg = 2 },
+	{ .name = "packed-indirect-fifth", .ops = &vfc_rt_packed_ops,
+	  .features = F_INDIRECT, .arg = 4 },
 };
 
 /*
@@ -1469,7 +2010,7 @@ static const struct vfc_rt_case vfc_rt_map_fail_cases[] = {
  * for it unmapped again, no descriptor used, the queue still sound; the
  * same buffer then goes through.
  */
-static void vfc_ring_split_map_failure(struct kunit *test)
+static void vfc_ring_map_failure(struct kunit *test)
 {
 	struct vfc_rt *rt = test->priv;
 	struct vfc_rt_buf *first, *b;
@@ -1506,7 +2047,7 @@ static void vfc_ring_split_map_failure(struct kunit *test)
 }
 
 /* -EINVAL for a buffer of no entries or no token, touching nothing. */
-static void vfc_ring_split_add_invalid(struct kunit *test)
+static void vfc_ring_add_invalid(struct kunit *test)
 {
 	struct vfc_rt *rt = test->priv;
 	struct vfc_rt_buf *b;
@@ -1534,7 +2075,7 @@ static void vfc_ring_split_add_invalid(struct kunit *test)
  * detach_unused_buf hands back every buffer the driver has not collected:
  * returned but not collected, taken by the device, and never taken.
  */
-static void vfc_ring_split_detach(struct kunit *test)
+static void vfc_ring_detach(struct kunit *test)
 {
 	struct vfc_rt *rt = test->priv;
 
@@ -1554,13 +2095,13 @@ static void vfc_ring_split_detach(struct kunit *test)
  */
 
 /*
- * The device overwrites the descriptor table (and the indirect tables)
- * after taking the buffers. The driver unmaps from its own record, so
- * every mapping goes away exactly as made, each token comes back, all
- * descriptors are free again, and the ring then fills to exactly its
- * capacity with well-formed chains.
+ * The device overwrites the descriptors (and the indirect tables) after
+ * taking the buffers: split, the whole table; packed, the slots it took.
+ * The driver unmaps from its own record, so every mapping goes away
+ * exactly as made, each token comes back, all descriptors are free again,
+ * and the ring then fills to exactly its capacity with well-formed chains.
  */
-static void vfc_ring_split_scribbled_desc(struct kunit *test)
+static void vfc_ring_scribbled_desc(struct kunit *test)
 {
 	struct vfc_rt *rt = test->priv;
 	unsigned int per = rt->indirect ? 1 : 3, fit, i;
@@ -1581,7 +2122,7 @@ static void vfc_ring_split_scribbled_desc(struct kunit *test)
 	vfc_rt_interrupt(rt);
 	vfc_rt_expect_used(rt, b1, 96);
 	vfc_rt_expect_used(rt, b0, 10);
-	vfc_rt_expect_none(rt);
+	vfc_rt_expect_idle(rt);
 	KUNIT_EXPECT_EQ(test, rt->dma->bad_unmaps, 0U);
 	KUNIT_EXPECT_EQ(test, rt->dma->live_maps, 0U);
 	KUNIT_EXPECT_EQ(test, rt->vq->num_free, rt->num);
@@ -1632,6 +2173,37 @@ static const struct vfc_rt_case vfc_rt_hostile_cases[] = {
 	  .reason = "used index beyond outstanding buffers" },
 	{ .name = "notify-fails", .ops = &vfc_rt_split_ops,
 	  .hostile = VFC_RT_NOTIFY_FAILS, .reason = "notify failed" },
+	/* .arg: buffers there and back first (two descriptors each) */
+	{ .name = "packed-id-out-of-range", .ops = &vfc_rt_packed_ops,
+	  .hostile = VFC_RT_ID_OUT_OF_RANGE,
+	  .reason = "used id out of range" },
+	{ .name = "packed-id-huge", .ops = &vfc_rt_packed_ops,
+	  .hostile = VFC_RT_ID_HUGE, .reason = "used id out of range" },
+	{ .name = "packed-id-not-head", .ops = &vfc_rt_packed_ops,
+	  .hostile = VFC_RT_ID_NOT_HEAD, .reason = "used id not in flight" },
+	{ .name = "packed-id-twice", .ops = &vfc_rt_packed_ops,
+	  .hostile = VFC_RT_ID_TWICE, .reason = "used id not in flight" },
+	{ .name = "packed-id-twice-lap-2", .ops = &vfc_rt_packed_ops,
+	  .hostile = VFC_RT_ID_TWICE, .reason = "used id not in flight",
+	  .arg = 3 },
+	{ .name = "packed-len-too-long", .ops = &vfc_rt_packed_ops,
+	  .hostile = VFC_RT_LEN_TOO_LONG,
+	  .reason = "used length exceeds buffer" },
+	{ .name = "packed-len-indirect", .ops = &vfc_rt_packed_ops,
+	  .features = F_INDIRECT, .hostile = VFC_RT_LEN_TOO_LONG,
+	  .reason = "used length exceeds buffer" },
+	{ .name = "packed-len-out-only", .ops = &vfc_rt_packed_ops,
+	  .hostile = VFC_RT_LEN_OUT_ONLY,
+	  .reason = "used length exceeds buffer" },
+	{ .name = "packed-notify-fails", .ops = &vfc_rt_packed_ops,
+	  .hostile = VFC_RT_NOTIFY_FAILS, .reason = "notify failed" },
+	{ .name = "packed-flags-mixed", .ops = &vfc_rt_packed_ops,
+	  .hostile = VFC_RT_FLAGS_MIXED,
+	  .reason = "used flags disagree with the wrap counter" },
+	/* In the second lap: USED clear (the wrap counter), AVAIL set. */
+	{ .name = "packed-flags-mixed-lap-2", .ops = &vfc_rt_packed_ops,
+	  .hostile = VFC_RT_FLAGS_MIXED, .arg = VFC_RT_NUM / 2,
+	  .reason = "used flags disagree with the wrap counter" },
 };
 
 /* An in-range id that heads no buffer in flight. */
@@ -1652,7 +2224,7 @@ static u32 vfc_rt_not_a_head(const struct vfc_rt_taken *a,
  * entry after the bad one), refuses new buffers with -EIO, and still
  * detaches every outstanding buffer, unmapping all.
  */
-static void vfc_ring_split_hostile(struct kunit *test)
+static void vfc_ring_hostile(struct kunit *test)
 {
 	struct vfc_rt *rt = test->priv;
 	enum vfc_rt_hostile how = rt->param->hostile;
@@ -1661,8 +2233,11 @@ static void vfc_ring_split_hostile(struct kunit *test)
 	struct vfc_rt_buf *a, *b;
 	const char *reason;
 	unsigned int maps;
+	long i;
 
 	vfc_rt_start(rt);
+	for (i = 0; i < rt->param->arg; i++)
+		vfc_rt_round_trip_one(rt, 3);
 	a = vfc_rt_prep(rt, 0, 1, 1, 64);
 	b = vfc_rt_prep(rt, 1, 1, 0, 32);
 	KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, a), 0);
@@ -1684,7 +2259,8 @@ static void vfc_ring_split_hostile(struct kunit *test)
 		rt->ops->push_used(rt, rt->num, 0);
 		break;
 	case VFC_RT_ID_HUGE:
-		rt->ops->push_used(rt, 0x80000000U | ta->id, 0);
+		/* Packed ids are 16 bits: the top one set. */
+		rt->ops->push_used(rt, 0xffff8000U | ta->id, 0);
 		break;
 	case VFC_RT_ID_NOT_HEAD:
 		rt->ops->push_used(rt, vfc_rt_not_a_head(ta, tb), 0);
@@ -1706,6 +2282,11 @@ static void vfc_ring_split_hostile(struct kunit *test)
 		rt->ops->jump_used(rt, 3);
 		break;
 	case VFC_RT_NOTIFY_FAILS:
+		break;
+	case VFC_RT_FLAGS_MIXED:
+		/* USED at the wrap counter, AVAIL not. */
+		rt->used_flags_xor = VFC_RT_F_AVAIL;
+		rt->ops->push_used(rt, ta->id, 0);
 		break;
 	}
 	if (how != VFC_RT_NOTIFY_FAILS) {
@@ -1731,7 +2312,7 @@ static void vfc_ring_split_hostile(struct kunit *test)
 }
 
 /* vfc_break_device() breaks the device's queues; they detach cleanly. */
-static void vfc_ring_split_break_device(struct kunit *test)
+static void vfc_ring_break_device(struct kunit *test)
 {
 	struct vfc_rt *rt = test->priv;
 	struct vfc_rt_buf *a;
@@ -1759,15 +2340,22 @@ static const struct vfc_rt_case vfc_rt_event_cases[] = {
 	{ .name = "split", .ops = &vfc_rt_split_ops },
 	{ .name = "split-event-idx", .ops = &vfc_rt_split_ops,
 	  .features = F_EVENT_IDX },
+	{ .name = "packed", .ops = &vfc_rt_packed_ops },
+	{ .name = "packed-event-idx", .ops = &vfc_rt_packed_ops,
+	  .features = F_EVENT_IDX },
 };
 
-/* Add one in-buffer, kick it, let the device take it; return the kick. */
-static bool vfc_rt_kick_one(struct vfc_rt *rt, unsigned int i)
+/*
+ * Add one buffer of @nr_in writable entries, kick it, let the device take
+ * and return it; return the kick.
+ */
+static bool vfc_rt_kick_one(struct vfc_rt *rt, unsigned int i,
+			    unsigned int nr_in)
 {
 	bool wanted;
 
-	KUNIT_ASSERT_EQ(rt->test, vfc_rt_add(rt, vfc_rt_prep(rt, i, 0, 1, 16)),
-			0);
+	KUNIT_ASSERT_EQ(rt->test, vfc_rt_add(rt, vfc_rt_prep(rt, i, 0, nr_in,
+							     16)), 0);
 	wanted = vfc_vq_kick_prepare(rt->vq);
 	if (wanted)
 		KUNIT_EXPECT_TRUE(rt->test, vfc_vq_notify(rt->vq));
@@ -1777,24 +2365,25 @@ static bool vfc_rt_kick_one(struct vfc_rt *rt, unsigned int i)
 }
 
 /*
- * "Available Buffer Notification Suppression", the driver's side: it kicks
- * when the device asks and not when it declines, through used->flags
- * without EVENT_IDX and avail_event with it, ignoring the other field.
+ * "Available Buffer Notification Suppression" (split) and "Driver and
+ * Device Event Suppression" (packed), the driver's side: it kicks when the
+ * device asks and not when it declines, through the mechanism the features
+ * select, ignoring what they leave out of use.
  */
-static void vfc_ring_split_kick_suppression(struct kunit *test)
+static void vfc_ring_kick_suppression(struct kunit *test)
 {
 	struct vfc_rt *rt = test->priv;
 
 	vfc_rt_start(rt);
-	KUNIT_EXPECT_TRUE(test, vfc_rt_kick_one(rt, 0));
+	KUNIT_EXPECT_TRUE(test, vfc_rt_kick_one(rt, 0, 1));
 	rt->ops->kick_hint(rt, VFC_RT_KICKS_SUPPRESSED);
-	KUNIT_EXPECT_FALSE(test, vfc_rt_kick_one(rt, 1));
-	KUNIT_EXPECT_FALSE(test, vfc_rt_kick_one(rt, 2));
+	KUNIT_EXPECT_FALSE(test, vfc_rt_kick_one(rt, 1, 1));
+	KUNIT_EXPECT_FALSE(test, vfc_rt_kick_one(rt, 2, 1));
 	rt->ops->kick_hint(rt, VFC_RT_KICKS_DECOY);
-	KUNIT_EXPECT_TRUE(test, vfc_rt_kick_one(rt, 3));
-	KUNIT_EXPECT_TRUE(test, vfc_rt_kick_one(rt, 4));
+	KUNIT_EXPECT_TRUE(test, vfc_rt_kick_one(rt, 3, 1));
+	KUNIT_EXPECT_TRUE(test, vfc_rt_kick_one(rt, 4, 1));
 	rt->ops->kick_hint(rt, VFC_RT_KICKS_WANTED);
-	KUNIT_EXPECT_TRUE(test, vfc_rt_kick_one(rt, 5));
+	KUNIT_EXPECT_TRUE(test, vfc_rt_kick_one(rt, 5, 1));
 	KUNIT_EXPECT_EQ(test, rt->kicks, 4U);
 	/* A suppressed kick() is no failure. */
 	rt->ops->kick_hint(rt, VFC_RT_KICKS_SUPPRESSED);
@@ -1804,12 +2393,12 @@ static void vfc_ring_split_kick_suppression(struct kunit *test)
 }
 
 /*
- * "Used Buffer Notification Suppression", the driver's side: disable_cb
+ * Used buffer notification suppression, the driver's side: disable_cb
  * holds across get_buf, enable_cb reports buffers that arrived meanwhile,
  * enable_cb_prepare/poll see a buffer arriving after them, and an
  * interrupt with nothing used is not claimed.
  */
-static void vfc_ring_split_callbacks(struct kunit *test)
+static void vfc_ring_callbacks(struct kunit *test)
 {
 	struct vfc_rt *rt = test->priv;
 	unsigned int i, last;
@@ -1853,6 +2442,7 @@ static void vfc_ring_split_callbacks(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rt->irqs, 3U);
 	KUNIT_EXPECT_EQ(test, rt->callbacks, 3U);
 	vfc_rt_expect_used(rt, &rt->bufs[4], 16);
+	vfc_rt_expect_idle(rt);
 }
 
 /* Fill the ring with in-buffers and let the device take them all. */
@@ -1880,13 +2470,17 @@ static void vfc_rt_collect_ring(struct vfc_rt *rt)
 /*
  * enable_cb_delayed asks for an interrupt once 3/4 of the outstanding
  * buffers are used: of 8, the interrupt comes with the 7th (used_event
- * 6 is the 7th entry) with EVENT_IDX, with the first without. It returns
- * false when more than that many were already used.
+ * 6, or the descriptor 6 on, is the 7th entry) with EVENT_IDX, with the
+ * first without. It returns false when more than that many were already
+ * used. With fewer used it may return true; the packed layout cannot
+ * count used buffers without walking the ring, and (as Linux's) returns
+ * false once any is; either way an interrupt must follow a true.
  */
-static void vfc_ring_split_enable_cb_delayed(struct kunit *test)
+static void vfc_ring_enable_cb_delayed(struct kunit *test)
 {
 	struct vfc_rt *rt = test->priv;
-	unsigned int i;
+	unsigned int i, irqs;
+	bool waits;
 
 	vfc_rt_start(rt);
 	KUNIT_ASSERT_EQ(test, rt->num, 8U);
@@ -1906,9 +2500,14 @@ static void vfc_ring_split_enable_cb_delayed(struct kunit *test)
 	vfc_vq_disable_cb(rt->vq);
 	for (i = 0; i < 2; i++)
 		vfc_rt_complete(rt, &rt->taken[i], 16);
-	KUNIT_EXPECT_TRUE(test, vfc_vq_enable_cb_delayed(rt->vq));
+	irqs = rt->irqs;
+	waits = vfc_vq_enable_cb_delayed(rt->vq);
+	if (!rt->packed)
+		KUNIT_EXPECT_TRUE(test, waits);
 	for (i = 2; i < 8; i++)
 		vfc_rt_complete(rt, &rt->taken[i], 16);
+	if (waits)
+		KUNIT_EXPECT_GT(test, rt->irqs, irqs);
 	vfc_rt_collect_ring(rt);
 
 	/* Seven of eight used: past it, so the caller must poll. */
@@ -1919,23 +2518,425 @@ static void vfc_ring_split_enable_cb_delayed(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, vfc_vq_enable_cb_delayed(rt->vq));
 	vfc_rt_complete(rt, &rt->taken[7], 16);
 	vfc_rt_collect_ring(rt);
+	vfc_rt_expect_idle(rt);
+}
+
+/* ------------------------------------------------------------------------
+ * The packed layout's own cases
+ */
+
+/* A small deterministic generator (xorshift32): rows replay exactly. */
+static u32 vfc_rt_rand(u32 *state)
+{
+	u32 x = *state;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*state = x;
+	return x;
+}
+
+/*
+ * Post buffer @i with @n entries: half of them (rounded down) readable,
+ * the rest writable. Return the ring descriptors it takes.
+ */
+static unsigned int vfc_rt_post(struct vfc_rt *rt, unsigned int i,
+				unsigned int n)
+{
+	struct vfc_rt_buf *b = vfc_rt_prep(rt, i, n / 2, n - n / 2, 16);
+
+	KUNIT_ASSERT_EQ(rt->test, vfc_rt_add(rt, b), 0);
+	return rt->indirect && n > 1 ? 1 : n;
+}
+
+/* The length the device writes into buffer @i, some of what it may. */
+static u32 vfc_rt_len(const struct vfc_rt *rt, unsigned int i,
+		      unsigned int salt)
+{
+	return (i * 7 + salt) % (rt->taken[i].in_bytes + 1);
+}
+
+static const struct vfc_rt_case vfc_rt_packed_wrap_cases[] = {
+	{ .name = "packed-7", .ops = &vfc_rt_packed_ops, .num = 7 },
+	{ .name = "packed-13", .ops = &vfc_rt_packed_ops, .num = 13 },
+	{ .name = "packed-7-event-idx", .ops = &vfc_rt_packed_ops,
+	  .features = F_EVENT_IDX, .num = 7 },
+	{ .name = "packed-13-indirect-event-idx", .ops = &vfc_rt_packed_ops,
+	  .features = F_INDIRECT | F_EVENT_IDX, .num = 13 },
+};
+
+/*
+ * "Driver and Device Ring Wrap Counters" on odd rings: batches of 1 to 4
+ * buffers of 1 to 3 entries (chains, which straddle the end of the ring;
+ * indirect ones on the INDIRECT row), returned in reverse, until the
+ * counters flipped VFC_RT_PACKED_FLIPS times: more than twice the ring's
+ * size in buffers. After each batch both ends are at one place in one lap
+ * ("the Driver Ring Wrap Counter in the driver matches the Device Ring
+ * Wrap Counter in the device ... when all available descriptors have been
+ * used"), and looking for more finds nothing and breaks nothing. With
+ * EVENT_IDX the driver asks for descriptor events at its last used
+ * position and the device for kicks at its next available one: one kick
+ * and one interrupt per batch, in either lap.
+ */
+static void vfc_ring_packed_wrap(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	unsigned int seq = 0, rounds = 0, flips = 0, k, i;
+	bool wrap;
+
+	vfc_rt_start(rt);
+	KUNIT_EXPECT_TRUE(test, vfc_vq_enable_cb(rt->vq));
+	wrap = rt->used_wrap;
+	while (flips < VFC_RT_PACKED_FLIPS) {
+		for (k = 0; k < 1 + rounds % 4; k++, seq++) {
+			unsigned int n = 1 + seq % 3;
+
+			if ((rt->indirect && n > 1 ? 1 : n) > rt->vq->num_free)
+				break;
+			vfc_rt_post(rt, k, n);
+		}
+		KUNIT_ASSERT_GT(test, k, 0U);
+		KUNIT_ASSERT_TRUE(test, vfc_vq_kick(rt->vq));
+		for (i = 0; i < k; i++)
+			vfc_rt_expect_taken(rt, &rt->bufs[i],
+					    vfc_rt_take(rt, i));
+		KUNIT_EXPECT_FALSE(test, rt->ops->pop_avail(rt, &rt->taken[k]));
+		for (i = k; i-- > 0;)
+			vfc_rt_push(rt, &rt->taken[i], vfc_rt_len(rt, i, rounds));
+		vfc_rt_interrupt(rt);
+		for (i = k; i-- > 0;) {
+			vfc_rt_expect_used(rt, &rt->bufs[i],
+					   vfc_rt_len(rt, i, rounds));
+			vfc_rt_expect_written(rt, &rt->bufs[i],
+					      vfc_rt_len(rt, i, rounds));
+		}
+		vfc_rt_expect_idle(rt);
+		rounds++;
+		KUNIT_ASSERT_FALSE_MSG(test, vfc_vq_is_broken(rt->vq),
+				       "broken in round %u: %s", rounds,
+				       vfc_vq_broken_reason(rt->vq));
+		KUNIT_ASSERT_EQ(test, rt->vq->num_free, rt->num);
+		KUNIT_ASSERT_EQ(test, rt->avail_pos, rt->used_pos);
+		KUNIT_ASSERT_EQ(test, rt->avail_wrap, rt->used_wrap);
+		KUNIT_ASSERT_EQ_MSG(test, rt->kicks, rounds, "kicks, round %u",
+				    rounds);
+		KUNIT_ASSERT_EQ_MSG(test, rt->irqs, rounds,
+				    "interrupts, round %u", rounds);
+		if (rt->event_idx)
+			KUNIT_ASSERT_EQ(test, vfc_rt_le16(&rt->drv->off_wrap),
+					rt->used_idx);
+		if (rt->used_wrap != wrap) {
+			wrap = rt->used_wrap;
+			flips++;
+		}
+	}
+	KUNIT_EXPECT_GT(test, seq, 2 * rt->num);
+	KUNIT_EXPECT_EQ(test, rt->irqs_handled, rounds);
+	KUNIT_EXPECT_EQ(test, rt->dma->live_maps, 0U);
+}
+
+static const struct vfc_rt_case vfc_rt_packed_order_cases[] = {
+	{ .name = "packed", .ops = &vfc_rt_packed_ops },
+	{ .name = "packed-indirect", .ops = &vfc_rt_packed_ops,
+	  .features = F_INDIRECT },
+	{ .name = "packed-13", .ops = &vfc_rt_packed_ops, .num = 13 },
+	{ .name = "packed-7-event-idx", .ops = &vfc_rt_packed_ops,
+	  .features = F_EVENT_IDX, .num = 7 },
+};
+
+/*
+ * Fill the ring with buffers of 1 to 3 entries (from @seq on), kick, let
+ * the device take them all. Return how many.
+ */
+static unsigned int vfc_rt_fill_mixed(struct vfc_rt *rt, unsigned int seq)
+{
+	unsigned int k, n;
+
+	for (k = 0; k < VFC_RT_NBUFS; k++) {
+		n = 1 + (seq + k) % 3;
+		if ((rt->indirect && n > 1 ? 1 : n) > rt->vq->num_free)
+			break;
+		vfc_rt_post(rt, k, n);
+	}
+	KUNIT_ASSERT_TRUE(rt->test, vfc_vq_kick(rt->vq));
+	for (n = 0; n < k; n++)
+		vfc_rt_expect_taken(rt, &rt->bufs[n], vfc_rt_take(rt, n));
+	return k;
+}
+
+/*
+ * The device returns buffers @order[0..@m) in that order, one interrupt
+ * decision; the driver gets them in that order, with their lengths.
+ */
+static void vfc_rt_return(struct vfc_rt *rt, const unsigned int *order,
+			  unsigned int m, unsigned int salt)
+{
+	unsigned int j;
+
+	for (j = 0; j < m; j++)
+		vfc_rt_push(rt, &rt->taken[order[j]],
+			    vfc_rt_len(rt, order[j], salt));
+	vfc_rt_interrupt(rt);
+	for (j = 0; j < m; j++) {
+		vfc_rt_expect_used(rt, &rt->bufs[order[j]],
+				   vfc_rt_len(rt, order[j], salt));
+		vfc_rt_expect_written(rt, &rt->bufs[order[j]],
+				      vfc_rt_len(rt, order[j], salt));
+	}
+}
+
+/*
+ * Out-of-order completion ("the device might complete their processing
+ * out of order. Used device descriptors are written in the order in which
+ * their processing is complete"): a full ring of mixed chains returned in
+ * reverse, then shuffled; then a churn in which the device returns a
+ * random part of what it holds in random order while the driver refills,
+ * so buffer ids and ring slots are reused while older buffers are still
+ * out. Tokens and lengths match throughout; nothing leaks or breaks.
+ */
+static void vfc_ring_packed_out_of_order(struct kunit *test)
+{
+	unsigned int order[VFC_RT_NBUFS], held[VFC_RT_NBUFS];
+	unsigned int k, i, j, m, nheld = 0, step, seq = 0;
+	struct vfc_rt *rt = test->priv;
+	unsigned long free_bufs;
+	u32 rnd = 0x9e3779b9;
+
+	vfc_rt_start(rt);
+	k = vfc_rt_fill_mixed(rt, 0);
+	for (i = 0; i < k; i++)
+		order[i] = k - 1 - i;
+	vfc_rt_return(rt, order, k, 1);
+	vfc_rt_expect_idle(rt);
+
+	k = vfc_rt_fill_mixed(rt, 1);
+	for (i = 0; i < k; i++)
+		order[i] = i;
+	for (i = k; i > 1; i--) {
+		j = vfc_rt_rand(&rnd) % i;
+		swap(order[i - 1], order[j]);
+	}
+	vfc_rt_return(rt, order, k, 2);
+	vfc_rt_expect_idle(rt);
+	KUNIT_ASSERT_EQ(test, rt->vq->num_free, rt->num);
+
+	free_bufs = GENMASK(VFC_RT_NBUFS - 1, 0);
+	for (step = 0; step < 64; step++) {
+		/* Refill as far as it goes, at most 3 buffers a step. */
+		for (k = 0; k < 3 && free_bufs; k++, seq++) {
+			unsigned int n = 1 + seq % 3;
+
+			if ((rt->indirect && n > 1 ? 1 : n) > rt->vq->num_free)
+				break;
+			i = __ffs(free_bufs);
+			free_bufs &= ~BIT(i);
+			vfc_rt_post(rt, i, n);
+			held[nheld + k] = i;
+		}
+		if (k)
+			KUNIT_ASSERT_TRUE(test, vfc_vq_kick(rt->vq));
+		for (j = 0; j < k; j++)
+			vfc_rt_expect_taken(rt, &rt->bufs[held[nheld + j]],
+					    vfc_rt_take(rt, held[nheld + j]));
+		nheld += k;
+		KUNIT_ASSERT_GT(test, nheld, 0U);
+
+		/* Return a random part of what the device holds. */
+		m = 1 + vfc_rt_rand(&rnd) % nheld;
+		for (j = 0; j < m; j++) {
+			i = vfc_rt_rand(&rnd) % nheld;
+			order[j] = held[i];
+			held[i] = held[--nheld];
+		}
+		vfc_rt_return(rt, order, m, step);
+		for (j = 0; j < m; j++)
+			free_bufs |= BIT(order[j]);
+		if (nheld)
+			vfc_rt_expect_none(rt);
+		else
+			vfc_rt_expect_idle(rt);
+		KUNIT_ASSERT_FALSE_MSG(test, vfc_vq_is_broken(rt->vq),
+				       "broken in step %u: %s", step,
+				       vfc_vq_broken_reason(rt->vq));
+	}
+	/* Drain what is left, newest first. */
+	for (j = 0; j < nheld; j++)
+		order[j] = held[nheld - 1 - j];
+	vfc_rt_return(rt, order, nheld, 0);
+	vfc_rt_expect_idle(rt);
+	KUNIT_EXPECT_EQ(test, rt->vq->num_free, rt->num);
+	KUNIT_EXPECT_EQ(test, rt->dma->live_maps, 0U);
+	KUNIT_EXPECT_EQ(test, rt->avail_pos, rt->used_pos);
+	KUNIT_EXPECT_EQ(test, rt->avail_wrap, rt->used_wrap);
+}
+
+static const struct vfc_rt_case vfc_rt_packed_event_cases[] = {
+	{ .name = "packed", .ops = &vfc_rt_packed_ops },
+	{ .name = "packed-event-idx", .ops = &vfc_rt_packed_ops,
+	  .features = F_EVENT_IDX },
+	{ .name = "packed-7-event-idx", .ops = &vfc_rt_packed_ops,
+	  .features = F_EVENT_IDX, .num = 7 },
+};
+
+/* The driver event suppression structure is @flags (and, for DESC, @pos). */
+static void vfc_rt_expect_drv_event(struct vfc_rt *rt, u16 flags, u16 pos,
+				    bool wrap)
+{
+	KUNIT_EXPECT_EQ(rt->test, vfc_rt_le16(&rt->drv->flags), flags);
+	if (flags == VRING_PACKED_EVENT_FLAG_DESC)
+		KUNIT_EXPECT_EQ(rt->test, vfc_rt_le16(&rt->drv->off_wrap),
+				vfc_rt_off_wrap(pos, wrap));
+}
+
+/*
+ * "Driver and Device Event Suppression", the driver event suppression
+ * structure as the driver writes it: ENABLE at first, DISABLE after
+ * disable_cb; after enable_cb ENABLE without EVENT_IDX and DESC at its
+ * last used position with it, which get_buf moves along (not while
+ * disabled), across the wrap; after enable_cb_delayed DESC at 3/4 of the
+ * outstanding descriptors on, in the next lap here, and the device
+ * interrupts exactly when it uses that one. A queue without a callback
+ * asks for no events at all.
+ */
+static void vfc_ring_packed_driver_events(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	u16 desc = rt->event_idx ? VRING_PACKED_EVENT_FLAG_DESC :
+				   VRING_PACKED_EVENT_FLAG_ENABLE;
+	struct vring_packed_desc_event *drv, *dev;
+	struct vring_packed_desc *ring;
+	struct vfc_virtqueue *vq;
+	unsigned int i, ahead, irqs;
+	bool wrap;
+	u16 pos;
+
+	vfc_rt_start(rt);
+	vfc_rt_expect_drv_event(rt, VRING_PACKED_EVENT_FLAG_ENABLE, 0, 0);
+	vfc_vq_disable_cb(rt->vq);
+	vfc_rt_expect_drv_event(rt, VRING_PACKED_EVENT_FLAG_DISABLE, 0, 0);
+	KUNIT_EXPECT_TRUE(test, vfc_vq_enable_cb(rt->vq));
+	vfc_rt_expect_drv_event(rt, desc, 0, true);
+
+	/* One buffer at a time, one and a half laps: each interrupts. */
+	for (i = 0; i < rt->num + rt->num / 2; i++) {
+		vfc_rt_kick_one(rt, i % VFC_RT_NBUFS, 1);
+		KUNIT_EXPECT_EQ(test, rt->irqs, i + 1);
+		vfc_rt_expect_drv_event(rt, desc, rt->used_pos, rt->used_wrap);
+	}
+
+	/* Disabled: no interrupt, and get_buf leaves the event alone. */
+	vfc_vq_disable_cb(rt->vq);
+	pos = rt->used_pos;
+	wrap = rt->used_wrap;
+	irqs = rt->irqs;
+	vfc_rt_kick_one(rt, 0, 1);
+	KUNIT_EXPECT_EQ(test, rt->irqs, irqs);
+	KUNIT_EXPECT_EQ(test, vfc_rt_le16(&rt->drv->flags),
+			VRING_PACKED_EVENT_FLAG_DISABLE);
+	if (rt->event_idx)
+		KUNIT_EXPECT_EQ(test, vfc_rt_le16(&rt->drv->off_wrap),
+				vfc_rt_off_wrap(pos, wrap));
+
+	/* A full ring outstanding: the event 3/4 of it on, past the wrap. */
+	vfc_rt_fill_ring(rt);
+	ahead = rt->num * 3 / 4;
+	pos = rt->used_pos + ahead;
+	wrap = rt->used_wrap;
+	if (pos >= rt->num) {
+		pos -= rt->num;
+		wrap = !wrap;
+	}
+	irqs = rt->irqs;
+	KUNIT_EXPECT_TRUE(test, vfc_vq_enable_cb_delayed(rt->vq));
+	vfc_rt_expect_drv_event(rt, desc, pos, wrap);
+	for (i = 0; i < rt->num; i++) {
+		vfc_rt_complete(rt, &rt->taken[i], 16);
+		KUNIT_EXPECT_EQ_MSG(test, rt->irqs - irqs,
+				    rt->event_idx ? (i >= ahead ? 1U : 0U) :
+						    i + 1,
+				    "interrupts after %u used", i + 1);
+	}
+	vfc_rt_collect_ring(rt);
+	vfc_rt_expect_idle(rt);
+	vfc_rt_expect_drv_event(rt, desc, rt->used_pos, rt->used_wrap);
+
+	/* Nobody to call: DISABLE from the start. */
+	vq = vfc_vring_create_virtqueue(VFC_RT_INDEX + 1, VFC_RT_NUM,
+					VFC_RT_ALIGN, rt->vdev, true, false,
+					vfc_rt_notify, NULL, VFC_RT_NAME,
+					&rt->dma->dev);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(vq));
+	KUNIT_EXPECT_EQ(test, vfc_vq_get_packed(vq, &ring, &drv, &dev),
+			(unsigned int)VFC_RT_NUM);
+	KUNIT_EXPECT_EQ(test, vfc_rt_le16(&drv->flags),
+			VRING_PACKED_EVENT_FLAG_DISABLE);
+	vfc_vring_del_virtqueue(vq);
+}
+
+static const struct vfc_rt_case vfc_rt_packed_kick_cases[] = {
+	{ .name = "packed", .ops = &vfc_rt_packed_ops },
+	{ .name = "packed-event-idx", .ops = &vfc_rt_packed_ops,
+	  .features = F_EVENT_IDX },
+};
+
+/*
+ * "Driver and Device Event Suppression", the device event suppression
+ * structure as the driver reads it: kicks under ENABLE, none under
+ * DISABLE, and under DESC (with EVENT_IDX) exactly when the driver makes
+ * the named descriptor available in the named lap: not for an event a lap
+ * ahead, nor for one it passed; for one inside a chain, also across the
+ * end of the ring. Without EVENT_IDX, DESC is not valid and must not
+ * silence the driver.
+ */
+static void vfc_ring_packed_kicks(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	bool desc = rt->event_idx;
+	unsigned int i = 0;
+
+	vfc_rt_start(rt);
+	KUNIT_ASSERT_EQ(test, rt->num, 8U);
+	rt->rearm_kicks = false;
+	vfc_rt_packed_set_kicks(rt, VRING_PACKED_EVENT_FLAG_ENABLE, 5, false);
+	KUNIT_EXPECT_TRUE(test, vfc_rt_kick_one(rt, i++, 1));
+	KUNIT_EXPECT_TRUE(test, vfc_rt_kick_one(rt, i++, 1));
+	vfc_rt_packed_set_kicks(rt, VRING_PACKED_EVENT_FLAG_DISABLE, 2, true);
+	KUNIT_EXPECT_FALSE(test, vfc_rt_kick_one(rt, i++, 1));
+	KUNIT_EXPECT_FALSE(test, vfc_rt_kick_one(rt, i++, 1));
+
+	/* Slots 4 to 7 in the first lap, then 0 and 1 in the second. */
+	vfc_rt_packed_set_kicks(rt, VRING_PACKED_EVENT_FLAG_DESC, 1, false);
+	KUNIT_EXPECT_EQ(test, vfc_rt_kick_one(rt, i++, 2), !desc);
+	KUNIT_EXPECT_EQ(test, vfc_rt_kick_one(rt, i++, 2), !desc);
+	KUNIT_EXPECT_TRUE(test, vfc_rt_kick_one(rt, i++, 2));
+	/* Slot 2: the event is behind. */
+	KUNIT_EXPECT_EQ(test, vfc_rt_kick_one(rt, i++, 1), !desc);
+	/* The next slot (3), in a chain of three. */
+	vfc_rt_packed_set_kicks(rt, VRING_PACKED_EVENT_FLAG_DESC, 3, false);
+	KUNIT_EXPECT_TRUE(test, vfc_rt_kick_one(rt, i++, 3));
+	/* Slot 7 in the middle of a chain over 6, 7 and 0 of the third lap. */
+	vfc_rt_packed_set_kicks(rt, VRING_PACKED_EVENT_FLAG_DESC, 7, false);
+	KUNIT_EXPECT_TRUE(test, vfc_rt_kick_one(rt, i++, 3));
+	KUNIT_EXPECT_EQ(test, rt->avail_pos, 1);
+	KUNIT_EXPECT_TRUE(test, rt->avail_wrap);
+	KUNIT_EXPECT_EQ(test, rt->kicks, desc ? 5U : 8U);
+	vfc_rt_expect_idle(rt);
 }
 
 /* ------------------------------------------------------------------------
  * The suite
  */
 
-static const struct vfc_rt_case vfc_rt_default_case = {
-	.name = "split", .ops = &vfc_rt_split_ops,
-};
-
 static void vfc_rt_case_desc(const struct vfc_rt_case *c, char *desc)
 {
 	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
 }
 
+KUNIT_ARRAY_PARAM(vfc_rt_basic, vfc_rt_basic_cases, vfc_rt_case_desc);
 KUNIT_ARRAY_PARAM(vfc_rt_create, vfc_rt_create_cases, vfc_rt_case_desc);
 KUNIT_ARRAY_PARAM(vfc_rt_invalid, vfc_rt_invalid_cases, vfc_rt_case_desc);
+KUNIT_ARRAY_PARAM(vfc_rt_reduce, vfc_rt_reduce_cases, vfc_rt_case_desc);
 KUNIT_ARRAY_PARAM(vfc_rt_no_memory, vfc_rt_no_memory_cases,
 		  vfc_rt_case_desc);
 KUNIT_ARRAY_PARAM(vfc_rt_layout, vfc_rt_layout_cases, vfc_rt_case_desc);
@@ -1943,6 +2944,14 @@ KUNIT_ARRAY_PARAM(vfc_rt_indirect, vfc_rt_indirect_cases, vfc_rt_case_desc);
 KUNIT_ARRAY_PARAM(vfc_rt_map_fail, vfc_rt_map_fail_cases, vfc_rt_case_desc);
 KUNIT_ARRAY_PARAM(vfc_rt_hostile, vfc_rt_hostile_cases, vfc_rt_case_desc);
 KUNIT_ARRAY_PARAM(vfc_rt_event, vfc_rt_event_cases, vfc_rt_case_desc);
+KUNIT_ARRAY_PARAM(vfc_rt_packed_wrap, vfc_rt_packed_wrap_cases,
+		  vfc_rt_case_desc);
+KUNIT_ARRAY_PARAM(vfc_rt_packed_order, vfc_rt_packed_order_cases,
+		  vfc_rt_case_desc);
+KUNIT_ARRAY_PARAM(vfc_rt_packed_event, vfc_rt_packed_event_cases,
+		  vfc_rt_case_desc);
+KUNIT_ARRAY_PARAM(vfc_rt_packed_kick, vfc_rt_packed_kick_cases,
+		  vfc_rt_case_desc);
 
 static void vfc_rt_vdev_release(struct device *dev)
 {
@@ -1969,14 +2978,15 @@ static struct vfc_device *vfc_rt_vdev_new(u64 features)
 	return vdev;
 }
 
-static int vfc_ring_split_init(struct kunit *test)
+static int vfc_ring_init(struct kunit *test)
 {
 	const struct vfc_rt_case *p = test->param_value;
 	struct vfc_rt *rt;
 	u64 features;
 
+	/* Unparameterised cases run on the first row of the basic table. */
 	if (!p)
-		p = &vfc_rt_default_case;
+		p = &vfc_rt_basic_cases[0];
 	rt = kunit_kzalloc(test, sizeof(*rt), GFP_KERNEL);
 	if (!rt)
 		return -ENOMEM;
@@ -1985,6 +2995,7 @@ static int vfc_ring_split_init(struct kunit *test)
 	rt->param = p;
 	rt->ops = p->ops;
 	features = F_V1 | p->ops->features | p->features;
+	rt->packed = features & F_PACKED;
 	rt->indirect = features & F_INDIRECT;
 	rt->event_idx = features & F_EVENT_IDX;
 	rt->mem = kunit_kzalloc(test, VFC_RT_NBUFS * VFC_RT_MAX_SG *
@@ -2000,7 +3011,7 @@ static int vfc_ring_split_init(struct kunit *test)
  * Runs after a failed assertion too: free what is left, then the leak
  * check. Expectations only: an assertion here would abort the cleanup.
  */
-static void vfc_ring_split_exit(struct kunit *test)
+static void vfc_ring_exit(struct kunit *test)
 {
 	struct vfc_rt *rt = test->priv;
 
@@ -2026,42 +3037,42 @@ static void vfc_ring_split_exit(struct kunit *test)
 	}
 }
 
-static struct kunit_case vfc_ring_split_cases[] = {
-	KUNIT_CASE_PARAM(vfc_ring_split_create, vfc_rt_create_gen_params),
-	KUNIT_CASE_PARAM(vfc_ring_split_create_invalid,
-			 vfc_rt_invalid_gen_params),
-	KUNIT_CASE(vfc_ring_split_may_reduce_num),
-	KUNIT_CASE_PARAM(vfc_ring_split_no_memory,
-			 vfc_rt_no_memory_gen_params),
-	KUNIT_CASE(vfc_ring_split_transport_features),
-	KUNIT_CASE_PARAM(vfc_ring_split_round_trip, vfc_rt_layout_gen_params),
-	KUNIT_CASE_PARAM(vfc_ring_split_wrap, vfc_rt_layout_gen_params),
-	KUNIT_CASE_PARAM(vfc_ring_split_full, vfc_rt_indirect_gen_params),
-	KUNIT_CASE_PARAM(vfc_ring_split_map_failure,
-			 vfc_rt_map_fail_gen_params),
-	KUNIT_CASE(vfc_ring_split_add_invalid),
-	KUNIT_CASE_PARAM(vfc_ring_split_detach, vfc_rt_indirect_gen_params),
-	KUNIT_CASE_PARAM(vfc_ring_split_scribbled_desc,
-			 vfc_rt_indirect_gen_params),
-	KUNIT_CASE_PARAM(vfc_ring_split_hostile, vfc_rt_hostile_gen_params),
-	KUNIT_CASE(vfc_ring_split_break_device),
-	KUNIT_CASE_PARAM(vfc_ring_split_kick_suppression,
-			 vfc_rt_event_gen_params),
-	KUNIT_CASE_PARAM(vfc_ring_split_callbacks, vfc_rt_event_gen_params),
-	KUNIT_CASE_PARAM(vfc_ring_split_enable_cb_delayed,
-			 vfc_rt_event_gen_params),
+static struct kunit_case vfc_ring_cases[] = {
+	KUNIT_CASE_PARAM(vfc_ring_create, vfc_rt_create_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_create_invalid, vfc_rt_invalid_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_may_reduce_num, vfc_rt_reduce_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_no_memory, vfc_rt_no_memory_gen_params),
+	KUNIT_CASE(vfc_ring_transport_features),
+	KUNIT_CASE_PARAM(vfc_ring_round_trip, vfc_rt_layout_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_wrap, vfc_rt_layout_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_full, vfc_rt_indirect_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_map_failure, vfc_rt_map_fail_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_add_invalid, vfc_rt_basic_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_detach, vfc_rt_indirect_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_scribbled_desc, vfc_rt_indirect_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_hostile, vfc_rt_hostile_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_break_device, vfc_rt_basic_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_kick_suppression, vfc_rt_event_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_callbacks, vfc_rt_event_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_enable_cb_delayed, vfc_rt_event_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_packed_wrap, vfc_rt_packed_wrap_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_packed_out_of_order,
+			 vfc_rt_packed_order_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_packed_driver_events,
+			 vfc_rt_packed_event_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_packed_kicks, vfc_rt_packed_kick_gen_params),
 	{}
 };
 
-static struct kunit_suite vfc_ring_split_suite = {
-	.name = "vfc_ring_split",
-	.init = vfc_ring_split_init,
-	.exit = vfc_ring_split_exit,
-	.test_cases = vfc_ring_split_cases,
+static struct kunit_suite vfc_ring_suite = {
+	.name = "vfc_ring",
+	.init = vfc_ring_init,
+	.exit = vfc_ring_exit,
+	.test_cases = vfc_ring_cases,
 };
 
-kunit_test_suite(vfc_ring_split_suite);
+kunit_test_suite(vfc_ring_suite);
 
-MODULE_DESCRIPTION("KUnit tests for vfc's split virtqueues");
+MODULE_DESCRIPTION("KUnit tests for vfc's virtqueues, split and packed");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(VFC);
