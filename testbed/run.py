@@ -228,6 +228,12 @@ def cmd_kunit(opts, res):
     try:
         g = Guest('kunit', 'test', opts.device_props, opts.qemu_args,
                   opts.kernel_args, balloon=False)
+        # Arm failslab for the tasks that ask (current->make_it_fail) and
+        # for allocations that cannot sleep only: tests inject a failing
+        # GFP_ATOMIC allocation this way without touching anything else.
+        g.sh('cd /sys/kernel/debug/failslab && echo 100 > probability && '
+             'echo -1 > times && echo 0 > verbose && echo Y > task-filter '
+             '&& echo Y > ignore-gfp-wait')
         for mod in mods:
             g.sh('echo "vfc-kunit: begin %s" > /dev/kmsg' % mod)
             g.sh('modprobe %s' % mod, timeout=1200)
