@@ -328,8 +328,11 @@ class Guest:
     def finish(self):
         """End the run: force a kmemleak scan where the kernel has it, keep
         dmesg beside the console log, stop QEMU and return the kernel
-        reports found (an empty list when the run is clean)."""
+        reports found (an empty list when the run is clean). A guest that
+        no longer answers is judged by its console log alone, and what went
+        wrong is kept in finish_error."""
         dmesg = ''
+        self.finish_error = None
         try:
             if self.kernel == 'test':
                 # kmemleak reports only objects older than 5 s; scan twice
@@ -340,6 +343,8 @@ class Guest:
             _, dmesg = self.run('dmesg', timeout=60)
             with open(os.path.join(self.dir, 'dmesg.log'), 'w') as f:
                 f.write(dmesg)
+        except GuestError as e:
+            self.finish_error = e
         finally:
             self.close()
         with open(self.log_path, errors='replace') as f:

@@ -20,7 +20,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from guest import (BUILD, GIB, MIB, TOP, Guest, GuestError,  # noqa: E402
-                   build_initramfs, kernel_info, kernel_reports)
+                   build_initramfs, kernel_info)
 from scenarios import DRIVERS, SCENARIOS, Skip, balloon_to  # noqa: E402
 from scenarios import wait_driver_ok  # noqa: E402
 
@@ -115,13 +115,8 @@ def run_scenario(res, name, kernel, driver, opts):
         err = e
     finally:
         if g:
-            try:
-                reports = g.finish()
-            except GuestError as e:
-                err = err or e
-                g.close()
-                with open(g.log_path, errors='replace') as f:
-                    reports = kernel_reports(f.read())
+            reports = g.finish()
+            err = err or g.finish_error
     secs = '%.1f s' % (time.time() - t)
     where = 'build/runs/%s/' % run_name
     if isinstance(err, Skip):
@@ -247,10 +242,8 @@ def cmd_kunit(opts, res):
         err = e
     finally:
         if g:
-            try:
-                reports = g.finish()
-            except GuestError as e:
-                err = err or e
+            reports = g.finish()
+            err = err or g.finish_error
     ktap = os.path.join(outdir, 'results.ktap')
     with open(ktap, 'w') as f:
         f.write(merge_ktap(docs) if docs else '')

@@ -34,6 +34,7 @@
 #include <vfc/vfc_ring.h>
 
 #include "virtio_balloon.h"
+#include "vfc_fake_dma.h"
 
 /*
  * Written out again here rather than taken from the header, so that a
@@ -46,8 +47,6 @@
 #define CANARY		0xa5a5a5a5U
 
 #define VFC_BT_NUM	8		/* ring size */
-#define VFC_BT_MAX_MAPS	8
-#define VFC_BT_MAX_ALLOCS 2
 
 /* ------------------------------------------------------------------------
  * Target arithmetic
@@ -238,228 +237,6 @@ static void vfc_balloon_constants(struct kunit *test)
 }
 
 /* ------------------------------------------------------------------------
- * The fake DMA device (after the one in vfc_ring_test.c, cut down)
- */
-
-/* A live streaming mapping. */
-struct vfc_bt_map {
-	bool live;
-	dma_addr_t addr;
-	size_t size;
-	enum dma_data_direction dir;
-};
-
-/* A live coherent allocation. */
-struct vfc_bt_alloc {
-	void *cpu;
-	dma_addr_t dma;
-	size_t size;
-};
-
-/**
- * struct vfc_bt_dma - a device whose DMA ops record everything
- * @dev: the device handed to vfc_vring_create_virtqueue() as dma_dev
- * @live_allocs: coherent allocations not yet freed
- * @live_maps: streaming mappings not yet unmapped
- * @bad_unmaps: unmaps of something not mapped so
- * @bad_frees: frees of something not allocated so
- * @overflows: more live mappings or allocations than the tables hold
- * @allocs: the live coherent allocations
- * @maps: the live mappings; last, so KASAN sees an overrun
- */
-struct vfc_bt_dma {
-	struct device dev;
-	unsigned int live_allocs;
-	unsigned int live_maps;
-	unsigned int bad_unmaps;
-	unsigned int bad_frees;
-	unsigned int overflows;
-	struct vfc_bt_alloc allocs[VFC_BT_MAX_ALLOCS];
-	struct vfc_bt_map maps[VFC_BT_MAX_MAPS];
-};
-
-static struct vfc_bt_dma *to_bt_dma(struct device *dev)
-{
-	return container_of(dev, struct vfc_bt_dma, dev);
-}
-
-static void *vfc_bt_dma_alloc(struct device *dev, size_t size,
-			      dma_addr_t *dma_handle, gfp_t gfp,
-			      unsigned long attrs)
-{
-	struct vfc_bt_dma *dma = to_bt_dma(dev);
-	struct vfc_bt_alloc *a = NULL;
-	unsigned int i;
-	void *cpu;
-
-	for (i = 0; i < VFC_BT_MAX_ALLOCS && !a; i++)
-		if (!dma->allocs[i].cpu)
-			a = &dma->allocs[i];
-	if (!a) {
-		dma->overflows++;
-		return NULL;
-	}
-	/* dma_alloc_coherent() memory is zeroed; callers may rely on it. */
-	gfp &= ~(__GFP_COMP | __GFP_HIGHMEM);
-	cpu = alloc_pages_exact(size, gfp | __GFP_ZERO | __GFP_NOWARN);
-	if (!cpu)
-		return NULL;
-	a->cpu = cpu;
-	a->dma = virt_to_phys(cpu);
-	a->size = size;
-	dma->live_allocs++;
-	*dma_handle = a->dma;
-	return cpu;
-}
-
-static void vfc_bt_dma_free(struct device *dev, size_t size, void *cpu,
-			    dma_addr_t dma_handle, unsigned long attrs)
-{
-	struct vfc_bt_dma *dma = to_bt_dma(dev);
-	unsigned int i;
-
-	for (i = 0; i < VFC_BT_MAX_ALLOCS; i++) {
-		struct vfc_bt_alloc *a = &dma->allocs[i];
-
-		if (a->cpu == cpu && a->dma == dma_handle && a->size == size) {
-			free_pages_exact(cpu, size);
-			a->cpu = NULL;
-			dma->live_allocs--;
-			return;
-		}
-	}
-	/* Leak it rather than free the wrong pages. */
-	dma->bad_frees++;
-}
-
-static dma_addr_t vfc_bt_dma_map_page(struct device *dev, struct page *page,
-				      unsigned long offset, size_t size,
-				      enum dma_data_direction dir,
-				      unsigned long attrs)
-{
-	struct vfc_bt_dma *dma = to_bt_dma(dev);
-	unsigned int i;
-
-	for (i = 0; i < VFC_BT_MAX_MAPS; i++) {
-		struct vfc_bt_map *m = &dma->maps[i];
-
-		if (m->live)
-			continue;
-		/* No IOMMU: the device sees guest-physical addresses. */
-		m->addr = page_to_phys(page) + offset;
-		m->size = size;
-		m->dir = dir;
-		m->live = true;
-		dma->live_maps++;
-		return m->addr;
-	}
-	dma->overflows++;
-	return DMA_MAPPING_ERROR;
-}
-
-static void vfc_bt_dma_unmap_page(struct device *dev, dma_addr_t addr,
-				  size_t size, enum dma_data_direction dir,
-				  unsigned long attrs)
-{
-	struct vfc_bt_dma *dma = to_bt_dma(dev);
-	unsigned int i;
-
-	for (i = 0; i < VFC_BT_MAX_MAPS; i++) {
-		struct vfc_bt_map *m = &dma->maps[i];
-
-		if (m->live && m->addr == addr && m->size == size &&
-		    m->dir == dir) {
-			m->live = false;
-			dma->live_maps--;
-			return;
-		}
-	}
-	dma->bad_unmaps++;
-}
-
-static void vfc_bt_dma_unmap_sg(struct device *dev, struct scatterlist *sgl,
-				int nents, enum dma_data_direction dir,
-				unsigned long attrs)
-{
-	struct scatterlist *sg;
-	int i;
-
-	for_each_sg(sgl, sg, nents, i)
-		vfc_bt_dma_unmap_page(dev, sg->dma_address, sg->length, dir,
-				      attrs);
-}
-
-/* Not in the contract (entries go through map_page), but never a NULL op. */
-static int vfc_bt_dma_map_sg(struct device *dev, struct scatterlist *sgl,
-			     int nents, enum dma_data_direction dir,
-			     unsigned long attrs)
-{
-	struct scatterlist *sg;
-	int i;
-
-	for_each_sg(sgl, sg, nents, i) {
-		sg->dma_address = vfc_bt_dma_map_page(dev, sg_page(sg),
-						      sg->offset, sg->length,
-						      dir, attrs);
-		if (sg->dma_address == DMA_MAPPING_ERROR) {
-			vfc_bt_dma_unmap_sg(dev, sgl, i, dir, attrs);
-			return -EIO;
-		}
-		sg_dma_len(sg) = sg->length;
-	}
-	return nents;
-}
-
-static const struct dma_map_ops vfc_bt_dma_ops = {
-	.alloc = vfc_bt_dma_alloc,
-	.free = vfc_bt_dma_free,
-	.map_page = vfc_bt_dma_map_page,
-	.unmap_page = vfc_bt_dma_unmap_page,
-	.map_sg = vfc_bt_dma_map_sg,
-	.unmap_sg = vfc_bt_dma_unmap_sg,
-};
-
-/* Whether [addr, addr + len) lies in one live mapping in direction @dir. */
-static bool vfc_bt_dma_covers(const struct vfc_bt_dma *dma, u64 addr,
-			      u32 len, enum dma_data_direction dir)
-{
-	unsigned int i;
-
-	for (i = 0; i < VFC_BT_MAX_MAPS; i++) {
-		const struct vfc_bt_map *m = &dma->maps[i];
-
-		if (m->live && m->dir == dir && addr >= m->addr &&
-		    addr + len <= m->addr + m->size)
-			return true;
-	}
-	return false;
-}
-
-static void vfc_bt_dma_release(struct device *dev)
-{
-	kfree(to_bt_dma(dev));
-}
-
-static struct vfc_bt_dma *vfc_bt_dma_new(void)
-{
-	struct vfc_bt_dma *dma;
-
-	dma = kzalloc(sizeof(*dma), GFP_KERNEL);
-	if (!dma)
-		return NULL;
-	device_initialize(&dma->dev);
-	dma->dev.release = vfc_bt_dma_release;
-	if (dev_set_name(&dma->dev, "vfc-balloon-test-dma")) {
-		put_device(&dma->dev);
-		return NULL;
-	}
-	set_dma_ops(&dma->dev, &vfc_bt_dma_ops);
-	dma->dev.coherent_dma_mask = DMA_BIT_MASK(64);
-	dma->dev.dma_mask = &dma->dev.coherent_dma_mask;
-	return dma;
-}
-
-/* ------------------------------------------------------------------------
  * Requests through a real virtqueue
  */
 
@@ -512,7 +289,7 @@ KUNIT_ARRAY_PARAM(vfc_bt_ring, vfc_bt_ring_cases, vfc_bt_ring_desc);
  * @pfns: the pfn of each page of the request
  */
 struct vfc_bt {
-	struct vfc_bt_dma *dma;
+	struct vfc_fake_dma *dma;
 	struct vfc_device *vdev;
 	struct vfc_virtqueue *vq;
 	unsigned int kicks;
@@ -586,10 +363,10 @@ static void vfc_bt_device_take(struct kunit *test, struct vfc_bt *bt,
 	addr = __virtio64_to_cpu(true, READ_ONCE(d->addr));
 	*len = __virtio32_to_cpu(true, READ_ONCE(d->len));
 	KUNIT_ASSERT_TRUE_MSG(test,
-			      vfc_bt_dma_covers(bt->dma, addr, *len,
-						DMA_TO_DEVICE),
-			      "request %#llx+%u not mapped to the device",
-			      addr, *len);
+			      vfc_fake_dma_covers(bt->dma, addr, *len,
+						  DMA_TO_DEVICE),
+						  "request %#llx+%u not mapped to the device",
+						  addr, *len);
 	*req = phys_to_virt(addr);
 }
 
@@ -708,7 +485,7 @@ static int vfc_balloon_test_init(struct kunit *test)
 	if (!bt)
 		return -ENOMEM;
 	test->priv = bt;
-	bt->dma = vfc_bt_dma_new();
+	bt->dma = vfc_fake_dma_new("vfc-balloon-test-dma");
 	bt->vdev = vfc_bt_vdev_new();
 	if (!bt->dma || !bt->vdev)
 		return -ENOMEM;

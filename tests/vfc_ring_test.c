@@ -51,6 +51,8 @@
 #include <vfc/vfc_config.h>
 #include <vfc/vfc_ring.h>
 
+#include "vfc_fake_dma.h"
+
 #define F_V1		BIT_ULL(VIRTIO_F_VERSION_1)
 #define F_INDIRECT	BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC)
 #define F_EVENT_IDX	BIT_ULL(VIRTIO_RING_F_EVENT_IDX)
@@ -64,8 +66,6 @@
 #define VFC_RT_MAX_SG		4	/* entries per buffer */
 /* Each entry has its own slot: separate cache lines, as DMA-API debug wants. */
 #define VFC_RT_SLOT		128
-#define VFC_RT_MAX_MAPS		128
-#define VFC_RT_MAX_ALLOCS	4
 #define VFC_RT_PATTERN		0xa5
 /* Split: past the 16-bit wrap of every ring index, with room to spare. */
 #define VFC_RT_WRAP_BUFS	(65536 + 4 * VFC_RT_NUM)
@@ -83,257 +83,17 @@
  * The fake DMA device
  */
 
-/* A live streaming mapping. */
-struct vfc_rt_map {
-	bool live;
-	dma_addr_t addr;
-	size_t size;
-	enum dma_data_direction dir;
-};
-
-/* A live coherent allocation. */
-struct vfc_rt_alloc {
-	void *cpu;
-	dma_addr_t dma;
-	size_t size;
-};
-
-/**
- * struct vfc_rt_dma - a device whose DMA ops record everything
- * @dev: the device handed to vfc_vring_create_virtqueue() as dma_dev
- * @fail_alloc_above: coherent allocations larger than this fail; 0: none
- * @maps_left: mappings that may still succeed; -1: no limit
- * @alloc_calls: coherent allocations asked for, failed ones included
- * @last_alloc_size: the size of the last one
- * @live_allocs: coherent allocations not yet freed
- * @live_maps: streaming mappings not yet unmapped
- * @map_failures: mappings refused because of @maps_left
- * @bad_unmaps: unmaps of something not mapped, or with the wrong size or
- *	direction
- * @bad_frees: frees of something not allocated, or with the wrong size
- * @overflows: more live mappings or allocations than the tables hold
- * @allocs: the live coherent allocations
- * @maps: the live mappings; last, so KASAN sees an overrun
- */
-struct vfc_rt_dma {
-	struct device dev;
-	size_t fail_alloc_above;
-	long maps_left;
-	unsigned int alloc_calls;
-	size_t last_alloc_size;
-	unsigned int live_allocs;
-	unsigned int live_maps;
-	unsigned int map_failures;
-	unsigned int bad_unmaps;
-	unsigned int bad_frees;
-	unsigned int overflows;
-	struct vfc_rt_alloc allocs[VFC_RT_MAX_ALLOCS];
-	struct vfc_rt_map maps[VFC_RT_MAX_MAPS];
-};
-
-static struct vfc_rt_dma *to_rt_dma(struct device *dev)
-{
-	return container_of(dev, struct vfc_rt_dma, dev);
-}
-
-static void *vfc_rt_dma_alloc(struct device *dev, size_t size,
-			      dma_addr_t *dma_handle, gfp_t gfp,
-			      unsigned long attrs)
-{
-	struct vfc_rt_dma *dma = to_rt_dma(dev);
-	struct vfc_rt_alloc *a = NULL;
-	unsigned int i;
-	void *cpu;
-
-	dma->alloc_calls++;
-	dma->last_alloc_size = size;
-	if (dma->fail_alloc_above && size > dma->fail_alloc_above)
-		return NULL;
-	for (i = 0; i < VFC_RT_MAX_ALLOCS && !a; i++)
-		if (!dma->allocs[i].cpu)
-			a = &dma->allocs[i];
-	if (!a) {
-		dma->overflows++;
-		return NULL;
-	}
-	/* dma_alloc_coherent() memory is zeroed; callers may rely on it. */
-	gfp &= ~(__GFP_COMP | __GFP_HIGHMEM);
-	cpu = alloc_pages_exact(size, gfp | __GFP_ZERO | __GFP_NOWARN);
-	if (!cpu)
-		return NULL;
-	a->cpu = cpu;
-	a->dma = virt_to_phys(cpu);
-	a->size = size;
-	dma->live_allocs++;
-	*dma_handle = a->dma;
-	return cpu;
-}
-
-static void vfc_rt_dma_free(struct device *dev, size_t size, void *cpu,
-			    dma_addr_t dma_handle, unsigned long attrs)
-{
-	struct vfc_rt_dma *dma = to_rt_dma(dev);
-	unsigned int i;
-
-	for (i = 0; i < VFC_RT_MAX_ALLOCS; i++) {
-		struct vfc_rt_alloc *a = &dma->allocs[i];
-
-		if (a->cpu == cpu && a->dma == dma_handle && a->size == size) {
-			free_pages_exact(cpu, size);
-			a->cpu = NULL;
-			dma->live_allocs--;
-			return;
-		}
-	}
-	/* Leak it rather than free the wrong pages. */
-	dma->bad_frees++;
-}
-
-static dma_addr_t vfc_rt_dma_map_page(struct device *dev, struct page *page,
-				      unsigned long offset, size_t size,
-				      enum dma_data_direction dir,
-				      unsigned long attrs)
-{
-	struct vfc_rt_dma *dma = to_rt_dma(dev);
-	unsigned int i;
-
-	if (!dma->maps_left) {
-		dma->map_failures++;
-		return DMA_MAPPING_ERROR;
-	}
-	for (i = 0; i < VFC_RT_MAX_MAPS; i++) {
-		struct vfc_rt_map *m = &dma->maps[i];
-
-		if (m->live)
-			continue;
-		if (dma->maps_left > 0)
-			dma->maps_left--;
-		/* No IOMMU: the device sees guest-physical addresses. */
-		m->addr = page_to_phys(page) + offset;
-		m->size = size;
-		m->dir = dir;
-		m->live = true;
-		dma->live_maps++;
-		return m->addr;
-	}
-	dma->overflows++;
-	return DMA_MAPPING_ERROR;
-}
-
-static void vfc_rt_dma_unmap_page(struct device *dev, dma_addr_t addr,
-				  size_t size, enum dma_data_direction dir,
-				  unsigned long attrs)
-{
-	struct vfc_rt_dma *dma = to_rt_dma(dev);
-	unsigned int i;
-
-	for (i = 0; i < VFC_RT_MAX_MAPS; i++) {
-		struct vfc_rt_map *m = &dma->maps[i];
-
-		if (m->live && m->addr == addr && m->size == size &&
-		    m->dir == dir) {
-			m->live = false;
-			dma->live_maps--;
-			return;
-		}
-	}
-	dma->bad_unmaps++;
-}
-
-static void vfc_rt_dma_unmap_sg(struct device *dev, struct scatterlist *sgl,
-				int nents, enum dma_data_direction dir,
-				unsigned long attrs)
-{
-	struct scatterlist *sg;
-	int i;
-
-	for_each_sg(sgl, sg, nents, i)
-		vfc_rt_dma_unmap_page(dev, sg->dma_address, sg->length, dir,
-				      attrs);
-}
-
-/* Not in the contract (entries go through map_page), but never a NULL op. */
-static int vfc_rt_dma_map_sg(struct device *dev, struct scatterlist *sgl,
-			     int nents, enum dma_data_direction dir,
-			     unsigned long attrs)
-{
-	struct scatterlist *sg;
-	int i;
-
-	for_each_sg(sgl, sg, nents, i) {
-		sg->dma_address = vfc_rt_dma_map_page(dev, sg_page(sg),
-						      sg->offset, sg->length,
-						      dir, attrs);
-		if (sg->dma_address == DMA_MAPPING_ERROR) {
-			vfc_rt_dma_unmap_sg(dev, sgl, i, dir, attrs);
-			return -EIO;
-		}
-		sg_dma_len(sg) = sg->length;
-	}
-	return nents;
-}
-
-static const struct dma_map_ops vfc_rt_dma_ops = {
-	.alloc = vfc_rt_dma_alloc,
-	.free = vfc_rt_dma_free,
-	.map_page = vfc_rt_dma_map_page,
-	.unmap_page = vfc_rt_dma_unmap_page,
-	.map_sg = vfc_rt_dma_map_sg,
-	.unmap_sg = vfc_rt_dma_unmap_sg,
-};
-
-/* Whether [addr, addr + len) lies in one live mapping in direction @dir. */
-static bool vfc_rt_dma_covers(const struct vfc_rt_dma *dma, u64 addr,
-			      u32 len, enum dma_data_direction dir)
-{
-	unsigned int i;
-
-	for (i = 0; i < VFC_RT_MAX_MAPS; i++) {
-		const struct vfc_rt_map *m = &dma->maps[i];
-
-		if (m->live && m->dir == dir && addr >= m->addr &&
-		    addr + len <= m->addr + m->size)
-			return true;
-	}
-	return false;
-}
-
 /* The one live coherent allocation, or NULL if there is not exactly one. */
-static const struct vfc_rt_alloc *vfc_rt_dma_ring(const struct vfc_rt_dma *dma)
+static const struct vfc_fake_alloc *vfc_fake_dma_ring(const struct vfc_fake_dma *dma)
 {
 	unsigned int i;
 
 	if (dma->live_allocs != 1)
 		return NULL;
-	for (i = 0; i < VFC_RT_MAX_ALLOCS; i++)
+	for (i = 0; i < VFC_FAKE_DMA_MAX_ALLOCS; i++)
 		if (dma->allocs[i].cpu)
 			return &dma->allocs[i];
 	return NULL;
-}
-
-static void vfc_rt_dma_release(struct device *dev)
-{
-	kfree(to_rt_dma(dev));
-}
-
-static struct vfc_rt_dma *vfc_rt_dma_new(void)
-{
-	struct vfc_rt_dma *dma;
-
-	dma = kzalloc(sizeof(*dma), GFP_KERNEL);
-	if (!dma)
-		return NULL;
-	device_initialize(&dma->dev);
-	dma->dev.release = vfc_rt_dma_release;
-	if (dev_set_name(&dma->dev, "vfc-ring-test-dma")) {
-		put_device(&dma->dev);
-		return NULL;
-	}
-	set_dma_ops(&dma->dev, &vfc_rt_dma_ops);
-	dma->dev.coherent_dma_mask = DMA_BIT_MASK(64);
-	dma->dev.dma_mask = &dma->dev.coherent_dma_mask;
-	dma->maps_left = -1;
-	return dma;
 }
 
 /* ------------------------------------------------------------------------
@@ -520,7 +280,7 @@ struct vfc_rt {
 	struct kunit *test;
 	const struct vfc_rt_case *param;
 	const struct vfc_rt_ring_ops *ops;
-	struct vfc_rt_dma *dma;
+	struct vfc_fake_dma *dma;
 	struct vfc_device *vdev;
 	struct vfc_virtqueue *vq;
 	const struct vring *vr;
@@ -618,7 +378,7 @@ static bool vfc_rt_record(struct vfc_rt *rt, struct vfc_rt_taken *t,
 		return vfc_rt_bad(rt, "buffer longer than posted");
 	if (!write && t->nr_in)
 		return vfc_rt_bad(rt, "readable entry after a writable one");
-	if (!vfc_rt_dma_covers(rt->dma, addr, len, dir))
+	if (!vfc_fake_dma_covers(rt->dma, addr, len, dir))
 		return vfc_rt_bad(rt, "entry %#llx+%u not mapped %s", addr,
 				  len, write ? "from device" : "to device");
 	e = &t->elem[t->nr_out + t->nr_in];
@@ -639,7 +399,7 @@ static void vfc_rt_expect_part(struct vfc_rt *rt, const char *part,
 			       dma_addr_t addr, const void *cpu, size_t size,
 			       size_t align)
 {
-	const struct vfc_rt_alloc *a = vfc_rt_dma_ring(rt->dma);
+	const struct vfc_fake_alloc *a = vfc_fake_dma_ring(rt->dma);
 	struct kunit *test = rt->test;
 
 	KUNIT_ASSERT_NOT_NULL(test, a);
@@ -696,8 +456,8 @@ static bool vfc_rt_split_walk(struct vfc_rt *rt, u16 head,
 				return vfc_rt_bad(rt, "INDIRECT with NEXT");
 			if (!len || len % sizeof(*d))
 				return vfc_rt_bad(rt, "table length %u", len);
-			if (!vfc_rt_dma_covers(rt->dma, addr, len,
-					       DMA_TO_DEVICE))
+			if (!vfc_fake_dma_covers(rt->dma, addr, len,
+						 DMA_TO_DEVICE))
 				return vfc_rt_bad(rt, "table %#llx not mapped",
 						  addr);
 			t->indirect = true;
@@ -959,7 +719,7 @@ static void vfc_rt_packed_attach(struct vfc_rt *rt)
  */
 static void vfc_rt_packed_expect_areas(struct vfc_rt *rt)
 {
-	const struct vfc_rt_alloc *a = vfc_rt_dma_ring(rt->dma);
+	const struct vfc_fake_alloc *a = vfc_fake_dma_ring(rt->dma);
 	struct vfc_virtqueue *vq = rt->vq;
 	struct kunit *test = rt->test;
 	unsigned int num = rt->num;
@@ -998,7 +758,7 @@ static bool vfc_rt_packed_table(struct vfc_rt *rt, struct vfc_rt_taken *t,
 		return vfc_rt_bad(rt, "INDIRECT not negotiated");
 	if (!len || len % sizeof(*table))
 		return vfc_rt_bad(rt, "table length %u", len);
-	if (!vfc_rt_dma_covers(rt->dma, addr, len, DMA_TO_DEVICE))
+	if (!vfc_fake_dma_covers(rt->dma, addr, len, DMA_TO_DEVICE))
 		return vfc_rt_bad(rt, "table %#llx not mapped", addr);
 	t->indirect = true;
 	t->table_addr = addr;
@@ -3067,7 +2827,7 @@ static int vfc_ring_init(struct kunit *test)
 	rt->event_idx = features & F_EVENT_IDX;
 	rt->mem = kunit_kzalloc(test, VFC_RT_NBUFS * VFC_RT_MAX_SG *
 				      VFC_RT_SLOT, GFP_KERNEL);
-	rt->dma = vfc_rt_dma_new();
+	rt->dma = vfc_fake_dma_new("vfc-ring-test-dma");
 	rt->vdev = vfc_rt_vdev_new(features);
 	if (!rt->mem || !rt->dma || !rt->vdev)
 		return -ENOMEM;
