@@ -22,6 +22,11 @@ class GuestError(Exception):
     """The guest or QEMU did not do what a scenario needed."""
 
 
+class BootReport(GuestError):
+    """The guest kernel reported a problem while booting, before /init:
+    before anything of the project was loaded."""
+
+
 def kernel_info(kernel, what):
     return subprocess.check_output(
         [os.path.join(TOP, 'scripts', 'kernel-info.sh'), kernel, what],
@@ -247,11 +252,18 @@ class Guest:
             banner = self._expect(re.compile(rb'@@VFC-READY (\S+)\r?\n'), 180)
             self.release = banner.group(1).decode()
             self.boot_seconds = time.time() - t
+            # A report before /init ran is the guest kernel's own boot, with
+            # nothing of the project loaded yet: the caller may boot again.
+            with open(self.log_path, errors='replace') as f:
+                boot = kernel_reports(f.read())
+            if boot:
+                raise BootReport(boot[0].strip())
         except GuestError as e:
             self.close()
             with open(os.path.join(self.dir, 'qemu.out'), errors='replace') as f:
                 said = f.read().strip().splitlines()
-            raise GuestError('%s%s' % (e, ': ' + said[0] if said else ''))
+            # Keep the error's kind (BootReport) for the caller.
+            raise type(e)('%s%s' % (e, ': ' + said[0] if said else ''))
         except Exception:
             self.close()
             raise
