@@ -9,10 +9,6 @@ import time
 from guest import BUILD, GIB, MIB, GuestError
 
 
-class Skip(Exception):
-    """The scenario cannot run in this configuration (says why)."""
-
-
 class Driver:
     """The guest modules that drive the balloon device."""
 
