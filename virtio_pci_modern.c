@@ -36,6 +36,9 @@
 /* A reset that takes longer than this is a device that does not reset. */
 #define VFC_PCI_RESET_TIMEOUT_MS 1000
 
+/* "vfcN-<queue name>" and the like, for /proc/interrupts. */
+#define VFC_PCI_IRQ_NAME_LEN 32
+
 /* The device-specific config vfc maps at most; config fields are small. */
 #define VFC_PCI_DEVICE_CFG_MAX PAGE_SIZE
 
@@ -62,7 +65,7 @@ struct vfc_pci_vq {
 	struct vfc_virtqueue *vq;
 	void __iomem *notify;
 	int irq;
-	char irq_name[32];
+	char irq_name[VFC_PCI_IRQ_NAME_LEN];
 };
 
 /**
@@ -98,8 +101,8 @@ struct vfc_pci_device {
 	enum vfc_pci_irq_mode irq_mode;
 	int config_irq;
 	int shared_irq;
-	char config_irq_name[32];
-	char shared_irq_name[32];
+	char config_irq_name[VFC_PCI_IRQ_NAME_LEN];
+	char shared_irq_name[VFC_PCI_IRQ_NAME_LEN];
 	bool msix_enabled;
 	struct vfc_pci_vq *vqs;
 	unsigned int nvqs;
@@ -457,7 +460,7 @@ static int vfc_pci_request(struct vfc_pci_device *vp, int vector,
 
 	if (nr < 0)
 		return nr;
-	snprintf(name, sizeof(vp->config_irq_name), "%s-%s",
+	snprintf(name, VFC_PCI_IRQ_NAME_LEN, "%s-%s",
 		 dev_name(&vp->vdev.dev), what);
 	err = request_irq(nr, handler, flags, name, data);
 	if (!err)
