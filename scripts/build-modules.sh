@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build vfc's modules for one of the guest kernels, in a copy of the tree
-# under build/<kernel>/ so that both kernels' modules exist side by side.
+# under build/<kernel>/ so that both kernels' modules exist side by side,
+# and the test bed's planted-fault module (testbed/fault/) beside them: a
+# user's `make` never builds that one.
 # Usage: scripts/build-modules.sh stock|test [extra make arguments]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,4 +19,6 @@ rsync -a --delete --exclude .git --exclude build --exclude '*.o' --exclude '*.ko
 	--filter='protect *.mod*' --filter='protect Module.symvers' --filter='protect modules.order'
 # Debian's headers have no vmlinux for BTF; the build says so for every
 # module, which is noise, not a finding.
-make -s -C "$kdir" M="$out" W=1 "$@" modules 2>&1 | { grep -v '^Skipping BTF generation' || true; }
+for m in "$out" "$out/testbed/fault"; do
+	make -s -C "$kdir" M="$m" W=1 "$@" modules 2>&1 | { grep -v '^Skipping BTF generation' || true; }
+done
