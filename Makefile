@@ -3,9 +3,11 @@
 # vfc: virtio front-end core, as out-of-tree modules.
 #
 #   make                 build against KDIR (default: the running kernel)
-#   make check           lint, KUnit and every end-to-end scenario
+#   make check           lint, KUnit (modules and kunit.py run), every scenario
 #   make demo            the balloon demo: inflate/deflate from the monitor
-#   make kunit           just the KUnit suites (test-kernel guest)
+#   make guest           boot a guest with the balloon bound; the terminal is yours
+#   make kunit           the KUnit suites as modules (test-kernel guest)
+#   make kunit-run       the KUnit suites built in, with the kernel's kunit.py run
 #   make e2e             end-to-end scenarios; KERNEL=stock|test DRIVER=vfc|kernel
 #                        SCENARIO= DEVICE_PROPS= QEMU_ARGS= KERNEL_ARGS=
 #   make bench           balloon steps, kernel's driver vs vfc, same boot
@@ -14,14 +16,17 @@
 #   make modules-test    build for the project's test kernel (build/test/)
 #   make test-kernel     build (or find cached) the test kernel
 #   make deps            install missing Debian packages
+#
+# The test targets take pytest's own options too: make e2e PYTEST_ARGS='-k small'.
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
-RUN := python3 testbed/run.py
+# Debian's python3, whose python3-pytest the test bed uses.
+RUN := /usr/bin/python3 testbed/run.py
 
-export KERNEL DRIVER SCENARIO DEVICE_PROPS QEMU_ARGS KERNEL_ARGS
+export KERNEL DRIVER SCENARIO DEVICE_PROPS QEMU_ARGS KERNEL_ARGS ROUNDS
 
 .PHONY: all modules clean deps test-kernel modules-stock modules-test \
-	lint kunit e2e check demo bench
+	lint kunit kunit-run e2e check demo bench guest
 
 all: modules
 
@@ -47,23 +52,14 @@ modules-stock: deps
 modules-test: test-kernel
 	scripts/build-modules.sh test
 
-lint: deps test-kernel
-	$(RUN) lint
+lint kunit kunit-run check: deps test-kernel
+	$(RUN) $@ $(PYTEST_ARGS)
 
-kunit: deps
-	$(RUN) kunit
+e2e demo bench: deps
+	$(RUN) $@ $(PYTEST_ARGS)
 
-e2e: deps
-	$(RUN) e2e
-
-check: deps test-kernel
-	$(RUN) check
-
-demo: deps
-	$(RUN) demo
-
-bench: deps
-	$(RUN) bench
+guest: deps
+	@$(RUN) guest
 
 clean:
 	rm -rf build

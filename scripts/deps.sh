@@ -24,6 +24,7 @@ want=(
 	"rsync:/usr/bin/rsync"
 	"xz-utils:/usr/bin/xz"
 	"python3:/usr/bin/python3"
+	"python3-pytest:/usr/lib/python3/dist-packages/pytest"
 	"sparse:/usr/bin/sparse"
 	"gcc:/usr/bin/gcc"
 	"make:/usr/bin/make"

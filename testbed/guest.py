@@ -90,7 +90,8 @@ def kvm_usable():
 
 
 class Qmp:
-    """A minimal QMP client over QEMU's unix socket."""
+    """A minimal QMP client over QEMU's unix socket (Debian bookworm
+    packages no QMP client library)."""
 
     def __init__(self, path, proc, timeout=30):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -106,15 +107,29 @@ class Qmp:
                 if time.time() > deadline:
                     raise GuestError('QMP socket %s did not open' % path)
                 time.sleep(0.1)
+        self.timeout = timeout
         self.sock.settimeout(timeout)
         self.buf = b''
         self.events = []
         self._read()                    # greeting
         self.cmd('qmp_capabilities')
 
-    def _read(self):
+    def _read(self, timeout=None):
+        """The next message; None if none came within timeout (when
+        given)."""
+        deadline = time.time() + (timeout if timeout is not None
+                                  else self.timeout)
         while b'\n' not in self.buf:
-            data = self.sock.recv(65536)
+            left = deadline - time.time()
+            if left <= 0:
+                if timeout is not None:
+                    return None
+                raise GuestError('QMP: no answer in %d s' % self.timeout)
+            self.sock.settimeout(left)
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
             if not data:
                 raise GuestError('QMP connection closed')
             self.buf += data
@@ -137,6 +152,26 @@ class Qmp:
 
     def hmp(self, line):
         return self.cmd('human-monitor-command', **{'command-line': line})
+
+    def wait_event(self, name, timeout):
+        """The next event called name, from those already received or
+        arriving within timeout seconds; None if none came."""
+        deadline = time.time() + timeout
+        while True:
+            for i, ev in enumerate(self.events):
+                if ev['event'] == name:
+                    return self.events.pop(i)
+            left = deadline - time.time()
+            if left <= 0:
+                return None
+            msg = self._read(left)
+            if msg is None:
+                return None
+            if 'event' in msg:
+                self.events.append(msg)
+
+    def drop_events(self, name):
+        self.events = [ev for ev in self.events if ev['event'] != name]
 
     def close(self):
         self.sock.close()
@@ -192,70 +227,109 @@ def build_initramfs(kernel, out):
         shutil.rmtree(root)
 
 
+_prepared = set()
+
+
+def prepare(kernel):
+    """The kernel, vfc's modules for it and its initramfs, once a session."""
+    if kernel in _prepared:
+        return
+    if kernel == 'test':
+        subprocess.run([os.path.join(TOP, 'scripts', 'build-kernel.sh')],
+                       check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([os.path.join(TOP, 'scripts', 'build-modules.sh'), kernel],
+                   check=True)
+    os.makedirs(os.path.join(BUILD, kernel), exist_ok=True)
+    build_initramfs(kernel, os.path.join(BUILD, kernel, 'initramfs.cpio.gz'))
+    _prepared.add(kernel)
+
+
+def qemu_command(kernel, initrd, append, mem_mib=2048, device_props='',
+                 qemu_args='', balloon=True, iommu=False):
+    """The QEMU command line of a test guest, without its serial ports and
+    monitor: q35, 2 vCPUs, and a modern-only virtio-balloon-pci behind a
+    PCIe root port."""
+    accel = 'kvm' if kvm_usable() else 'tcg,thread=multi'
+    cmd = ['qemu-system-x86_64', '-machine', 'q35', '-accel', accel,
+           '-cpu', 'max', '-smp', '2', '-m', str(mem_mib),
+           '-nodefaults', '-display', 'none', '-no-reboot',
+           '-kernel', kernel_info(kernel, 'image'), '-initrd', initrd,
+           '-append', append]
+    if iommu:
+        # Before any other PCI device, as QEMU wants.
+        cmd += ['-device', 'intel-iommu']
+    cmd += ['-device', 'pcie-root-port,id=rp1,chassis=1,slot=1']
+    if balloon:
+        props = 'id=balloon0,bus=rp1,disable-legacy=on'
+        if device_props:
+            props += ',' + device_props
+        cmd += ['-device', 'virtio-balloon-pci,' + props]
+    return cmd + qemu_args.split()
+
+
+KERNEL_ARGS = 'console=ttyS0 loglevel=5 panic=-1 log_buf_len=8M printk.devkmsg=on'
+
+
 class Guest:
-    """A QEMU q35 guest with a virtio-balloon-pci device, a serial console
-    the runner types commands into, and a QMP socket."""
+    """A QEMU q35 guest with a virtio-balloon-pci device and a QMP socket.
+    The kernel's console is the first serial port (console.log); the
+    runner's commands and their output travel on the second (agent.log),
+    so a kernel message printed during a command never lands in its
+    output."""
 
     def __init__(self, name, kernel='stock', device_props='', qemu_args='',
                  kernel_args='', mem_mib=2048, balloon=True, iommu=False):
         self.name = name
         self.kernel = kernel
         self.device_props = device_props
+        self.balloon = balloon
         self.mem = mem_mib * MIB
         self.dir = os.path.join(BUILD, 'runs', name)
         shutil.rmtree(self.dir, ignore_errors=True)
         os.makedirs(self.dir)
         self.log_path = os.path.join(self.dir, 'console.log')
+        self.dmesg_path = os.path.join(self.dir, 'dmesg.log')
+        self.boot_note = ''
+        self.console_seen = 0           # console.log bytes already judged
+        self.dmesg_seen = 0             # dmesg lines already judged
+        self.pending = ''               # command output still to be judged
         initrd = os.path.join(BUILD, kernel, 'initramfs.cpio.gz')
         if not os.path.exists(initrd):
             build_initramfs(kernel, initrd)
-        accel = 'kvm' if kvm_usable() else 'tcg,thread=multi'
         # Sockets in a short directory: unix socket paths are limited to
         # 108 bytes, and the checkout may live anywhere.
         self.sock_dir = tempfile.mkdtemp(prefix='vfc-')
-        self.con_path = os.path.join(self.sock_dir, 'console.sock')
-        self.qmp_path = os.path.join(self.sock_dir, 'qmp.sock')
-        append = ('console=ttyS0 loglevel=5 panic=-1 log_buf_len=8M '
-                  'printk.devkmsg=on ' + kernel_args).strip()
-        cmd = ['qemu-system-x86_64', '-machine', 'q35', '-accel', accel,
-               '-cpu', 'max', '-smp', '2', '-m', str(mem_mib),
-               '-nodefaults', '-display', 'none', '-no-reboot',
-               '-kernel', kernel_info(kernel, 'image'), '-initrd', initrd,
-               '-append', append,
-               '-chardev', 'socket,id=con,path=%s,server=on,wait=off,'
-               'logfile=%s' % (self.con_path, self.log_path),
-               '-serial', 'chardev:con',
-               '-qmp', 'unix:%s,server=on,wait=off' % self.qmp_path]
-        if iommu:
-            # Before any other PCI device, as QEMU wants.
-            cmd += ['-device', 'intel-iommu']
-        cmd += ['-device', 'pcie-root-port,id=rp1,chassis=1,slot=1']
-        if balloon:
-            props = 'id=balloon0,bus=rp1,disable-legacy=on'
-            if device_props:
-                props += ',' + device_props
-            cmd += ['-device', 'virtio-balloon-pci,' + props]
-        cmd += qemu_args.split()
+        agent_path = os.path.join(self.sock_dir, 'agent.sock')
+        qmp_path = os.path.join(self.sock_dir, 'qmp.sock')
+        cmd = qemu_command(kernel, initrd, (KERNEL_ARGS + ' ' + kernel_args).strip(),
+                           mem_mib, device_props, qemu_args, balloon, iommu)
+        # The console goes straight to its file: a reader that fell behind
+        # would slow the guest's every printk to the serial line's pace.
+        cmd += ['-chardev', 'file,id=con,path=%s' % self.log_path,
+                '-serial', 'chardev:con',
+                '-chardev', 'socket,id=agent,path=%s,server=on,wait=off,'
+                'logfile=%s' % (agent_path, os.path.join(self.dir, 'agent.log')),
+                '-serial', 'chardev:agent']
+        cmd += ['-qmp', 'unix:%s,server=on,wait=off' % qmp_path]
         with open(os.path.join(self.dir, 'qemu.cmd'), 'w') as f:
             f.write(' '.join(cmd) + '\n')
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                      stdout=open(os.path.join(self.dir, 'qemu.out'), 'w'),
                                      stderr=subprocess.STDOUT)
         self.qmp = None
-        self.con = None
+        self.agent = None
         self.buf = b''
         try:
-            self.qmp = Qmp(self.qmp_path, self.proc)
-            self.con = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self.con.connect(self.con_path)
+            self.qmp = Qmp(qmp_path, self.proc)
+            self.agent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.agent.connect(agent_path)
             t = time.time()
             banner = self._expect(re.compile(rb'@@VFC-READY (\S+)\r?\n'), 180)
             self.release = banner.group(1).decode()
             self.boot_seconds = time.time() - t
             # A report before /init ran is the guest kernel's own boot, with
             # nothing of the project loaded yet: the caller may boot again.
-            with open(self.log_path, errors='replace') as f:
-                boot = kernel_reports(f.read())
+            boot = self.new_reports(dmesg=False)
             if boot:
                 raise BootReport(boot[0].strip())
         except GuestError as e:
@@ -281,13 +355,13 @@ class Guest:
                     'did not answer in %d s' % timeout
                 raise GuestError('guest %s %s; console log: %s' %
                                  (self.name, why, self.log_path))
-            self.con.settimeout(min(left, 1.0))
+            self.agent.settimeout(min(left, 1.0))
             try:
-                data = self.con.recv(65536)
+                data = self.agent.recv(65536)
             except socket.timeout:
                 continue
             if not data:
-                raise GuestError('guest %s closed its console' % self.name)
+                raise GuestError('guest %s closed its agent port' % self.name)
             self.buf += data
 
     def run(self, command, timeout=120, check=True):
@@ -295,11 +369,11 @@ class Guest:
         if '\n' in command:
             raise ValueError('one line per command')
         try:
-            self.con.sendall(command.encode() + b'\n')
+            self.agent.sendall(command.encode() + b'\n')
         except OSError as e:
-            raise GuestError('guest %s console closed (%s); console log: %s'
+            raise GuestError('guest %s agent port closed (%s); console log: %s'
                              % (self.name, e, self.log_path))
-        m = self._expect(re.compile(rb'@@VFC-BEGIN\r?\n(.*?)@@VFC-END (\d+)',
+        m = self._expect(re.compile(rb'@@VFC-BEGIN\r?\n(.*?)@@VFC-END (\d+)\r?\n',
                                     re.S), timeout)
         out = m.group(1).decode(errors='replace').replace('\r', '')
         rc = int(m.group(2))
@@ -318,10 +392,43 @@ class Guest:
             raise GuestError('no %s in /proc/meminfo' % field)
         return int(m.group(1)) * 1024
 
+    def kmemleak_scan(self):
+        """Force kmemleak scans where the kernel has kmemleak; what it
+        reports is judged by the next new_reports()."""
+        if self.run('test -e /sys/kernel/debug/kmemleak', check=False)[0]:
+            return
+        # kmemleak reports an object only once it is 5 s old and unchanged
+        # since the scan before: scan twice, the second at least 6 s after
+        # the first began (a scan here takes longer than that).
+        self.pending += self.sh(
+            't=$(date +%s); echo scan > /sys/kernel/debug/kmemleak; '
+            'sleep $((t + 6 - $(date +%s))) 2>/dev/null; '
+            'echo scan > /sys/kernel/debug/kmemleak; '
+            'cat /sys/kernel/debug/kmemleak', timeout=300)
+
+    def new_reports(self, dmesg=True):
+        """The kernel reports that appeared since the last call: in the
+        console log, in the kernel log (kept in dmesg.log) and in forced
+        kmemleak scans."""
+        with open(self.log_path, 'rb') as f:
+            f.seek(self.console_seen)
+            data = f.read()
+        self.console_seen += len(data)
+        text = data.decode(errors='replace')
+        if dmesg:
+            lines = self.sh('dmesg', timeout=60).splitlines()[self.dmesg_seen:]
+            self.dmesg_seen += len(lines)
+            with open(self.dmesg_path, 'a') as f:
+                f.write(''.join(ln + '\n' for ln in lines))
+            text += '\n' + '\n'.join(lines)
+        text += '\n' + self.pending
+        self.pending = ''
+        return kernel_reports(text)
+
     def close(self):
-        if self.con:
-            self.con.close()
-            self.con = None
+        if self.agent:
+            self.agent.close()
+            self.agent = None
         if self.qmp:
             try:
                 self.qmp.cmd('quit')
@@ -338,26 +445,37 @@ class Guest:
         shutil.rmtree(self.sock_dir, ignore_errors=True)
 
     def finish(self):
-        """End the run: force a kmemleak scan where the kernel has it, keep
-        dmesg beside the console log, stop QEMU and return the kernel
-        reports found (an empty list when the run is clean). A guest that
-        no longer answers is judged by its console log alone, and what went
+        """End the boot: a last kmemleak scan, the kernel log kept, QEMU
+        stopped; returns the kernel reports not yet judged. A guest that no
+        longer answers is judged by its console log alone, and what went
         wrong is kept in finish_error."""
-        dmesg = ''
         self.finish_error = None
+        reports = []
         try:
-            if self.kernel == 'test':
-                # kmemleak reports only objects older than 5 s; scan twice
-                # as its documentation advises against transient pointers.
-                self.run('sleep 6; echo scan > /sys/kernel/debug/kmemleak; '
-                         'echo scan > /sys/kernel/debug/kmemleak; '
-                         'cat /sys/kernel/debug/kmemleak', timeout=300)
-            _, dmesg = self.run('dmesg', timeout=60)
-            with open(os.path.join(self.dir, 'dmesg.log'), 'w') as f:
-                f.write(dmesg)
+            self.kmemleak_scan()
+            reports = self.new_reports()
         except GuestError as e:
             self.finish_error = e
+            reports = self.new_reports(dmesg=False)
         finally:
             self.close()
-        with open(self.log_path, errors='replace') as f:
-            return kernel_reports(f.read() + '\n' + dmesg)
+        return reports
+
+
+def boot_guest(name, *args, **kwargs):
+    """Boot a guest. A kernel report during the guest kernel's own boot,
+    before /init and so before anything of the project is loaded, fails
+    that boot, not the run: boot once more, keep the first boot's
+    directory as <name>-boot1 and say so in boot_note. A second such boot
+    fails."""
+    try:
+        return Guest(name, *args, **kwargs)
+    except BootReport as e:
+        first = os.path.join(BUILD, 'runs', name)
+        kept = first + '-boot1'
+        shutil.rmtree(kept, ignore_errors=True)
+        os.rename(first, kept)
+        g = Guest(name, *args, **kwargs)
+        g.boot_note = ('booted twice: boot report "%s", see build/runs/%s-boot1/'
+                       % (e, name))
+        return g

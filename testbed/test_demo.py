@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: GPL-2.0
+"""make demo and make bench: the balloon from the QEMU monitor, and the
+kernel's driver against vfc's in one boot. Not part of make check."""
+
+import re
+import statistics
+import time
+
+import pytest
+
+from balloon import DRIVERS, balloon_to, wait_driver_ok
+from conftest import quote
+from guest import GIB, MIB, boot_guest, prepare
+
+
+@pytest.mark.demo
+def test_demo(request, capsys):
+    """The main job: the balloon inflated and deflated from the monitor."""
+    opt = request.config.getoption
+    drv = DRIVERS[(opt('driver') or 'vfc').split(',')[0]]
+    prepare('stock')
+    with capsys.disabled():
+        print('\nBooting the stock Debian kernel under QEMU with a '
+              'virtio-balloon-pci device...')
+        g = boot_guest('demo', 'stock', opt('device_props') or '',
+                       opt('qemu_args'), opt('kernel_args'))
+        try:
+            print('guest kernel %s up in %.1f s; loading the %s balloon driver'
+                  % (g.release, g.boot_seconds, drv.name))
+            drv.load(g)
+            wait_driver_ok(g, drv)
+
+            def show(what):
+                info = g.qmp.hmp('info balloon').strip()
+                print('%-28s (qemu) info balloon -> %-22s guest MemTotal %8d kB'
+                      % (what, info, g.meminfo() // 1024))
+            show('start')
+            for mib in (1024, 1536, 2048):
+                t = time.time()
+                print('(qemu) balloon %d' % mib)
+                g.qmp.hmp('balloon %d' % mib)
+                balloon_to(g, mib * MIB)
+                show('after %.1f s' % (time.time() - t))
+            drv.unload(g)
+            print('driver unloaded')
+        finally:
+            reports = g.finish()
+    assert not reports, quote(reports, 'build/runs/demo/')
+
+
+@pytest.mark.bench
+def test_bench(request, capsys, layout):
+    """The balloon steps with the kernel's driver and vfc's in one boot of
+    the stock kernel per ring layout, the device moved between them,
+    alternating which goes first: median seconds per step and the ratio
+    vfc/kernel, which must stay within --max-ratio. DEVICE_PROPS picks one
+    layout."""
+    opt = request.config.getoption
+    rounds = opt('rounds')
+    prepare('stock')
+    g = boot_guest('bench-' + re.sub(r'[^A-Za-z0-9]+', '_', layout), 'stock',
+                   '' if layout == 'split' else layout,
+                   opt('qemu_args'), opt('kernel_args'))
+    times = {(d, s): [] for d in DRIVERS for s in ('inflate', 'deflate')}
+    try:
+        for d in ('kernel', 'vfc'):
+            DRIVERS[d].load(g)
+        size = g.mem
+        for r in range(rounds):
+            for d in (('kernel', 'vfc') if r % 2 == 0 else ('vfc', 'kernel')):
+                g.sh('vfc-move %s' % d)
+                wait_driver_ok(g, DRIVERS[d])
+                for st, target in (('inflate', size - GIB), ('deflate', size)):
+                    t = time.time()
+                    balloon_to(g, target, poll=0.01)
+                    times[(d, st)].append(time.time() - t)
+            with capsys.disabled():
+                print('%s: round %d/%d done' % (layout, r + 1, rounds), flush=True)
+        DRIVERS['vfc'].unload(g)
+        DRIVERS['kernel'].unload(g)
+    finally:
+        reports = g.finish()
+    assert not reports, quote(reports, g.dir)
+    worst = 0
+    lines = ['%-38s %10s %10s %8s' % ('step (median of %d)' % rounds,
+                                      'kernel s', 'vfc s', 'vfc/kern')]
+    for st, what in (('inflate', '%d -> %d MiB' % (size // MIB, (size - GIB) // MIB)),
+                     ('deflate', '%d -> %d MiB' % ((size - GIB) // MIB, size // MIB))):
+        k = statistics.median(times[('kernel', st)])
+        v = statistics.median(times[('vfc', st)])
+        worst = max(worst, v / k)
+        lines.append('%-38s %10.3f %10.3f %8.2f' % ('%s: %s %s' % (layout, st, what),
+                                                    k, v, v / k))
+    with capsys.disabled():
+        print('\n' + '\n'.join(lines) + '\n')
+    assert worst <= opt('max_ratio'), 'vfc/kernel %.2f > %.2f' % (
+        worst, opt('max_ratio'))

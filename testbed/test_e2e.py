@@ -1,0 +1,164 @@
+# SPDX-License-Identifier: GPL-2.0
+"""End-to-end scenarios against the real QEMU virtio-balloon-pci device,
+driven over QMP. Each runs with the kernel's own driver (the reference run
+proves the scenario) and with vfc's (which proves vfc); see scenario() in
+conftest.py for where each runs."""
+
+import pytest
+
+from balloon import (DRIVERS, PAGE, VIRTIO_STATUS_DRIVER_OK,
+                     balloon_settles, balloon_to, check_memtotal,
+                     device_status, inflate_deflate, loaded, wait_driver_ok)
+from conftest import scenario
+from guest import GIB, MIB, GuestError
+
+pytestmark = pytest.mark.e2e
+
+
+def load(step, g, drv):
+    step('load %s driver' % drv.name, drv.load, g)
+    step('wait for DRIVER_OK', wait_driver_ok, g, drv)
+
+
+@scenario(test_drivers=('kernel', 'vfc'), ring_rows=True)
+def test_reference(guest, drv, step):
+    """2 GiB -> 1 GiB -> 2 GiB: MemTotal falls by 1 GiB (to a page) and
+    comes back exactly; the driver unloads."""
+    load(step, guest, drv)
+    inflate_deflate(guest, step, drv.name, GIB)
+    step('unload %s driver' % drv.name, drv.unload, guest)
+
+
+@scenario()
+def test_small(guest, drv, step):
+    """The same down to 0.5 GiB of guest memory and back."""
+    load(step, guest, drv)
+    inflate_deflate(guest, step, drv.name, guest.mem - GIB // 2)
+    step('unload %s driver' % drv.name, drv.unload, guest)
+
+
+@scenario(ring_rows=True)
+def test_rmmod_inflated(guest, drv, step):
+    """Unloading the driver with 1 GiB in the balloon gives all of it back."""
+    load(step, guest, drv)
+    mem0 = guest.meminfo()
+    step('inflate by 1 GiB', balloon_to, guest, guest.mem - GIB)
+    check_memtotal(guest, mem0, GIB, 'inflated')
+    step('unload %s driver while inflated' % drv.name, drv.unload, guest)
+    check_memtotal(guest, mem0, 0, 'after unload')
+
+
+@scenario(drivers=('vfc',))
+def test_overcommit(guest, drv, step):
+    """A target beyond what the guest can spare (64 MiB of 2 GiB): the
+    driver inflates what it can without waking the OOM killer, keeps
+    actual truthful (MemTotal fell by exactly what actual says), and the
+    balloon deflates fully afterwards. vfc only: the kernel's driver takes
+    every page it can get, and the test guest (an initramfs, nothing to
+    reclaim or kill) then panics on its next fork."""
+    load(step, guest, drv)
+    mem0 = guest.meminfo()
+    target = 64 * MIB
+    step('inflate towards %d MiB' % (target // MIB),
+         balloon_settles, guest, target)
+    # A balloon short of its target retries now and then, as memory frees
+    # up: read actual and MemTotal between two moves.
+    actual, mem = still(guest)
+    print('  settled at actual %d MiB' % (actual // MIB))
+    assert actual > target, ('a 2 GiB guest cannot spare all but 64 MiB; '
+                             'actual %d MiB is not believable' % (actual // MIB))
+    assert abs((mem0 - mem) - (guest.mem - actual)) <= PAGE, (
+        'settled at actual %d kB: MemTotal %d kB, expected %d kB' %
+        (actual // 1024, mem // 1024, (mem0 - guest.mem + actual) // 1024))
+    dmesg = guest.sh('dmesg')
+    for bad in ('Out of memory', 'oom-kill', 'invoked oom-killer'):
+        assert bad not in dmesg, 'the OOM killer ran: "%s"' % bad
+    step('deflate to %d MiB' % (guest.mem // MIB), balloon_to, guest, guest.mem)
+    check_memtotal(guest, mem0, 0, 'deflated')
+    step('unload %s driver' % drv.name, drv.unload, guest)
+
+
+def still(g, tries=20):
+    """(actual, MemTotal) read while actual held still across the read."""
+    for _ in range(tries):
+        actual = g.qmp.cmd('query-balloon')['actual']
+        mem = g.meminfo()
+        if g.qmp.cmd('query-balloon')['actual'] == actual:
+            return actual, mem
+    raise GuestError('the balloon never held still for a MemTotal read')
+
+
+@scenario(props='iommu_platform=on', iommu=True)
+def test_iommu_refused(guest, drv, step):
+    """iommu_platform=on: the device insists on VIRTIO_F_ACCESS_PLATFORM,
+    which a balloon must not accept (it passes guest-physical page numbers
+    the IOMMU would not translate). The device never reaches DRIVER_OK, the
+    log says why, and the driver unloads cleanly."""
+    step('load %s driver' % drv.name, drv.load, guest)
+    st = device_status(guest, drv)
+    assert st is not None and not st & VIRTIO_STATUS_DRIVER_OK, \
+        'device status %s: expected a refused device' % st
+    assert drv.refusal in guest.sh('dmesg'), \
+        'no "%s" in the kernel log saying why' % drv.refusal
+    step('unload %s driver' % drv.name, drv.unload, guest)
+
+
+@scenario(drivers=())
+def test_move(guest, step):
+    """One boot, both drivers loaded: the balloon moves from the kernel's
+    virtio-pci to vfc_pci and back, inflating with each."""
+    kern, vfc = DRIVERS['kernel'], DRIVERS['vfc']
+    step('load kernel driver', kern.load, guest)
+    step('load vfc driver', vfc.load, guest)
+    for who in ('kernel', 'vfc', 'kernel'):
+        step('vfc-move %s' % who, guest.sh, 'vfc-move %s' % who)
+        step('wait for DRIVER_OK', wait_driver_ok, guest, DRIVERS[who])
+        inflate_deflate(guest, step, who, GIB // 2)
+    step('unload both drivers', lambda: (vfc.unload(guest), kern.unload(guest)))
+
+
+@scenario(drivers=())
+def test_coexist(guest, step):
+    """vfc.ko beside the kernel's own virtio.ko and virtio_ring.ko: no
+    symbol, bus or module name collides, so all three load and both buses
+    register."""
+    step('load virtio.ko and virtio_ring.ko', guest.sh,
+         'modprobe virtio && modprobe virtio_ring')
+    step('load vfc.ko', guest.sh, 'modprobe vfc')
+    mods = loaded(guest)
+    for m in ('virtio', 'virtio_ring', 'vfc'):
+        assert m in mods, '%s not loaded: %s' % (m, ' '.join(mods))
+    assert guest.run('test -d /sys/bus/virtio && test -d /sys/bus/vfc',
+                     check=False)[0] == 0, 'both buses must be registered'
+    step('unload all three', guest.sh,
+         'rmmod vfc && rmmod virtio && rmmod virtio_ring')
+    assert not {'virtio', 'virtio_ring', 'vfc'} & set(loaded(guest)), \
+        'modules left loaded'
+
+
+# The test bed's own self-test: testbed/fault/vfc_runner_fault.ko plants a
+# kernel report, and the runner must find it. Each test takes the reports
+# itself and fails when the planted one is missing. A planted fault leaves
+# the kernel tainted, so they run last in their boot.
+
+@scenario(kernels=('test',), drivers=(), last=True)
+def test_runner_catches_warn(guest):
+    """A module that WARNs on load: the report check must see it."""
+    guest.sh('modprobe vfc_runner_fault fault=warn')
+    guest.sh('rmmod vfc_runner_fault')
+    reports = guest.new_reports()
+    assert any('vfc_runner_fault: planted warning' in r or 'WARNING:' in r
+               for r in reports), 'planted WARN not caught: %s' % reports
+
+
+@scenario(kernels=('test',), drivers=(), last=True)
+def test_runner_catches_leak(guest):
+    """A kmalloc nobody frees: the forced kmemleak scan must report it."""
+    guest.sh('modprobe vfc_runner_fault fault=leak')
+    guest.sh('rmmod vfc_runner_fault')
+    guest.kmemleak_scan()
+    reports = guest.new_reports()
+    assert any('unreferenced object' in r for r in reports), \
+        'planted leak not caught: %s' % reports
+    # Caught: forget it, so the boot's final scan judges only what follows.
+    guest.sh('echo clear > /sys/kernel/debug/kmemleak')

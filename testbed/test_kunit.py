@@ -1,0 +1,241 @@
+# SPDX-License-Identifier: GPL-2.0
+"""vfc's KUnit suites, two ways, one pytest test per suite and way:
+
+  module   the suites as modules in a test-kernel guest (its checkers on,
+           failslab armed by the runner), read with kunit.py parse;
+  builtin  the suites built into a kernel by the kernel's own
+           `kunit.py run` (scripts/kunit-run.sh).
+
+A test fails with the names of the suite's failed cases. The suites are
+found in tests/*.c, so a suite that does not run at all fails too."""
+
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import quote
+from guest import (BUILD, TOP, GuestError, boot_guest, kernel_info,
+                   kernel_reports, prepare)
+
+OUT = os.path.join(BUILD, 'kunit')
+
+# Suites that need what only the module path provides, and why.
+MODULE_ONLY = {}
+
+
+def suites_in_sources():
+    names = []
+    for path in sorted(glob.glob(os.path.join(TOP, 'tests', '*.c'))):
+        with open(path) as f:
+            text = f.read()
+        names += re.findall(r'struct kunit_suite\s+\w+\s*=\s*\{[^}]*?'
+                            r'\.name\s*=\s*"([^"]+)"', text, re.S)
+    return names
+
+
+SUITES = suites_in_sources()
+
+
+def kunit_py():
+    kdir = kernel_info('test', 'kdir')
+    return os.path.join(os.path.dirname(kdir), 'src', 'tools', 'testing',
+                        'kunit', 'kunit.py')
+
+
+TIMESTAMP = re.compile(r'^\[\s*\d+\.\d+\] ?')
+
+
+def module_ktap(dmesg, mod):
+    """The KTAP a test module printed while it loaded, from the kernel log
+    between the runner's markers, without printk timestamps. (In 6.1 the
+    debugfs results keep only 512 bytes of each test's log.)"""
+    lines = [TIMESTAMP.sub('', ln) for ln in dmesg.splitlines()]
+    try:
+        start = lines.index('vfc-kunit: begin %s' % mod)
+        end = lines.index('vfc-kunit: end %s' % mod, start)
+    except ValueError:
+        raise GuestError('no KUnit output of %s in the kernel log' % mod)
+    return lines[start + 1:end]
+
+
+def split_suites(lines):
+    """Split a module's KTAP lines into one list per suite: a suite ends at
+    its unindented result line."""
+    suites, cur = [], []
+    for ln in lines:
+        cur.append(ln)
+        if re.match(r'^(ok|not ok) \d+ ', ln):
+            suites.append(cur)
+            cur = []
+    return suites
+
+
+def merge_ktap(suites):
+    """One KTAP document from the suites' output: a module's suites print
+    as subtests of a top level that 6.1 prints only for built-in suites,
+    so add it and number the suites in order."""
+    out = ['KTAP version 1', '1..%d' % len(suites)]
+    for i, body in enumerate(suites, 1):
+        m = re.match(r'^(ok|not ok) \d+ (.*)$', body[-1])
+        if m:
+            body = body[:-1] + ['%s %d %s' % (m.group(1), i, m.group(2))]
+        out += body
+    return '\n'.join(out) + '\n'
+
+
+def json_cases(node, prefix=''):
+    """(case[.param], status) of every test case under a suite in kunit.py's
+    JSON: a parameterised case is a sub-group of its suite."""
+    for case in node.get('test_cases', []):
+        yield prefix + case['name'], case['status']
+    for sub in node.get('sub_groups', []):
+        yield from json_cases(sub, prefix + sub['name'] + '.')
+
+
+def read_suites(js):
+    """{suite: [(case, status)]} from kunit.py's JSON file."""
+    with open(js) as f:
+        tree = json.load(f)
+    return {s['name']: list(json_cases(s)) for s in tree.get('sub_groups', [])}
+
+
+class Results:
+    def __init__(self):
+        self.suites = {}        # suite -> [(case, status)]
+        self.reports = {}       # suite -> kernel reports while it ran
+        self.error = None       # what kept the run from finishing
+        self.where = ''
+
+
+@pytest.fixture(scope='session')
+def module_results():
+    """Every suite module loaded in one test-kernel guest, its KTAP cut out
+    of the kernel log and parsed by kunit.py parse."""
+    prepare('test')
+    os.makedirs(OUT, exist_ok=True)
+    res = Results()
+    res.where = 'build/runs/kunit/, build/kunit/'
+    testdir = os.path.join(BUILD, 'test', 'src', 'tests')
+    mods = sorted(f[:-3] for f in os.listdir(testdir) if f.endswith('_test.ko'))
+    g = None
+    docs = []
+    try:
+        g = boot_guest('kunit', 'test', balloon=False)
+        if g.boot_note:
+            print(g.boot_note)
+        # Arm failslab for the tasks that ask (current->make_it_fail) and
+        # for allocations that cannot sleep only: tests inject a failing
+        # GFP_ATOMIC allocation this way without touching anything else.
+        g.sh('cd /sys/kernel/debug/failslab && echo 100 > probability && '
+             'echo -1 > times && echo 0 > verbose && echo Y > task-filter '
+             '&& echo Y > ignore-gfp-wait')
+        for mod in mods:
+            g.sh('echo "vfc-kunit: begin %s" > /dev/kmsg' % mod)
+            g.sh('modprobe %s' % mod, timeout=1200)
+            g.sh('echo "vfc-kunit: end %s" > /dev/kmsg' % mod)
+            found = split_suites(module_ktap(g.sh('dmesg'), mod))
+            if not found:
+                raise GuestError('%s ran no KUnit suite' % mod)
+            g.sh('rmmod %s' % mod)
+            doc = merge_ktap(found)
+            docs.append(doc)
+            ktap = os.path.join(OUT, mod + '.ktap')
+            with open(ktap, 'w') as f:
+                f.write(doc)
+            js = os.path.join(OUT, mod + '.json')
+            p = subprocess.run([sys.executable, kunit_py(), 'parse',
+                                '--json=' + js, ktap],
+                               capture_output=True, text=True)
+            with open(os.path.join(OUT, mod + '.kunit.py.out'), 'w') as f:
+                f.write(p.stdout + p.stderr)
+            mine = read_suites(js)
+            reports = g.new_reports()
+            for s in mine:
+                res.reports[s] = reports
+            res.suites.update(mine)
+    except (GuestError, OSError, ValueError) as e:
+        res.error = e
+    finally:
+        if g:
+            res.reports['<final scan>'] = g.finish()
+            res.error = res.error or g.finish_error
+    return res
+
+
+@pytest.fixture(scope='session')
+def builtin_results():
+    """The suites built in and run by kunit.py run."""
+    os.makedirs(OUT, exist_ok=True)
+    res = Results()
+    res.where = 'build/kunit/kunit-run.log'
+    js = os.path.join(OUT, 'builtin.json')
+    if os.path.exists(js):
+        os.unlink(js)
+    log = os.path.join(OUT, 'kunit-run.log')
+    with open(log, 'w') as f:
+        p = subprocess.run([os.path.join(TOP, 'scripts', 'kunit-run.sh'), js],
+                           stdout=f, stderr=subprocess.STDOUT)
+    try:
+        res.suites = read_suites(js)
+    except (OSError, ValueError) as e:
+        res.error = 'kunit.py run (exit %d) left no JSON: %s; see %s' % (
+            p.returncode, e, res.where)
+    test_log = os.path.join(os.path.dirname(kernel_info('test', 'kdir')),
+                            'kunit-build', 'test.log')
+    if os.path.exists(test_log):
+        with open(test_log, errors='replace') as f:
+            res.reports['<kernel log>'] = kernel_reports(f.read())
+    return res
+
+
+def judge(res, suite):
+    """A skipped case fails too: every case runs on each path it is built
+    for."""
+    assert not res.reports.get(suite), quote(res.reports[suite], res.where)
+    if suite not in res.suites:
+        pytest.fail('suite %s did not run%s; see %s' % (
+            suite, ': %s' % res.error if res.error else '', res.where),
+            pytrace=False)
+    cases = res.suites[suite]
+    bad = [c for c, st in cases if st != 'PASS']
+    assert cases, 'suite %s reported no cases' % suite
+    assert not bad, 'suite %s: %d of %d cases failed: %s (see %s)' % (
+        suite, len(bad), len(cases), ', '.join(bad), res.where)
+
+
+@pytest.mark.kunit
+@pytest.mark.parametrize('suite', SUITES)
+def test_module(module_results, suite):
+    judge(module_results, suite)
+
+
+@pytest.mark.kunit
+def test_module_guest(module_results):
+    """The KUnit guest ran to the end and its final kmemleak scan and
+    kernel log are clean."""
+    res = module_results
+    assert not res.error, '%s; see %s' % (res.error, res.where)
+    assert not res.reports.get('<final scan>'), \
+        quote(res.reports['<final scan>'], res.where)
+    extra = set(res.suites) - set(SUITES)
+    assert not extra, 'suites not found in tests/*.c: %s' % ', '.join(extra)
+
+
+@pytest.mark.kunit_run
+@pytest.mark.parametrize('suite', [s for s in SUITES if s not in MODULE_ONLY])
+def test_builtin(builtin_results, suite):
+    judge(builtin_results, suite)
+
+
+@pytest.mark.kunit_run
+def test_builtin_run(builtin_results):
+    """kunit.py run finished, and its kernel log is clean."""
+    res = builtin_results
+    assert not res.error, res.error
+    assert not res.reports.get('<kernel log>'), \
+        quote(res.reports['<kernel log>'], res.where)
