@@ -105,24 +105,30 @@ def wait_driver_ok(g, drv, timeout=60):
         time.sleep(0.2)
 
 
-def balloon_to(g, target, timeout=600, poll=None):
+def balloon_to(g, target, timeout=600, poll=None, stall=60):
     """Ask for a guest size of target bytes and wait until the guest's
     driver reports it reached it (query-balloon's actual == target): woken
     by QEMU's BALLOON_CHANGE events, each confirmed with a query-balloon.
     QEMU sends at most one such event a second, so the end of a step is
     seen up to a second late; the benchmark, which times steps of half a
-    second, polls every `poll` seconds instead."""
+    second, polls every `poll` seconds instead. A balloon that has not
+    moved for `stall` seconds is stuck."""
     g.qmp.drop_events('BALLOON_CHANGE')
     g.qmp.cmd('balloon', value=target)
     deadline = time.time() + timeout
+    moved, last = time.time(), None
     while True:
         actual = g.qmp.cmd('query-balloon')['actual']
         if actual == target:
             return
-        left = deadline - time.time()
+        now = time.time()
+        if actual != last:
+            moved, last = now, actual
+        left = min(deadline, moved + stall) - now
         if left <= 0:
-            raise GuestError('balloon stuck at %d MiB, target %d MiB' %
-                             (actual // MIB, target // MIB))
+            raise GuestError('balloon stuck at %d MiB, target %d MiB '
+                             '(no move for %d s)' %
+                             (actual // MIB, target // MIB, now - moved))
         if poll:
             time.sleep(poll)
         else:

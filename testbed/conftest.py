@@ -94,6 +94,7 @@ class Run:
     boot: Boot
     driver: str = ''
     last: bool = False
+    fresh: bool = False
 
     @property
     def id(self):
@@ -102,7 +103,7 @@ class Run:
 
 
 def scenario(kernels=KERNELS, drivers=('kernel', 'vfc'), test_drivers=('vfc',),
-             ring_rows=False, props='', iommu=False, last=False):
+             ring_rows=False, props='', iommu=False, last=False, fresh=False):
     """Declare an end-to-end scenario and where it runs.
 
     drivers: the drivers it runs with on the stock kernel, () for one that
@@ -110,14 +111,17 @@ def scenario(kernels=KERNELS, drivers=('kernel', 'vfc'), test_drivers=('vfc',),
     watch vfc (make e2e DRIVER= runs any mix); ring_rows: it runs on the
     packed rows of the check matrix too; props, iommu: its own device
     configuration; last: it leaves the guest changed (a planted fault taints
-    the kernel), so it runs after every other scenario of its boot."""
+    the kernel), so it runs after every other scenario of its boot; fresh:
+    it needs a guest no other scenario ran in, so each of its runs starts a
+    boot."""
     return pytest.mark.scenario(kernels=kernels, drivers=drivers,
                                 test_drivers=test_drivers, ring_rows=ring_rows,
-                                props=props, iommu=iommu, last=last)
+                                props=props, iommu=iommu, last=last,
+                                fresh=fresh)
 
 
 def scenario_runs(config, kernels, drivers, test_drivers, ring_rows,
-                  props, iommu, last):
+                  props, iommu, last, fresh):
     want_kernels = csv(config.getoption('kernel'), KERNELS, 'KERNEL')
     want_drivers = csv(config.getoption('driver'), DRIVERS, 'DRIVER')
     given_props = config.getoption('device_props')
@@ -135,7 +139,7 @@ def scenario_runs(config, kernels, drivers, test_drivers, ring_rows,
                     if kernel == 'stock' or d in test_drivers]
         for row in rows:
             for drv in drvs:
-                yield Run(Boot(kernel, row, props, iommu), drv, last)
+                yield Run(Boot(kernel, row, props, iommu), drv, last, fresh)
 
 
 def pytest_generate_tests(metafunc):
@@ -190,7 +194,7 @@ def pytest_collection_modifyitems(config, items):
         rank = PHASES.index(p) if p in PHASES else len(PHASES)
         r = run_of(item)
         return (rank, r.boot.kernel if r else '', first[boot_of(item)],
-                r.last if r else False, i)
+                r.last if r else False, not r.fresh if r else True, i)
     items[:] = [item for _, item in sorted(enumerate(keep), key=key)]
 
 
@@ -224,6 +228,7 @@ class Pool:
         self.config = config
         self.boot = None
         self.g = None
+        self.boots = {}     # boots so far, per configuration
 
     def get(self, boot, **kwargs):
         if self.g and self.boot != boot:
@@ -231,7 +236,10 @@ class Pool:
         if not self.g:
             prepare(boot.kernel)
             opt = self.config.getoption
-            self.g = boot_guest(boot.name, boot.kernel, boot.device_props(),
+            # A configuration booted again keeps the earlier boot's logs.
+            n = self.boots[boot.name] = self.boots.get(boot.name, 0) + 1
+            name = boot.name if n == 1 else '%s.%d' % (boot.name, n)
+            self.g = boot_guest(name, boot.kernel, boot.device_props(),
                                 opt('qemu_args'), opt('kernel_args'),
                                 iommu=boot.iommu, **kwargs)
             self.boot = boot
@@ -292,10 +300,12 @@ def guest(request, pool, boot):
     failed = failed is None or failed.failed
     left = None if failed else leftovers(g)
     err = None
-    if failed or left or boot_of(request.node.vfc_nextitem) != boot:
+    nxt = run_of(request.node.vfc_nextitem)
+    if failed or left or not nxt or nxt.boot != boot or nxt.fresh:
         more, err = pool.end()
         reports += more
-    where = 'build/runs/%s/' % boot.name
+    where = os.path.relpath(g.dir, os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))) + '/'
     if reports:
         pytest.fail(quote(reports, where), pytrace=False)
     if err:
@@ -311,7 +321,10 @@ DRIVER_MODULES = {m for d in DRIVERS.values() for m in d.unload_mods}
 
 def leftovers(g):
     """What a scenario left behind that the next one in the boot would
-    trip over: driver modules still loaded, memory still in the balloon."""
+    trip over: driver modules still loaded, memory still in the balloon.
+    With no driver bound, the balloon's target goes back to all of the
+    guest's memory: a scenario that unloads its driver while inflated
+    leaves the target low, and the next driver would inflate at once."""
     mods = sorted(DRIVER_MODULES & set(loaded(g)))
     if mods:
         return 'modules still loaded: ' + ' '.join(mods)
@@ -319,6 +332,7 @@ def leftovers(g):
         actual = g.qmp.cmd('query-balloon')['actual']
         if actual != g.mem:
             return 'balloon at %d MiB of %d' % (actual >> 20, g.mem >> 20)
+        g.qmp.cmd('balloon', value=g.mem)
     return None
 
 
