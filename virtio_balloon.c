@@ -41,7 +41,7 @@
 #include <vfc/vfc_config.h>
 #include <vfc/vfc_ring.h>
 
-#include "virtio_balloon.h"
+#include "vfc_balloon_internal.h"
 
 /*
  * How long the device has to acknowledge one request. QEMU answers in

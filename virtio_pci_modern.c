@@ -113,9 +113,9 @@ static struct vfc_pci_device *to_vp(struct vfc_device *vdev)
 	return container_of(vdev, struct vfc_pci_device, vdev);
 }
 
-/* ------------------------------------------------------------------ */
-/* Config space, status, features                                      */
-/* ------------------------------------------------------------------ */
+/* ------------------------------------------------------------------------
+ * Config space, status, features
+ */
 
 /* Is [offset, offset + len) inside the mapped device config? */
 static bool vfc_pci_cfg_ok(struct vfc_pci_device *vp, unsigned int offset,
@@ -272,9 +272,9 @@ static const char *vfc_pci_bus_name(struct vfc_device *vdev)
 	return pci_name(to_vp(vdev)->pdev);
 }
 
-/* ------------------------------------------------------------------ */
-/* Interrupts                                                          */
-/* ------------------------------------------------------------------ */
+/* ------------------------------------------------------------------------
+ * Interrupts
+ */
 
 static irqreturn_t vfc_pci_config_interrupt(int irq, void *data)
 {
@@ -325,9 +325,9 @@ static void vfc_pci_synchronize_cbs(struct vfc_device *vdev)
 			synchronize_irq(vp->vqs[i].irq);
 }
 
-/* ------------------------------------------------------------------ */
-/* Virtqueues                                                          */
-/* ------------------------------------------------------------------ */
+/* ------------------------------------------------------------------------
+ * Virtqueues
+ */
 
 static bool vfc_pci_notify(struct vfc_virtqueue *vq)
 {
@@ -599,9 +599,9 @@ static const struct vfc_config_ops vfc_pci_config_ops = {
 	.bus_name = vfc_pci_bus_name,
 };
 
-/* ------------------------------------------------------------------ */
-/* The PCI driver                                                      */
-/* ------------------------------------------------------------------ */
+/* ------------------------------------------------------------------------
+ * The PCI driver
+ */
 
 static void __iomem *vfc_pci_map(struct vfc_pci_device *vp,
 				 const struct vfc_pci_region *r, size_t len)

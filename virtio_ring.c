@@ -12,11 +12,11 @@
 #include <uapi/linux/virtio_config.h>
 #include <vfc/vfc.h>
 
-#include "virtio_ring.h"
+#include "vfc_ring_internal.h"
 
-/* ------------------------------------------------------------------ */
-/* Shared helpers for the layouts                                      */
-/* ------------------------------------------------------------------ */
+/* ------------------------------------------------------------------------
+ * Shared helpers for the layouts
+ */
 
 /**
  * vfc_vring_set_broken() - stop using a queue for good
@@ -385,16 +385,19 @@ void *vfc_vring_detach(struct vfc_vring *vr, u16 head)
 }
 
 /**
- * vfc_vring_check_used() - check a used entry the device wrote, and take
- * its buffer back
+ * vfc_vring_take_used() - take back the buffer a used entry names
  * @vr: the queue
  * @id: the buffer id (split: head) the device used
  * @len: the bytes it says it wrote
  *
+ * The entry is checked first: an id in range and in flight, a length
+ * within what the buffer offered for writing. Then, as
+ * vfc_vring_detach(), the buffer is unmapped and its entries freed.
+ *
  * Return: the buffer's token, or NULL if the entry breaks the protocol,
  * which breaks the queue.
  */
-void *vfc_vring_check_used(struct vfc_vring *vr, u32 id, u32 len)
+void *vfc_vring_take_used(struct vfc_vring *vr, u32 id, u32 len)
 {
 	if (id >= vr->num) {
 		vfc_vring_bad(vr, "used id out of range", "id %u, ring of %u",
@@ -414,9 +417,9 @@ void *vfc_vring_check_used(struct vfc_vring *vr, u32 id, u32 len)
 	return vfc_vring_detach(vr, id);
 }
 
-/* ------------------------------------------------------------------ */
-/* Creation and teardown                                               */
-/* ------------------------------------------------------------------ */
+/* ------------------------------------------------------------------------
+ * Creation and teardown
+ */
 
 /**
  * vfc_vring_create_virtqueue() - create a virtqueue in DMA-mapped memory
@@ -517,9 +520,9 @@ u64 vfc_vring_transport_features(void)
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vring_transport_features, VFC);
 
-/* ------------------------------------------------------------------ */
-/* Buffers                                                             */
-/* ------------------------------------------------------------------ */
+/* ------------------------------------------------------------------------
+ * Buffers
+ */
 
 /**
  * vfc_vq_add_sgs() - offer a buffer to the device
@@ -826,9 +829,9 @@ irqreturn_t vfc_vring_interrupt(int irq, void *vq)
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vring_interrupt, VFC);
 
-/* ------------------------------------------------------------------ */
-/* State                                                               */
-/* ------------------------------------------------------------------ */
+/* ------------------------------------------------------------------------
+ * State
+ */
 
 /**
  * vfc_vq_is_broken() - has the queue stopped for good?

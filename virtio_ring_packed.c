@@ -23,7 +23,7 @@
 #include <linux/slab.h>
 #include <vfc/vfc.h>
 
-#include "virtio_ring.h"
+#include "vfc_ring_internal.h"
 
 /* The largest packed ring ("Virtqueues": Queue Size is at most 32768). */
 #define VFC_PACKED_MAX_NUM 32768
@@ -72,9 +72,9 @@ static u16 off_wrap_packed(u16 idx, bool wrap)
 	return idx | (wrap << VRING_PACKED_EVENT_F_WRAP_CTR);
 }
 
-/* ------------------------------------------------------------------ */
-/* Ring memory                                                         */
-/* ------------------------------------------------------------------ */
+/* ------------------------------------------------------------------------
+ * Ring memory
+ */
 
 /*
  * One coherent allocation: the ring (16-byte aligned, at the start of a
@@ -87,9 +87,9 @@ static size_t ring_bytes_packed(unsigned int num, unsigned int align)
 	       2 * sizeof(struct vring_packed_desc_event);
 }
 
-/* ------------------------------------------------------------------ */
-/* Buffers                                                             */
-/* ------------------------------------------------------------------ */
+/* ------------------------------------------------------------------------
+ * Buffers
+ */
 
 static void desc_write_packed(struct vring_packed_desc *d,
 			      const struct vfc_vring_extra *e, u16 id)
@@ -219,7 +219,7 @@ static void *get_buf_packed(struct vfc_vring *vr, unsigned int *len)
 			wrap = !wrap;
 		}
 	}
-	data = vfc_vring_check_used(vr, id, used_len);
+	data = vfc_vring_take_used(vr, id, used_len);
 	if (!data)
 		return NULL;
 	vp->last_used = last;
@@ -280,9 +280,9 @@ static bool kick_prepare_packed(struct vfc_vring *vr)
 	return vring_need_event(event_idx, new, old);
 }
 
-/* ------------------------------------------------------------------ */
-/* Used-buffer notifications                                           */
-/* ------------------------------------------------------------------ */
+/* ------------------------------------------------------------------------
+ * Used-buffer notifications
+ */
 
 static void set_event_flags_packed(struct vfc_vring_packed *vp, u16 flags)
 {
@@ -371,9 +371,9 @@ static const struct vfc_vring_ops vfc_packed_ops = {
 	.enable_cb_delayed = enable_cb_delayed_packed,
 };
 
-/* ------------------------------------------------------------------ */
-/* Creation                                                            */
-/* ------------------------------------------------------------------ */
+/* ------------------------------------------------------------------------
+ * Creation
+ */
 
 /**
  * vfc_vring_create_packed() - create a packed virtqueue

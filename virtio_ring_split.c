@@ -18,7 +18,7 @@
 #include <linux/virtio_byteorder.h>
 #include <vfc/vfc.h>
 
-#include "virtio_ring.h"
+#include "vfc_ring_internal.h"
 
 /* The largest split ring ("Virtqueues": Queue Size is at most 32768). */
 #define VFC_SPLIT_MAX_NUM 32768
@@ -69,9 +69,9 @@ static void desc_write_split(struct vring_desc *d,
 	d->next = cpu_to_ring16(next);
 }
 
-/* ------------------------------------------------------------------ */
-/* Ring memory                                                         */
-/* ------------------------------------------------------------------ */
+/* ------------------------------------------------------------------------
+ * Ring memory
+ */
 
 /* flags, idx, ring[num], used_event */
 static size_t avail_bytes_split(unsigned int num)
@@ -103,9 +103,9 @@ static size_t ring_bytes_split(unsigned int num, unsigned int align)
 	return used_offset_split(num, align) + used_bytes_split(num);
 }
 
-/* ------------------------------------------------------------------ */
-/* Buffers                                                             */
-/* ------------------------------------------------------------------ */
+/* ------------------------------------------------------------------------
+ * Buffers
+ */
 
 static int add_split(struct vfc_vring *vr, struct scatterlist *sgs[],
 		     unsigned int total, unsigned int out_sgs,
@@ -186,7 +186,7 @@ static void *get_buf_split(struct vfc_vring *vr, unsigned int *len)
 	elem = &vs->vring.used->ring[vs->last_used_idx & (vr->num - 1)];
 	id = __virtio32_to_cpu(true, READ_ONCE(elem->id));
 	used_len = __virtio32_to_cpu(true, READ_ONCE(elem->len));
-	data = vfc_vring_check_used(vr, id, used_len);
+	data = vfc_vring_take_used(vr, id, used_len);
 	if (!data)
 		return NULL;
 	vs->last_used_idx++;
@@ -221,9 +221,9 @@ static bool kick_prepare_split(struct vfc_vring *vr)
 		 VRING_USED_F_NO_NOTIFY);
 }
 
-/* ------------------------------------------------------------------ */
-/* Used-buffer notifications                                           */
-/* ------------------------------------------------------------------ */
+/* ------------------------------------------------------------------------
+ * Used-buffer notifications
+ */
 
 static void disable_cb_split(struct vfc_vring *vr)
 {
@@ -305,9 +305,9 @@ static const struct vfc_vring_ops vfc_split_ops = {
 	.enable_cb_delayed = enable_cb_delayed_split,
 };
 
-/* ------------------------------------------------------------------ */
-/* Creation                                                            */
-/* ------------------------------------------------------------------ */
+/* ------------------------------------------------------------------------
+ * Creation
+ */
 
 /**
  * vfc_vring_create_split() - create a split virtqueue

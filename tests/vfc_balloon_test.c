@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests for vfc_balloon's arithmetic (virtio_balloon.h): how many
+ * KUnit tests for vfc_balloon's arithmetic (vfc_balloon_internal.h): how many
  * pages the balloon moves toward a target, and how a guest page becomes
  * 4 KiB frame numbers in a request.
  *
@@ -33,7 +33,7 @@
 #include <vfc/vfc_config.h>
 #include <vfc/vfc_ring.h>
 
-#include "virtio_balloon.h"
+#include "vfc_balloon_internal.h"
 #include "vfc_fake_dma.h"
 
 /*

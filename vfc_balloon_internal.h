@@ -10,8 +10,8 @@
  * driver moves whole guest pages, so one page is PAGE_SIZE / 4096
  * consecutive frame numbers on the wire.
  */
-#ifndef _VFC_VIRTIO_BALLOON_H
-#define _VFC_VIRTIO_BALLOON_H
+#ifndef _VFC_BALLOON_INTERNAL_H
+#define _VFC_BALLOON_INTERNAL_H
 
 #include <linux/build_bug.h>
 #include <linux/errno.h>
@@ -127,4 +127,4 @@ static inline int vfc_balloon_page_frames(u64 pfn, __le32 *frames,
 	return VFC_BALLOON_FRAMES_PER_PAGE;
 }
 
-#endif /* _VFC_VIRTIO_BALLOON_H */
+#endif /* _VFC_BALLOON_INTERNAL_H */

@@ -6,8 +6,8 @@
  * embeds a struct vfc_vring, which embeds the handle. The generic API in
  * virtio_ring.c dispatches through struct vfc_vring_ops to the layout.
  */
-#ifndef _VFC_VIRTIO_RING_H
-#define _VFC_VIRTIO_RING_H
+#ifndef _VFC_RING_INTERNAL_H
+#define _VFC_RING_INTERNAL_H
 
 #include <linux/dma-mapping.h>
 #include <vfc/vfc_ring.h>
@@ -216,7 +216,7 @@ void vfc_vring_unmap_buf(struct vfc_vring *vr, struct vfc_vring_buf *buf);
 void vfc_vring_commit(struct vfc_vring *vr, const struct vfc_vring_buf *buf,
 		      void *data);
 void *vfc_vring_detach(struct vfc_vring *vr, u16 head);
-void *vfc_vring_check_used(struct vfc_vring *vr, u32 id, u32 len);
+void *vfc_vring_take_used(struct vfc_vring *vr, u32 id, u32 len);
 
 struct vfc_virtqueue *
 vfc_vring_create_split(unsigned int index, unsigned int num,
@@ -239,4 +239,4 @@ unsigned int vfc_vring_packed_view(const struct vfc_vring *vr,
 				   struct vring_packed_desc_event **driver,
 				   struct vring_packed_desc_event **device);
 
-#endif /* _VFC_VIRTIO_RING_H */
+#endif /* _VFC_RING_INTERNAL_H */
