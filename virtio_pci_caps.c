@@ -43,7 +43,6 @@ static const char *const cap_names[] = {
 	[VIRTIO_PCI_CAP_NOTIFY_CFG] = "notify",
 	[VIRTIO_PCI_CAP_ISR_CFG] = "ISR",
 	[VIRTIO_PCI_CAP_DEVICE_CFG] = "device",
-	[VIRTIO_PCI_CAP_PCI_CFG] = "PCI config access",
 };
 
 /* What each structure needs: its alignment and smallest length. */
@@ -140,14 +139,12 @@ static int parse_one(const u8 *cfg, unsigned int pos,
 	case VIRTIO_PCI_CAP_DEVICE_CFG:
 		r = &caps->device;
 		break;
-	case VIRTIO_PCI_CAP_PCI_CFG:
-		if (!caps->pci_cfg_pos &&
-		    cap_len >= sizeof(struct virtio_pci_cfg_cap) &&
-		    pos + sizeof(struct virtio_pci_cfg_cap) <= VFC_PCI_CFG_SPACE)
-			caps->pci_cfg_pos = pos;
-		return 0;
 	default:
-		/* "MUST ignore ... a reserved cfg_type value" (and newer types) */
+		/*
+		 * "MUST ignore ... a reserved cfg_type value" (and newer types);
+		 * the PCI configuration access capability is for drivers that
+		 * cannot map the BARs, which vfc_pci always does.
+		 */
 		return 0;
 	}
 	/* "SHOULD use the first instance of each virtio structure type" */

@@ -45,8 +45,6 @@ struct vfc_pci_bar {
  * @isr: ISR status (VIRTIO_PCI_CAP_ISR_CFG)
  * @device: device-specific configuration (VIRTIO_PCI_CAP_DEVICE_CFG)
  * @notify_off_multiplier: from the notification capability
- * @pci_cfg_pos: config-space offset of the PCI configuration access
- *	capability (VIRTIO_PCI_CAP_PCI_CFG), 0 if none
  */
 struct vfc_pci_caps {
 	struct vfc_pci_region common;
@@ -54,7 +52,6 @@ struct vfc_pci_caps {
 	struct vfc_pci_region isr;
 	struct vfc_pci_region device;
 	u32 notify_off_multiplier;
-	u8 pci_cfg_pos;
 };
 
 int vfc_pci_parse_caps(const u8 *cfg, const struct vfc_pci_bar *bars,

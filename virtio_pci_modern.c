@@ -79,7 +79,6 @@ struct vfc_pci_vq {
  * @device_len: the mapped length of @device
  * @notify: the notification structure
  * @bars: the BARs requested
- * @irq_mode: how interrupts are delivered while queues exist
  * @config_irq: the config-change interrupt (MSI-X), or 0
  * @shared_irq: the interrupt of all queues (shared MSI-X or INTx), or 0
  * @config_irq_name: name of @config_irq
@@ -98,7 +97,6 @@ struct vfc_pci_device {
 	size_t device_len;
 	void __iomem *notify;
 	int bars;
-	enum vfc_pci_irq_mode irq_mode;
 	int config_irq;
 	int shared_irq;
 	char config_irq_name[VFC_PCI_IRQ_NAME_LEN];
@@ -265,11 +263,6 @@ static int vfc_pci_finalize_features(struct vfc_device *vdev)
 	iowrite32(1, &c->guest_feature_select);
 	iowrite32(upper_32_bits(vdev->features), &c->guest_feature);
 	return 0;
-}
-
-static const char *vfc_pci_bus_name(struct vfc_device *vdev)
-{
-	return pci_name(to_vp(vdev)->pdev);
 }
 
 /* ------------------------------------------------------------------------
@@ -482,7 +475,6 @@ static int vfc_pci_find_vqs_mode(struct vfc_pci_device *vp, unsigned int nvqs,
 	if (!vp->vqs)
 		return -ENOMEM;
 	vp->nvqs = nvqs;
-	vp->irq_mode = mode;
 
 	if (mode == VFC_PCI_MSIX_PER_VQ) {
 		nvec = 1;
@@ -596,7 +588,6 @@ static const struct vfc_config_ops vfc_pci_config_ops = {
 	.synchronize_cbs = vfc_pci_synchronize_cbs,
 	.get_features = vfc_pci_get_features,
 	.finalize_features = vfc_pci_finalize_features,
-	.bus_name = vfc_pci_bus_name,
 };
 
 /* ------------------------------------------------------------------------

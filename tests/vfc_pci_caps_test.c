@@ -84,14 +84,12 @@ struct vfc_pct_cap {
  *	a parser reading past BAR 5 would find implemented
  * @last: config-space offset of the last capability in the list, 0 if none
  * @free: where the next capability goes
- * @pci_cfg_pos: where vfc_pct_add_base() put the PCI_CFG capability
  * @cfg: config space; last, so KASAN sees a read beyond its 256 bytes
  */
 struct vfc_pct_img {
 	struct vfc_pci_bar bars[VFC_PCI_NUM_BARS + 2];
 	unsigned int last;
 	unsigned int free;
-	unsigned int pci_cfg_pos;
 	u8 cfg[VFC_PCI_CFG_SPACE];
 };
 
@@ -114,7 +112,6 @@ static const char *const vfc_pct_names[] = {
 	[VIRTIO_PCI_CAP_NOTIFY_CFG] = "notify",
 	[VIRTIO_PCI_CAP_ISR_CFG] = "ISR",
 	[VIRTIO_PCI_CAP_DEVICE_CFG] = "device",
-	[VIRTIO_PCI_CAP_PCI_CFG] = "PCI_CFG",
 };
 
 /* ------------------------------------------------------------------------
@@ -258,10 +255,8 @@ static void vfc_pct_add_base(struct vfc_pct_img *img, u8 skip)
 	if (skip != VIRTIO_PCI_CAP_NOTIFY_CFG)
 		vfc_pct_add_notify(img, VFC_PCT_BAR, VFC_PCT_NOTIFY, VFC_PCT_LEN,
 				   VFC_PCT_MULT);
-	/* The driver writes bar, offset and length of this one: all 0. */
-	if (skip != VIRTIO_PCI_CAP_PCI_CFG)
-		img->pci_cfg_pos = vfc_pct_add_cap(img, VIRTIO_PCI_CAP_PCI_CFG,
-						   0, 0, 0);
+	/* PCI configuration access, which vfc_pci has no use for. */
+	vfc_pct_add_cap(img, VIRTIO_PCI_CAP_PCI_CFG, 0, 0, 0);
 }
 
 /* ------------------------------------------------------------------------
@@ -317,20 +312,14 @@ static void vfc_pct_expect_base(struct kunit *test, u8 skip)
 				      VFC_PCT_NOTIFY, VFC_PCT_LEN);
 		KUNIT_EXPECT_EQ(test, t->caps.notify_off_multiplier, VFC_PCT_MULT);
 	}
-	if (skip != VIRTIO_PCI_CAP_PCI_CFG)
-		KUNIT_EXPECT_EQ(test, t->caps.pci_cfg_pos, t->img.pci_cfg_pos);
 }
 
-/* The parser used capability @c, put at @pos, or (!@used) ignored it. */
+/* The parser used capability @c, or (!@used) ignored it. */
 static void vfc_pct_expect_cap(struct kunit *test, const struct vfc_pct_cap *c,
-			       unsigned int pos, bool used)
+			       bool used)
 {
 	struct vfc_pct *t = test->priv;
 
-	if (c->type == VIRTIO_PCI_CAP_PCI_CFG) {
-		KUNIT_EXPECT_EQ(test, t->caps.pci_cfg_pos, used ? pos : 0);
-		return;
-	}
 	if (!used) {
 		KUNIT_EXPECT_FALSE_MSG(test, vfc_pct_region(&t->caps, c->type)->present,
 				       "%s", vfc_pct_names[c->type]);
@@ -367,8 +356,6 @@ static void vfc_pci_caps_qemu_layout(struct kunit *test)
 	vfc_pct_expect_region(test, VIRTIO_PCI_CAP_DEVICE_CFG, 4, 0x2000, 0x1000);
 	vfc_pct_expect_region(test, VIRTIO_PCI_CAP_NOTIFY_CFG, 4, 0x3000, 0x1000);
 	KUNIT_EXPECT_EQ(test, t->caps.notify_off_multiplier, 4);
-	KUNIT_EXPECT_NE(test, t->img.pci_cfg_pos, 0);
-	KUNIT_EXPECT_EQ(test, t->caps.pci_cfg_pos, t->img.pci_cfg_pos);
 }
 
 /* ------------------------------------------------------------------------
@@ -454,9 +441,6 @@ static const struct vfc_pct_subject_case vfc_pct_ignored_cases[] = {
 	{ .name = "notify with cap_len 19, short of its multiplier",
 	  .cap = { VFC_PCT_NOTIFY_CAP(4, 0x3000, VFC_PCT_LEN, 4),
 		   .cap_len = sizeof(struct virtio_pci_notify_cap) - 1 } },
-	{ .name = "PCI_CFG with cap_len 19, short of pci_cfg_data",
-	  .cap = { VFC_PCT_CAP(PCI, 0, 0, 0),
-		   .cap_len = sizeof(struct virtio_pci_cfg_cap) - 1 } },
 	/*
 	 * Capabilities running past the 256 bytes of config space: the rest
 	 * of their fields would be read from beyond the image.
@@ -465,8 +449,6 @@ static const struct vfc_pct_subject_case vfc_pct_ignored_cases[] = {
 	  .cap = { VFC_PCT_CAP(DEVICE, 4, 0x0, 0), .pos = 0xf8 } },
 	{ .name = "notify at 0xf0, multiplier past config space",
 	  .cap = { VFC_PCT_NOTIFY_CAP(4, 0x3000, VFC_PCT_LEN, 4), .pos = 0xf0 } },
-	{ .name = "PCI_CFG at 0xf0, pci_cfg_data past config space",
-	  .cap = { VFC_PCT_CAP(PCI, 0, 0, 0), .pos = 0xf0 } },
 	/*
 	 * "Notification capability": "The device MUST either present
 	 * notify_off_multiplier as an even power of 2, or present
@@ -510,15 +492,11 @@ static const struct vfc_pct_subject_case vfc_pct_accepted_cases[] = {
 	  .cap = { VFC_PCT_CAP(COMMON, 4, 0x0, VFC_PCT_LEN), .cap_len = 32 } },
 	{ .name = "notify with cap_len 24",
 	  .cap = { VFC_PCT_NOTIFY_CAP(4, 0x3000, VFC_PCT_LEN, 4), .cap_len = 24 } },
-	{ .name = "PCI_CFG with cap_len 24",
-	  .cap = { VFC_PCT_CAP(PCI, 0, 0, 0), .cap_len = 24 } },
 	/* Ending at the end of config space */
 	{ .name = "device cfg at 0xf0",
 	  .cap = { VFC_PCT_CAP(DEVICE, 4, 0x2000, VFC_PCT_LEN), .pos = 0xf0 } },
 	{ .name = "notify at 0xec",
 	  .cap = { VFC_PCT_NOTIFY_CAP(4, 0x3000, VFC_PCT_LEN, 4), .pos = 0xec } },
-	{ .name = "PCI_CFG at 0xec",
-	  .cap = { VFC_PCT_CAP(PCI, 0, 0, 0), .pos = 0xec } },
 	/* "Notification capability": 2-byte aligned, at least 2 bytes */
 	{ .name = "notify at offset 0x3002",
 	  .cap = { VFC_PCT_NOTIFY_CAP(4, 0x3002, VFC_PCT_LEN - 2, 4) } },
@@ -555,17 +533,16 @@ static void vfc_pct_run_subject(struct kunit *test,
 	const struct vfc_pct_cap *c = &row->cap;
 	bool required = c->type == VIRTIO_PCI_CAP_COMMON_CFG ||
 			c->type == VIRTIO_PCI_CAP_NOTIFY_CFG;
-	unsigned int pos;
 
 	if (row->bar_len)
 		t->img.bars[c->bar].len = row->bar_len;
 	vfc_pct_add_base(&t->img, c->type);
-	pos = vfc_pct_add(&t->img, c);
+	vfc_pct_add(&t->img, c);
 
 	KUNIT_EXPECT_EQ(test, vfc_pct_parse(test, t->dev),
 			usable || !required ? 0 : -ENODEV);
 	vfc_pct_expect_base(test, c->type);
-	vfc_pct_expect_cap(test, c, pos, usable);
+	vfc_pct_expect_cap(test, c, usable);
 }
 
 static void vfc_pci_caps_ignored(struct kunit *test)
@@ -636,14 +613,6 @@ static const struct vfc_pct_order_case vfc_pct_order_cases[] = {
 	  .first = { VFC_PCT_CAP(DEVICE, 4, 0x2000, VFC_PCT_LEN) },
 	  .second = { VFC_PCT_CAP(DEVICE, 4, 0x2800, 0x800) },
 	  .first_wins = true },
-	{ .name = "two PCI_CFGs: the first",
-	  .first = { VFC_PCT_CAP(PCI, 0, 0, 0) },
-	  .second = { VFC_PCT_CAP(PCI, 0, 0, 0) },
-	  .first_wins = true },
-	{ .name = "PCI_CFG with cap_len 16, then a good one",
-	  .first = { VFC_PCT_CAP(PCI, 0, 0, 0),
-		     .cap_len = sizeof(struct virtio_pci_cap) },
-	  .second = { VFC_PCT_CAP(PCI, 0, 0, 0) } },
 };
 
 KUNIT_ARRAY_PARAM(vfc_pct_order, vfc_pct_order_cases, vfc_pct_order_desc);
@@ -652,20 +621,19 @@ static void vfc_pci_caps_first_wins(struct kunit *test)
 {
 	const struct vfc_pct_order_case *row = test->param_value;
 	struct vfc_pct *t = test->priv;
-	unsigned int first, second;
 
 	KUNIT_ASSERT_EQ(test, row->first.type, row->second.type);
 	vfc_pct_add_base(&t->img, row->first.type);
-	first = vfc_pct_add(&t->img, &row->first);
-	second = vfc_pct_add(&t->img, &row->second);
+	vfc_pct_add(&t->img, &row->first);
+	vfc_pct_add(&t->img, &row->second);
 
 	/* Quiet: no device for messages. */
 	KUNIT_EXPECT_EQ(test, vfc_pct_parse(test, NULL), 0);
 	vfc_pct_expect_base(test, row->first.type);
 	if (row->first_wins)
-		vfc_pct_expect_cap(test, &row->first, first, true);
+		vfc_pct_expect_cap(test, &row->first, true);
 	else
-		vfc_pct_expect_cap(test, &row->second, second, true);
+		vfc_pct_expect_cap(test, &row->second, true);
 }
 
 /* ------------------------------------------------------------------------
@@ -686,12 +654,14 @@ static void vfc_pct_type_desc(const struct vfc_pct_type_case *row, char *desc)
  * "Virtio Structure PCI Capabilities": cfg_type "Any other value is reserved
  * for future use."; "The driver MUST ignore any vendor-specific capability
  * structure which has a reserved cfg_type value." Shared memory and vendor
- * data capabilities are not vfc_pci's business either.
+ * data capabilities are not vfc_pci's business either, nor is PCI
+ * configuration access, for drivers that cannot map the BARs.
  */
 static const struct vfc_pct_type_case vfc_pct_type_cases[] = {
 	{ .name = "type 0, reserved", .type = 0 },
 	{ .name = "type 6, reserved", .type = 6 },
 	{ .name = "type 7, reserved", .type = 7 },
+	{ .name = "PCI configuration access", .type = VIRTIO_PCI_CAP_PCI_CFG },
 	{ .name = "shared memory", .type = VIRTIO_PCI_CAP_SHARED_MEMORY_CFG },
 	{ .name = "vendor data (9)", .type = 9 },
 	{ .name = "type 0xff, reserved", .type = 0xff },

@@ -40,8 +40,6 @@ struct vfc_vq_info {
  * @get_features: the 64 feature bits the device offers.
  * @finalize_features: write vdev->features to the device. Returns 0 or
  *	-errno (a transport may refuse a feature it cannot honour).
- * @bus_name: optional; the transport's name for the device (e.g. its PCI
- *	address).
  *
  * All but the ones marked optional are mandatory: vfc_register_device()
  * refuses a device without them. None of these may be called in atomic
@@ -63,7 +61,6 @@ struct vfc_config_ops {
 	void (*synchronize_cbs)(struct vfc_device *vdev);
 	u64 (*get_features)(struct vfc_device *vdev);
 	int (*finalize_features)(struct vfc_device *vdev);
-	const char *(*bus_name)(struct vfc_device *vdev);
 };
 
 /**
