@@ -3,16 +3,79 @@
  * vfc: private virtqueue state shared by the ring layouts.
  *
  * The public handle is struct vfc_virtqueue; each layout's private struct
- * embeds a struct vfc_vring, which embeds the handle. The generic API in
- * virtio_ring.c dispatches through struct vfc_vring_ops to the layout.
+ * begins with a struct vfc_vring, which embeds the handle.
+ *
+ * This header is where the layouts are listed. Each describes itself in
+ * one const struct vfc_vring_layout in its own file (virtio_ring_split.c,
+ * virtio_ring_packed.c), which creation in virtio_ring.c goes through. A
+ * queue records its layout as an enum, and the layout-independent API
+ * reaches the layout's operations through VFC_VRING_CALL(): a switch on
+ * that enum that calls the layout's function by name. A call through a
+ * table of function pointers defined in another file would be indirect
+ * (retpolined); this way the hot path has none, and virtio_ring.c names
+ * no layout.
  */
 #ifndef _VFC_RING_INTERNAL_H
 #define _VFC_RING_INTERNAL_H
 
 #include <linux/dma-mapping.h>
+#include <uapi/linux/virtio_config.h>
 #include <vfc/vfc_ring.h>
 
 struct vfc_vring;
+
+/**
+ * enum vfc_vring_layout_id - the ring layouts
+ * @VFC_VRING_SPLIT: "Split Virtqueues" (virtio_ring_split.c)
+ * @VFC_VRING_PACKED: "Packed Virtqueues" (virtio_ring_packed.c)
+ */
+enum vfc_vring_layout_id {
+	VFC_VRING_SPLIT,
+	VFC_VRING_PACKED,
+};
+
+/**
+ * struct vfc_vring_geometry - where a layout puts a ring's areas
+ * @bytes: the ring's size in all: one coherent DMA allocation
+ * @driver: offset of the driver area
+ * @device: offset of the device area
+ *
+ * The descriptor area starts the allocation in both layouts, so it is
+ * page aligned, more than the 16 bytes both ask for.
+ */
+struct vfc_vring_geometry {
+	size_t bytes;
+	size_t driver;
+	size_t device;
+};
+
+/**
+ * struct vfc_vring_layout - what creation needs to know of a ring layout
+ * @id: the layout, which the queue records for VFC_VRING_CALL()
+ * @queue_size: the size of the layout's queue, a struct that begins with
+ *	a struct vfc_vring
+ * @max_num: the largest ring size
+ * @num_pow2: ring sizes must be powers of two
+ * @min_align: the smallest vring_align the layout takes (a power of two,
+ *	vring_align at most PAGE_SIZE); 0 if its alignments are fixed and it
+ *	ignores vring_align
+ * @geometry: where the areas of a ring of @num entries go, with @align as
+ *	vring_align
+ * @setup: initialise the layout's state of a new queue, whose size,
+ *	areas and features are set; the ring memory is zeroed
+ *
+ * Its operations are the functions VFC_VRING_DECLARE_OPS() declares.
+ */
+struct vfc_vring_layout {
+	enum vfc_vring_layout_id id;
+	size_t queue_size;
+	unsigned int max_num;
+	bool num_pow2;
+	unsigned int min_align;
+	void (*geometry)(unsigned int num, unsigned int align,
+			 struct vfc_vring_geometry *g);
+	void (*setup)(struct vfc_vring *vr);
+};
 
 /**
  * struct vfc_vring_extra - the driver's own record of one descriptor
@@ -85,31 +148,26 @@ struct vfc_vring_buf {
 	u32 in_len;
 };
 
-/* What a ring layout implements; see the exported wrappers for the rules. */
-struct vfc_vring_ops {
-	int (*add)(struct vfc_vring *vr, struct scatterlist *sgs[],
-		   unsigned int total, unsigned int out_sgs,
-		   unsigned int in_sgs, void *data, gfp_t gfp);
-	bool (*kick_prepare)(struct vfc_vring *vr);
-	void *(*get_buf)(struct vfc_vring *vr, unsigned int *len);
-	bool (*more_used)(struct vfc_vring *vr);
-	void (*disable_cb)(struct vfc_vring *vr);
-	unsigned int (*enable_cb_prepare)(struct vfc_vring *vr);
-	bool (*poll)(struct vfc_vring *vr, unsigned int last_used);
-	bool (*enable_cb_delayed)(struct vfc_vring *vr);
+/**
+ * struct vfc_vring_area - one of a ring's three areas
+ * @cpu: where the CPU sees it
+ * @dma: where the device sees it
+ */
+struct vfc_vring_area {
+	void *cpu;
+	dma_addr_t dma;
 };
 
 /**
  * struct vfc_vring - a virtqueue's state common to both layouts
  * @vq: the public handle
- * @ops: the layout's operations
+ * @layout: the layout, which VFC_VRING_CALL() switches on
  * @broken: set once the device broke the protocol; read locklessly
  * @broken_reason: what it did, for messages and tests
  * @weak_barriers: SMP barriers suffice (VIRTIO_F_ORDER_PLATFORM not
  *	negotiated); otherwise the platform's DMA barriers are used
  * @indirect: VIRTIO_RING_F_INDIRECT_DESC negotiated
  * @event: VIRTIO_RING_F_EVENT_IDX negotiated
- * @packed: the packed layout
  * @notify: the transport's notification, false if it failed
  * @dma_dev: the device that maps rings and buffers
  * @num: the ring's size
@@ -122,19 +180,20 @@ struct vfc_vring_ops {
  * @ring_mem: CPU address of the one coherent ring allocation
  * @ring_dma: its DMA address
  * @ring_bytes: its size
- * @desc_dma: DMA address of the descriptor area
- * @driver_dma: DMA address of the driver area (split: available ring)
- * @device_dma: DMA address of the device area (split: used ring)
+ * @desc: the descriptor area
+ * @driver: the driver area (split: available ring; packed: driver event
+ *	suppression structure)
+ * @device: the device area (split: used ring; packed: device event
+ *	suppression structure)
  */
 struct vfc_vring {
 	struct vfc_virtqueue vq;
-	const struct vfc_vring_ops *ops;
+	enum vfc_vring_layout_id layout;
 	bool broken;
 	const char *broken_reason;
 	bool weak_barriers;
 	bool indirect;
 	bool event;
-	bool packed;
 	bool (*notify)(struct vfc_virtqueue *vq);
 	struct device *dma_dev;
 	unsigned int num;
@@ -146,9 +205,9 @@ struct vfc_vring {
 	void *ring_mem;
 	dma_addr_t ring_dma;
 	size_t ring_bytes;
-	dma_addr_t desc_dma;
-	dma_addr_t driver_dma;
-	dma_addr_t device_dma;
+	struct vfc_vring_area desc;
+	struct vfc_vring_area driver;
+	struct vfc_vring_area device;
 };
 
 static inline struct vfc_vring *to_vfc_vring(const struct vfc_virtqueue *vq)
@@ -197,17 +256,6 @@ void vfc_vring_bad(struct vfc_vring *vr, const char *reason,
 		   const char *fmt, ...);
 void vfc_vring_set_broken(struct vfc_vring *vr, const char *reason);
 
-int vfc_vring_init(struct vfc_vring *vr, unsigned int index,
-		   struct vfc_device *vdev, bool weak_barriers,
-		   bool (*notify)(struct vfc_virtqueue *vq),
-		   vfc_vq_callback_t *callback, const char *name,
-		   struct device *dma_dev);
-int vfc_vring_alloc(struct vfc_vring *vr, unsigned int num,
-		    bool may_reduce_num,
-		    size_t (*ring_bytes)(unsigned int num, unsigned int align),
-		    unsigned int align);
-void vfc_vring_free(struct vfc_vring *vr);
-
 int vfc_vring_map_buf(struct vfc_vring *vr, struct scatterlist *sgs[],
 		      unsigned int total, unsigned int out_sgs,
 		      unsigned int in_sgs, gfp_t gfp, struct vfc_vring_buf *buf);
@@ -218,25 +266,97 @@ void vfc_vring_commit(struct vfc_vring *vr, const struct vfc_vring_buf *buf,
 void *vfc_vring_detach(struct vfc_vring *vr, u16 head);
 void *vfc_vring_take_used(struct vfc_vring *vr, u32 id, u32 len);
 
-struct vfc_virtqueue *
-vfc_vring_create_split(unsigned int index, unsigned int num,
-		       unsigned int vring_align, struct vfc_device *vdev,
-		       bool weak_barriers, bool may_reduce_num,
-		       bool (*notify)(struct vfc_virtqueue *vq),
-		       vfc_vq_callback_t *callback, const char *name,
-		       struct device *dma_dev);
-const struct vring *vfc_vring_split_vring(const struct vfc_vring *vr);
+/*
+ * The operations of a layout: vfc_vring_<op>_<layout>(), in the layout's
+ * file. The exported functions in virtio_ring.c that call them give the
+ * rules and check what all layouts share first (a token, a buffer of at
+ * least one entry, a queue not broken).
+ */
+#define VFC_VRING_DECLARE_OPS(layout)					\
+	int vfc_vring_add_##layout(struct vfc_vring *vr,		\
+				   struct scatterlist *sgs[],		\
+				   unsigned int total, unsigned int out_sgs, \
+				   unsigned int in_sgs, void *data,	\
+				   gfp_t gfp);				\
+	bool vfc_vring_kick_prepare_##layout(struct vfc_vring *vr);	\
+	void *vfc_vring_get_buf_##layout(struct vfc_vring *vr,		\
+					 unsigned int *len);		\
+	bool vfc_vring_more_used_##layout(struct vfc_vring *vr);	\
+	void vfc_vring_disable_cb_##layout(struct vfc_vring *vr);	\
+	unsigned int vfc_vring_enable_cb_prepare_##layout(struct vfc_vring *vr); \
+	bool vfc_vring_poll_##layout(struct vfc_vring *vr,		\
+				     unsigned int last_used);		\
+	bool vfc_vring_enable_cb_delayed_##layout(struct vfc_vring *vr)
 
-struct vfc_virtqueue *
-vfc_vring_create_packed(unsigned int index, unsigned int num,
-			struct vfc_device *vdev, bool weak_barriers,
-			bool may_reduce_num,
-			bool (*notify)(struct vfc_virtqueue *vq),
-			vfc_vq_callback_t *callback, const char *name,
-			struct device *dma_dev);
-unsigned int vfc_vring_packed_view(const struct vfc_vring *vr,
-				   struct vring_packed_desc **desc,
-				   struct vring_packed_desc_event **driver,
-				   struct vring_packed_desc_event **device);
+VFC_VRING_DECLARE_OPS(split);
+VFC_VRING_DECLARE_OPS(packed);
+
+extern const struct vfc_vring_layout vfc_vring_split_layout;
+extern const struct vfc_vring_layout vfc_vring_packed_layout;
+
+/* The layout the negotiated features ask for. */
+static inline const struct vfc_vring_layout *
+vfc_vring_layout_of(const struct vfc_device *vdev)
+{
+	if (vfc_has_feature(vdev, VIRTIO_F_RING_PACKED))
+		return &vfc_vring_packed_layout;
+	return &vfc_vring_split_layout;
+}
+
+/*
+ * Call operation @op of @vr's layout directly. No default: -Wswitch
+ * names a layout missing here, so every path sets __ret.
+ */
+#define VFC_VRING_CALL(vr, op, ...)					\
+({									\
+	struct vfc_vring *__vr = (vr);					\
+	typeof(vfc_vring_##op##_split(__vr, ##__VA_ARGS__)) __ret;	\
+									\
+	switch (__vr->layout) {						\
+	case VFC_VRING_SPLIT:						\
+		__ret = vfc_vring_##op##_split(__vr, ##__VA_ARGS__);	\
+		break;							\
+	case VFC_VRING_PACKED:						\
+		__ret = vfc_vring_##op##_packed(__vr, ##__VA_ARGS__);	\
+		break;							\
+	}								\
+	__ret;								\
+})
+
+/* VFC_VRING_CALL() for an operation that returns nothing. */
+#define VFC_VRING_CALL_VOID(vr, op, ...)				\
+do {									\
+	struct vfc_vring *__vr = (vr);					\
+									\
+	switch (__vr->layout) {						\
+	case VFC_VRING_SPLIT:						\
+		vfc_vring_##op##_split(__vr, ##__VA_ARGS__);		\
+		break;							\
+	case VFC_VRING_PACKED:						\
+		vfc_vring_##op##_packed(__vr, ##__VA_ARGS__);		\
+		break;							\
+	}								\
+} while (0)
+
+/**
+ * struct vfc_vring_view - a ring's areas as the CPU sees them
+ * @layout: the ring's layout, which says what the areas hold
+ * @num: the ring's size
+ * @desc: the descriptor area
+ * @driver: the driver area (split: available ring; packed: driver event
+ *	suppression structure)
+ * @device: the device area (split: used ring; packed: device event
+ *	suppression structure)
+ */
+struct vfc_vring_view {
+	enum vfc_vring_layout_id layout;
+	unsigned int num;
+	void *desc;
+	void *driver;
+	void *device;
+};
+
+void vfc_vring_get_view(const struct vfc_virtqueue *vq,
+			struct vfc_vring_view *view);
 
 #endif /* _VFC_RING_INTERNAL_H */

@@ -342,6 +342,17 @@ static int vfc_pci_setup_vq(struct vfc_pci_device *vp, unsigned int index,
 {
 	struct virtio_pci_common_cfg __iomem *c = vp->common;
 	struct vfc_pci_vq *pvq = &vp->vqs[index];
+	struct vfc_vring_config cfg = {
+		.index = index,
+		.vring_align = SMP_CACHE_BYTES,
+		.weak_barriers = !vfc_has_feature(&vp->vdev,
+						  VIRTIO_F_ORDER_PLATFORM),
+		.may_reduce_num = true,
+		.notify = vfc_pci_notify,
+		.callback = info->callback,
+		.name = info->name,
+		.dma_dev = &vp->pdev->dev,
+	};
 	struct vfc_virtqueue *vq;
 	struct device *dev = &vp->vdev.dev;
 	u16 num, notify_off;
@@ -374,10 +385,8 @@ static int vfc_pci_setup_vq(struct vfc_pci_device *vp, unsigned int index,
 		return err;
 	}
 
-	vq = vfc_vring_create_virtqueue(index, num, SMP_CACHE_BYTES, &vp->vdev,
-					!vfc_has_feature(&vp->vdev, VIRTIO_F_ORDER_PLATFORM),
-					true, vfc_pci_notify, info->callback,
-					info->name, &vp->pdev->dev);
+	cfg.num = num;
+	vq = vfc_vring_create_virtqueue(&vp->vdev, &cfg);
 	if (IS_ERR(vq)) {
 		dev_err(dev, "queue %u (%s): no ring for size %u: %pe\n", index,
 			info->name, num, vq);

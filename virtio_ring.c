@@ -2,11 +2,13 @@
 /*
  * vfc: virtqueues, the layout-independent part.
  *
- * Creation picks the layout by the negotiated features; every other call
- * checks what is common (arguments, a broken queue) and dispatches to the
- * layout through struct vfc_vring_ops. Buffer mapping and the "device broke
- * the protocol" path live here so that both layouts share them.
+ * Creation picks the layout's table by the negotiated features once and
+ * allocates, places and frees the ring through it; every other call checks
+ * what is common (arguments, a broken queue) and dispatches on the layout
+ * with VFC_VRING_CALL(). Buffer mapping and the "device broke the protocol"
+ * path live here so that both layouts share them.
  */
+#include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <uapi/linux/virtio_config.h>
@@ -75,107 +77,6 @@ static void unmap_extra(struct vfc_vring *vr, const struct vfc_vring_extra *e)
 	dma_unmap_page(vr->dma_dev, e->addr, e->len,
 		       (e->flags & VRING_DESC_F_WRITE) ? DMA_FROM_DEVICE :
 							 DMA_TO_DEVICE);
-}
-
-/**
- * vfc_vring_init() - fill in the state both layouts share
- * @vr: the queue, zeroed
- * @index: queue index on the device
- * @vdev: the device; its negotiated features choose the options
- * @weak_barriers: SMP barriers suffice
- * @notify: the transport's notification
- * @callback: the driver's used-buffer callback, or NULL
- * @name: the queue's name
- * @dma_dev: the device that maps memory for @vdev
- *
- * Return: 0, or -EINVAL for a missing argument.
- */
-int vfc_vring_init(struct vfc_vring *vr, unsigned int index,
-		   struct vfc_device *vdev, bool weak_barriers,
-		   bool (*notify)(struct vfc_virtqueue *vq),
-		   vfc_vq_callback_t *callback, const char *name,
-		   struct device *dma_dev)
-{
-	if (!vdev || !notify || !dma_dev)
-		return -EINVAL;
-	vr->vq.vdev = vdev;
-	vr->vq.index = index;
-	vr->vq.name = name;
-	vr->vq.callback = callback;
-	vr->notify = notify;
-	vr->dma_dev = dma_dev;
-	vr->weak_barriers = weak_barriers;
-	vr->indirect = vfc_has_feature(vdev, VIRTIO_RING_F_INDIRECT_DESC);
-	vr->event = vfc_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX);
-	return 0;
-}
-
-/**
- * vfc_vring_free() - free what vfc_vring_alloc() allocated
- * @vr: the queue
- */
-void vfc_vring_free(struct vfc_vring *vr)
-{
-	if (vr->ring_mem)
-		dma_free_coherent(vr->dma_dev, vr->ring_bytes, vr->ring_mem,
-				  vr->ring_dma);
-	vr->ring_mem = NULL;
-	kvfree(vr->extra);
-	vr->extra = NULL;
-	kvfree(vr->state);
-	vr->state = NULL;
-}
-
-static int alloc_once(struct vfc_vring *vr, unsigned int num,
-		      size_t (*ring_bytes)(unsigned int num, unsigned int align),
-		      unsigned int align)
-{
-	vr->ring_bytes = ring_bytes(num, align);
-	vr->ring_mem = dma_alloc_coherent(vr->dma_dev, vr->ring_bytes,
-					  &vr->ring_dma,
-					  GFP_KERNEL | __GFP_NOWARN);
-	vr->extra = kvcalloc(num, sizeof(*vr->extra), GFP_KERNEL);
-	vr->state = kvcalloc(num, sizeof(*vr->state), GFP_KERNEL);
-	if (vr->ring_mem && vr->extra && vr->state)
-		return 0;
-	vfc_vring_free(vr);
-	return -ENOMEM;
-}
-
-/**
- * vfc_vring_alloc() - allocate a ring and the driver's records of it
- * @vr: the queue, initialised with vfc_vring_init()
- * @num: the size asked for
- * @may_reduce_num: if it does not fit, halve it down to VFC_VRING_MIN_NUM
- * @ring_bytes: the layout's size of its three areas for a ring size
- * @align: the layout's alignment parameter for @ring_bytes
- *
- * The ring is one coherent DMA allocation, page aligned. On success the
- * free list holds every private entry, and @vr->num, num_free and num_max
- * give the size obtained.
- *
- * Return: 0, or -ENOMEM when no size fits.
- */
-int vfc_vring_alloc(struct vfc_vring *vr, unsigned int num,
-		    bool may_reduce_num,
-		    size_t (*ring_bytes)(unsigned int num, unsigned int align),
-		    unsigned int align)
-{
-	unsigned int n, i;
-
-	for (n = num; alloc_once(vr, n, ring_bytes, align); n /= 2)
-		if (!may_reduce_num || n / 2 < VFC_VRING_MIN_NUM)
-			return -ENOMEM;
-	if (n != num)
-		dev_info(&vr->vq.vdev->dev, "vq %u (%s): no room for %u entries, using %u\n",
-			 vr->vq.index, vr->vq.name, num, n);
-
-	for (i = 0; i < n; i++)
-		vr->extra[i].next = i + 1;
-	vr->num = n;
-	vr->vq.num_free = n;
-	vr->vq.num_max = n;
-	return 0;
 }
 
 /**
@@ -421,54 +322,152 @@ void *vfc_vring_take_used(struct vfc_vring *vr, u32 id, u32 len)
  * Creation and teardown
  */
 
+/* Free the ring and the records vfc_vring_alloc_once() allocated. */
+static void vfc_vring_free(struct vfc_vring *vr)
+{
+	if (vr->ring_mem)
+		dma_free_coherent(vr->dma_dev, vr->ring_bytes, vr->ring_mem,
+				  vr->ring_dma);
+	vr->ring_mem = NULL;
+	kvfree(vr->extra);
+	vr->extra = NULL;
+	kvfree(vr->state);
+	vr->state = NULL;
+}
+
+/* A ring of @num entries laid out as @g, and the driver's records of it. */
+static int vfc_vring_alloc_once(struct vfc_vring *vr, unsigned int num,
+				const struct vfc_vring_geometry *g)
+{
+	vr->ring_bytes = g->bytes;
+	vr->ring_mem = dma_alloc_coherent(vr->dma_dev, vr->ring_bytes,
+					  &vr->ring_dma,
+					  GFP_KERNEL | __GFP_NOWARN);
+	vr->extra = kvcalloc(num, sizeof(*vr->extra), GFP_KERNEL);
+	vr->state = kvcalloc(num, sizeof(*vr->state), GFP_KERNEL);
+	if (vr->ring_mem && vr->extra && vr->state)
+		return 0;
+	vfc_vring_free(vr);
+	return -ENOMEM;
+}
+
+static void vfc_vring_place(struct vfc_vring *vr, struct vfc_vring_area *area,
+			    size_t offset)
+{
+	area->cpu = vr->ring_mem + offset;
+	area->dma = vr->ring_dma + offset;
+}
+
+/*
+ * Allocate the ring as @layout lays it out, one coherent DMA allocation
+ * (page aligned), halving @num down to VFC_VRING_MIN_NUM while it does not
+ * fit if @may_reduce_num. On success the free list holds every private
+ * entry, the areas are placed, and vr->num, num_free and num_max give the
+ * size obtained. Returns 0, or -ENOMEM when no size fits.
+ */
+static int vfc_vring_alloc(struct vfc_vring *vr,
+			   const struct vfc_vring_layout *layout,
+			   unsigned int num, bool may_reduce_num,
+			   unsigned int align)
+{
+	struct vfc_vring_geometry g;
+	unsigned int n, i;
+
+	for (n = num;; n /= 2) {
+		layout->geometry(n, align, &g);
+		if (!vfc_vring_alloc_once(vr, n, &g))
+			break;
+		if (!may_reduce_num || n / 2 < VFC_VRING_MIN_NUM)
+			return -ENOMEM;
+	}
+	if (n != num)
+		dev_info(&vr->vq.vdev->dev, "vq %u (%s): no room for %u entries, using %u\n",
+			 vr->vq.index, vr->vq.name, num, n);
+
+	for (i = 0; i < n; i++)
+		vr->extra[i].next = i + 1;
+	vr->num = n;
+	vr->vq.num_free = n;
+	vr->vq.num_max = n;
+	vfc_vring_place(vr, &vr->desc, 0);
+	vfc_vring_place(vr, &vr->driver, g.driver);
+	vfc_vring_place(vr, &vr->device, g.device);
+	return 0;
+}
+
+/* Whether @layout takes a ring of @num entries and @align as vring_align. */
+static bool vfc_vring_size_ok(const struct vfc_vring_layout *layout,
+			      unsigned int num, unsigned int align)
+{
+	if (!num || num > layout->max_num)
+		return false;
+	if (layout->num_pow2 && !is_power_of_2(num))
+		return false;
+	if (!layout->min_align)
+		return true;
+	return is_power_of_2(align) && align >= layout->min_align &&
+	       align <= PAGE_SIZE;
+}
+
 /**
  * vfc_vring_create_virtqueue() - create a virtqueue in DMA-mapped memory
- * @index: the queue's index on the device
- * @num: ring size asked for (the device's queue size)
- * @vring_align: alignment of the device area, a power of two >= 4
  * @vdev: the device, with features negotiated
- * @weak_barriers: SMP barriers suffice; false when VIRTIO_F_ORDER_PLATFORM
- *	was negotiated
- * @may_reduce_num: if the ring does not fit, try halving it down to
- *	VFC_VRING_MIN_NUM entries
- * @notify: tells the device about new buffers; returns false on failure
- * @callback: called when the device used buffers, or NULL
- * @name: the queue's name, for messages
- * @dma_dev: the device that maps the ring and buffers (the transport's)
+ * @cfg: the queue's index, size, callbacks and DMA device
  *
  * The layout follows the negotiated features: split unless
- * VIRTIO_F_RING_PACKED (then @vring_align does not apply: the packed
- * layout's alignments are fixed). The queue joins @vdev's list of queues.
+ * VIRTIO_F_RING_PACKED. Split rings take sizes that are powers of two up
+ * to 32768 and a @cfg->vring_align that is a power of two from 4 to
+ * PAGE_SIZE; packed rings take any size from 1 to 32768 and fix their own
+ * alignments. A queue without a callback asks the device not to interrupt
+ * for it. The queue joins @vdev's list of queues.
  *
  * Context: process context; may sleep.
- * Return: the queue, or ERR_PTR(-EINVAL) for a bad size or alignment,
- * ERR_PTR(-ENOMEM) when no ring fits.
+ * Return: the queue, or ERR_PTR(-EINVAL) for a missing argument or a bad
+ * size or alignment, ERR_PTR(-ENOMEM) when no ring fits.
  */
 struct vfc_virtqueue *
-vfc_vring_create_virtqueue(unsigned int index, unsigned int num,
-			   unsigned int vring_align, struct vfc_device *vdev,
-			   bool weak_barriers, bool may_reduce_num,
-			   bool (*notify)(struct vfc_virtqueue *vq),
-			   vfc_vq_callback_t *callback, const char *name,
-			   struct device *dma_dev)
+vfc_vring_create_virtqueue(struct vfc_device *vdev,
+			   const struct vfc_vring_config *cfg)
 {
-	struct vfc_virtqueue *vq;
+	const struct vfc_vring_layout *layout;
+	struct vfc_vring *vr;
+	int err;
 
-	if (vfc_has_feature(vdev, VIRTIO_F_RING_PACKED))
-		vq = vfc_vring_create_packed(index, num, vdev, weak_barriers,
-					     may_reduce_num, notify, callback,
-					     name, dma_dev);
-	else
-		vq = vfc_vring_create_split(index, num, vring_align, vdev,
-					    weak_barriers, may_reduce_num,
-					    notify, callback, name, dma_dev);
-	if (IS_ERR(vq))
-		return vq;
+	if (!vdev || !cfg->notify || !cfg->dma_dev)
+		return ERR_PTR(-EINVAL);
+	layout = vfc_vring_layout_of(vdev);
+	if (!vfc_vring_size_ok(layout, cfg->num, cfg->vring_align))
+		return ERR_PTR(-EINVAL);
+
+	vr = kzalloc(layout->queue_size, GFP_KERNEL);
+	if (!vr)
+		return ERR_PTR(-ENOMEM);
+	vr->layout = layout->id;
+	vr->vq.vdev = vdev;
+	vr->vq.index = cfg->index;
+	vr->vq.name = cfg->name;
+	vr->vq.callback = cfg->callback;
+	vr->notify = cfg->notify;
+	vr->dma_dev = cfg->dma_dev;
+	vr->weak_barriers = cfg->weak_barriers;
+	vr->indirect = vfc_has_feature(vdev, VIRTIO_RING_F_INDIRECT_DESC);
+	vr->event = vfc_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX);
+
+	err = vfc_vring_alloc(vr, layout, cfg->num, cfg->may_reduce_num,
+			      cfg->vring_align);
+	if (err) {
+		kfree(vr);
+		return ERR_PTR(err);
+	}
+	layout->setup(vr);
+	/* Nobody to call: ask the device not to interrupt at all. */
+	if (!cfg->callback)
+		VFC_VRING_CALL_VOID(vr, disable_cb);
 
 	spin_lock(&vdev->vqs_list_lock);
-	list_add_tail(&vq->list, &vdev->vqs);
+	list_add_tail(&vr->vq.list, &vdev->vqs);
 	spin_unlock(&vdev->vqs_list_lock);
-	return vq;
+	return &vr->vq;
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vring_create_virtqueue, VFC);
 
@@ -493,7 +492,7 @@ void vfc_vring_del_virtqueue(struct vfc_virtqueue *vq)
 	while (vfc_vq_detach_unused_buf(vq))
 		;
 	vfc_vring_free(vr);
-	/* Each layout's state begins with the common part. */
+	/* Each layout's queue begins with the common part. */
 	kfree(vr);
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vring_del_virtqueue, VFC);
@@ -560,7 +559,7 @@ int vfc_vq_add_sgs(struct vfc_virtqueue *vq, struct scatterlist *sgs[],
 		return -EINVAL;
 	if (READ_ONCE(vr->broken))
 		return -EIO;
-	return vr->ops->add(vr, sgs, total, out_sgs, in_sgs, data, gfp);
+	return VFC_VRING_CALL(vr, add, sgs, total, out_sgs, in_sgs, data, gfp);
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vq_add_sgs, VFC);
 
@@ -580,7 +579,7 @@ static int add_one_way(struct vfc_virtqueue *vq, struct scatterlist *sg,
 		return -EINVAL;
 	if (READ_ONCE(vr->broken))
 		return -EIO;
-	return vr->ops->add(vr, &sg, total, out, !out, data, gfp);
+	return VFC_VRING_CALL(vr, add, &sg, total, out, !out, data, gfp);
 }
 
 /**
@@ -633,7 +632,7 @@ bool vfc_vq_kick_prepare(struct vfc_virtqueue *vq)
 
 	if (READ_ONCE(vr->broken))
 		return false;
-	return vr->ops->kick_prepare(vr);
+	return VFC_VRING_CALL(vr, kick_prepare);
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vq_kick_prepare, VFC);
 
@@ -693,7 +692,7 @@ void *vfc_vq_get_buf(struct vfc_virtqueue *vq, unsigned int *len)
 
 	if (READ_ONCE(vr->broken))
 		return NULL;
-	return vr->ops->get_buf(vr, len);
+	return VFC_VRING_CALL(vr, get_buf, len);
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vq_get_buf, VFC);
 
@@ -709,7 +708,7 @@ void vfc_vq_disable_cb(struct vfc_virtqueue *vq)
 {
 	struct vfc_vring *vr = to_vfc_vring(vq);
 
-	vr->ops->disable_cb(vr);
+	VFC_VRING_CALL_VOID(vr, disable_cb);
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vq_disable_cb, VFC);
 
@@ -724,7 +723,7 @@ unsigned int vfc_vq_enable_cb_prepare(struct vfc_virtqueue *vq)
 {
 	struct vfc_vring *vr = to_vfc_vring(vq);
 
-	return vr->ops->enable_cb_prepare(vr);
+	return VFC_VRING_CALL(vr, enable_cb_prepare);
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vq_enable_cb_prepare, VFC);
 
@@ -742,7 +741,7 @@ bool vfc_vq_poll(struct vfc_virtqueue *vq, unsigned int last_used_idx)
 
 	if (READ_ONCE(vr->broken))
 		return false;
-	return vr->ops->poll(vr, last_used_idx);
+	return VFC_VRING_CALL(vr, poll, last_used_idx);
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vq_poll, VFC);
 
@@ -781,7 +780,7 @@ bool vfc_vq_enable_cb_delayed(struct vfc_virtqueue *vq)
 
 	if (READ_ONCE(vr->broken))
 		return true;
-	return vr->ops->enable_cb_delayed(vr);
+	return VFC_VRING_CALL(vr, enable_cb_delayed);
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vq_enable_cb_delayed, VFC);
 
@@ -821,7 +820,7 @@ irqreturn_t vfc_vring_interrupt(int irq, void *vq)
 
 	if (READ_ONCE(vr->broken))
 		return IRQ_HANDLED;
-	if (!vr->ops->more_used(vr))
+	if (!VFC_VRING_CALL(vr, more_used))
 		return IRQ_NONE;
 	if (vr->vq.callback)
 		vr->vq.callback(&vr->vq);
@@ -899,7 +898,7 @@ EXPORT_SYMBOL_NS_GPL(vfc_vq_get_vring_size, VFC);
  */
 dma_addr_t vfc_vq_get_desc_addr(const struct vfc_virtqueue *vq)
 {
-	return to_vfc_vring(vq)->desc_dma;
+	return to_vfc_vring(vq)->desc.dma;
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vq_get_desc_addr, VFC);
 
@@ -912,7 +911,7 @@ EXPORT_SYMBOL_NS_GPL(vfc_vq_get_desc_addr, VFC);
  */
 dma_addr_t vfc_vq_get_avail_addr(const struct vfc_virtqueue *vq)
 {
-	return to_vfc_vring(vq)->driver_dma;
+	return to_vfc_vring(vq)->driver.dma;
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vq_get_avail_addr, VFC);
 
@@ -925,46 +924,26 @@ EXPORT_SYMBOL_NS_GPL(vfc_vq_get_avail_addr, VFC);
  */
 dma_addr_t vfc_vq_get_used_addr(const struct vfc_virtqueue *vq)
 {
-	return to_vfc_vring(vq)->device_dma;
+	return to_vfc_vring(vq)->device.dma;
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vq_get_used_addr, VFC);
 
 /**
- * vfc_vq_get_packed() - the CPU's view of a packed ring
+ * vfc_vring_get_view() - a ring's areas as the CPU sees them
  * @vq: the queue
- * @desc: set to the descriptor ring
- * @driver: set to the driver event suppression structure
- * @device: set to the device event suppression structure
+ * @view: filled in
  *
- * For code that plays the device side in memory (tests, tools).
- *
- * Return: the ring's size, or 0 (and nothing set) for a split queue.
+ * For code that plays the device side in memory: the KUnit suites.
  */
-unsigned int vfc_vq_get_packed(const struct vfc_virtqueue *vq,
-			       struct vring_packed_desc **desc,
-			       struct vring_packed_desc_event **driver,
-			       struct vring_packed_desc_event **device)
+void vfc_vring_get_view(const struct vfc_virtqueue *vq,
+			struct vfc_vring_view *view)
 {
 	const struct vfc_vring *vr = to_vfc_vring(vq);
 
-	if (!vr->packed)
-		return 0;
-	return vfc_vring_packed_view(vr, desc, driver, device);
+	view->layout = vr->layout;
+	view->num = vr->num;
+	view->desc = vr->desc.cpu;
+	view->driver = vr->driver.cpu;
+	view->device = vr->device.cpu;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_vq_get_packed, VFC);
-
-/**
- * vfc_vq_get_vring() - the CPU's view of a split ring
- * @vq: the queue
- *
- * For code that plays the device side in memory (tests, tools).
- *
- * Return: the ring's CPU addresses, or NULL for a packed queue.
- */
-const struct vring *vfc_vq_get_vring(const struct vfc_virtqueue *vq)
-{
-	const struct vfc_vring *vr = to_vfc_vring(vq);
-
-	return vr->packed ? NULL : vfc_vring_split_vring(vr);
-}
-EXPORT_SYMBOL_NS_GPL(vfc_vq_get_vring, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_vring_get_view, VFC);

@@ -81,10 +81,12 @@ static u16 off_wrap_packed(u16 idx, bool wrap)
  * page-aligned allocation), then the driver and the device event
  * suppression structures, 4 bytes each with 4-byte alignment.
  */
-static size_t ring_bytes_packed(unsigned int num, unsigned int align)
+static void geometry_packed(unsigned int num, unsigned int align,
+			    struct vfc_vring_geometry *g)
 {
-	return sizeof(struct vring_packed_desc) * num +
-	       2 * sizeof(struct vring_packed_desc_event);
+	g->driver = sizeof(struct vring_packed_desc) * num;
+	g->device = g->driver + sizeof(struct vring_packed_desc_event);
+	g->bytes = g->device + sizeof(struct vring_packed_desc_event);
 }
 
 /* ------------------------------------------------------------------------
@@ -99,9 +101,9 @@ static void desc_write_packed(struct vring_packed_desc *d,
 	d->id = cpu_to_le16(id);
 }
 
-static int add_packed(struct vfc_vring *vr, struct scatterlist *sgs[],
-		      unsigned int total, unsigned int out_sgs,
-		      unsigned int in_sgs, void *data, gfp_t gfp)
+int vfc_vring_add_packed(struct vfc_vring *vr, struct scatterlist *sgs[],
+			 unsigned int total, unsigned int out_sgs,
+			 unsigned int in_sgs, void *data, gfp_t gfp)
 {
 	struct vfc_vring_packed *vp = to_packed(vr);
 	struct vring_packed_desc *table;
@@ -176,7 +178,7 @@ static bool is_used_packed(const struct vfc_vring_packed *vp, u16 idx,
  * a descriptor of this lap, made available by the driver or used by the
  * device, so its flags are worth checking.
  */
-static bool more_used_packed(struct vfc_vring *vr)
+bool vfc_vring_more_used_packed(struct vfc_vring *vr)
 {
 	struct vfc_vring_packed *vp = to_packed(vr);
 
@@ -184,7 +186,7 @@ static bool more_used_packed(struct vfc_vring *vr)
 	       is_used_packed(vp, vp->last_used, vp->used_wrap);
 }
 
-static void *get_buf_packed(struct vfc_vring *vr, unsigned int *len)
+void *vfc_vring_get_buf_packed(struct vfc_vring *vr, unsigned int *len)
 {
 	struct vfc_vring_packed *vp = to_packed(vr);
 	struct vring_packed_desc *d;
@@ -193,7 +195,7 @@ static void *get_buf_packed(struct vfc_vring *vr, unsigned int *len)
 	bool wrap;
 	void *data;
 
-	if (!more_used_packed(vr))
+	if (!vfc_vring_more_used_packed(vr))
 		return NULL;
 	/* Read the used descriptor only after its flags said it is used. */
 	vfc_vring_rmb(vr);
@@ -240,7 +242,7 @@ static void *get_buf_packed(struct vfc_vring *vr, unsigned int *len)
 	return data;
 }
 
-static bool kick_prepare_packed(struct vfc_vring *vr)
+bool vfc_vring_kick_prepare_packed(struct vfc_vring *vr)
 {
 	struct vfc_vring_packed *vp = to_packed(vr);
 	struct vring_packed_desc_event event;
@@ -292,7 +294,7 @@ static void set_event_flags_packed(struct vfc_vring_packed *vp, u16 flags)
 	WRITE_ONCE(vp->driver->flags, cpu_to_le16(flags));
 }
 
-static void disable_cb_packed(struct vfc_vring *vr)
+void vfc_vring_disable_cb_packed(struct vfc_vring *vr)
 {
 	set_event_flags_packed(to_packed(vr), VRING_PACKED_EVENT_FLAG_DISABLE);
 }
@@ -304,7 +306,7 @@ static u16 enabled_flags_packed(const struct vfc_vring *vr)
 			   VRING_PACKED_EVENT_FLAG_ENABLE;
 }
 
-static unsigned int enable_cb_prepare_packed(struct vfc_vring *vr)
+unsigned int vfc_vring_enable_cb_prepare_packed(struct vfc_vring *vr)
 {
 	struct vfc_vring_packed *vp = to_packed(vr);
 	u16 pos = off_wrap_packed(vp->last_used, vp->used_wrap);
@@ -318,7 +320,7 @@ static unsigned int enable_cb_prepare_packed(struct vfc_vring *vr)
 	return pos;
 }
 
-static bool poll_packed(struct vfc_vring *vr, unsigned int last_used)
+bool vfc_vring_poll_packed(struct vfc_vring *vr, unsigned int last_used)
 {
 	struct vfc_vring_packed *vp = to_packed(vr);
 	u16 idx = last_used & ~BIT(VRING_PACKED_EVENT_F_WRAP_CTR);
@@ -331,7 +333,7 @@ static bool poll_packed(struct vfc_vring *vr, unsigned int last_used)
 	return is_used_packed(vp, idx, wrap);
 }
 
-static bool enable_cb_delayed_packed(struct vfc_vring *vr)
+bool vfc_vring_enable_cb_delayed_packed(struct vfc_vring *vr)
 {
 	struct vfc_vring_packed *vp = to_packed(vr);
 	u16 bufs, idx = vp->last_used;
@@ -357,108 +359,39 @@ static bool enable_cb_delayed_packed(struct vfc_vring *vr)
 	 * completes, so any used buffer counts here, not three quarters.
 	 */
 	vfc_vring_mb(vr);
-	return !more_used_packed(vr);
+	return !vfc_vring_more_used_packed(vr);
 }
 
-static const struct vfc_vring_ops vfc_packed_ops = {
-	.add = add_packed,
-	.kick_prepare = kick_prepare_packed,
-	.get_buf = get_buf_packed,
-	.more_used = more_used_packed,
-	.disable_cb = disable_cb_packed,
-	.enable_cb_prepare = enable_cb_prepare_packed,
-	.poll = poll_packed,
-	.enable_cb_delayed = enable_cb_delayed_packed,
-};
-
 /* ------------------------------------------------------------------------
- * Creation
+ * The layout
  */
 
-/**
- * vfc_vring_create_packed() - create a packed virtqueue
- * @index: see vfc_vring_create_virtqueue()
- * @num: ring size, 1 to 32768, not necessarily a power of two
- * @vdev: the device
- * @weak_barriers: SMP barriers suffice
- * @may_reduce_num: halve @num on allocation failure, down to
- *	VFC_VRING_MIN_NUM
- * @notify: the transport's notification
- * @callback: the driver's callback, or NULL
- * @name: the queue's name
- * @dma_dev: the device that maps the ring and buffers
- *
- * Context: process context; may sleep.
- * Return: the queue or an ERR_PTR(); see vfc_vring_create_virtqueue().
- */
-struct vfc_virtqueue *
-vfc_vring_create_packed(unsigned int index, unsigned int num,
-			struct vfc_device *vdev, bool weak_barriers,
-			bool may_reduce_num,
-			bool (*notify)(struct vfc_virtqueue *vq),
-			vfc_vq_callback_t *callback, const char *name,
-			struct device *dma_dev)
+static void setup_packed(struct vfc_vring *vr)
 {
-	size_t ring_bytes, event_bytes = sizeof(struct vring_packed_desc_event);
-	struct vfc_vring_packed *vp;
-	struct vfc_vring *vr;
-	int err;
+	struct vfc_vring_packed *vp = to_packed(vr);
 
-	if (!num || num > VFC_PACKED_MAX_NUM)
-		return ERR_PTR(-EINVAL);
-
-	vp = kzalloc(sizeof(*vp), GFP_KERNEL);
-	if (!vp)
-		return ERR_PTR(-ENOMEM);
-	vr = &vp->common;
-	err = vfc_vring_init(vr, index, vdev, weak_barriers, notify, callback,
-			     name, dma_dev);
-	if (!err)
-		err = vfc_vring_alloc(vr, num, may_reduce_num, ring_bytes_packed,
-				      0);
-	if (err) {
-		kfree(vp);
-		return ERR_PTR(err);
-	}
-
-	ring_bytes = sizeof(struct vring_packed_desc) * vr->num;
-	vp->desc = vr->ring_mem;
-	vp->driver = vr->ring_mem + ring_bytes;
-	vp->device = vr->ring_mem + ring_bytes + event_bytes;
-	vr->desc_dma = vr->ring_dma;
-	vr->driver_dma = vr->ring_dma + ring_bytes;
-	vr->device_dma = vr->ring_dma + ring_bytes + event_bytes;
+	vp->desc = vr->desc.cpu;
+	vp->driver = vr->driver.cpu;
+	vp->device = vr->device.cpu;
 	/* "the driver ... wrap counter ... initialized to 1" for both */
 	vp->avail_wrap = true;
 	vp->used_wrap = true;
 	vp->avail_used_flags = AVAIL_BIT;
+	/* The zeroed driver event suppression structure reads ENABLE. */
 	vp->event_flags_shadow = VRING_PACKED_EVENT_FLAG_ENABLE;
-	vr->packed = true;
-	vr->ops = &vfc_packed_ops;
-	/* Nobody to call: ask the device not to notify at all. */
-	if (!callback)
-		disable_cb_packed(vr);
-	return &vr->vq;
 }
 
-/**
- * vfc_vring_packed_view() - CPU addresses of a packed ring's areas
- * @vr: the queue, packed
- * @desc: set to the descriptor ring
- * @driver: set to the driver event suppression structure
- * @device: set to the device event suppression structure
- *
- * Return: the ring's size.
+/*
+ * "Packed virtqueues support up to 2^15 entries each"; the sizes need not
+ * be powers of two, and the alignments are fixed (16 for the ring, 4 for
+ * the event suppression structures).
  */
-unsigned int vfc_vring_packed_view(const struct vfc_vring *vr,
-				   struct vring_packed_desc **desc,
-				   struct vring_packed_desc_event **driver,
-				   struct vring_packed_desc_event **device)
-{
-	const struct vfc_vring_packed *vp = to_packed(vr);
-
-	*desc = vp->desc;
-	*driver = vp->driver;
-	*device = vp->device;
-	return vr->num;
-}
+const struct vfc_vring_layout vfc_vring_packed_layout = {
+	.id = VFC_VRING_PACKED,
+	.queue_size = sizeof(struct vfc_vring_packed),
+	.max_num = VFC_PACKED_MAX_NUM,
+	.num_pow2 = false,
+	.min_align = 0,
+	.geometry = geometry_packed,
+	.setup = setup_packed,
+};

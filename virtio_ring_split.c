@@ -13,7 +13,6 @@
  *
  * Modern devices only, so every ring field is little-endian.
  */
-#include <linux/log2.h>
 #include <linux/slab.h>
 #include <linux/virtio_byteorder.h>
 #include <vfc/vfc.h>
@@ -92,24 +91,21 @@ static size_t used_bytes_split(unsigned int num)
  * ring right after it (2-byte alignment), the used ring at @align (the spec
  * asks for 4; transports pass more to keep it off the driver's cache lines).
  */
-static size_t used_offset_split(unsigned int num, unsigned int align)
+static void geometry_split(unsigned int num, unsigned int align,
+			   struct vfc_vring_geometry *g)
 {
-	return ALIGN(sizeof(struct vring_desc) * num + avail_bytes_split(num),
-		     align);
-}
-
-static size_t ring_bytes_split(unsigned int num, unsigned int align)
-{
-	return used_offset_split(num, align) + used_bytes_split(num);
+	g->driver = sizeof(struct vring_desc) * num;
+	g->device = ALIGN(g->driver + avail_bytes_split(num), align);
+	g->bytes = g->device + used_bytes_split(num);
 }
 
 /* ------------------------------------------------------------------------
  * Buffers
  */
 
-static int add_split(struct vfc_vring *vr, struct scatterlist *sgs[],
-		     unsigned int total, unsigned int out_sgs,
-		     unsigned int in_sgs, void *data, gfp_t gfp)
+int vfc_vring_add_split(struct vfc_vring *vr, struct scatterlist *sgs[],
+			unsigned int total, unsigned int out_sgs,
+			unsigned int in_sgs, void *data, gfp_t gfp)
 {
 	struct vfc_vring_split *vs = to_split(vr);
 	struct vfc_vring_buf buf;
@@ -154,7 +150,7 @@ static int add_split(struct vfc_vring *vr, struct scatterlist *sgs[],
 	return 0;
 }
 
-static bool more_used_split(struct vfc_vring *vr)
+bool vfc_vring_more_used_split(struct vfc_vring *vr)
 {
 	struct vfc_vring_split *vs = to_split(vr);
 
@@ -162,7 +158,7 @@ static bool more_used_split(struct vfc_vring *vr)
 	       ring16_to_cpu(READ_ONCE(vs->vring.used->idx));
 }
 
-static void *get_buf_split(struct vfc_vring *vr, unsigned int *len)
+void *vfc_vring_get_buf_split(struct vfc_vring *vr, unsigned int *len)
 {
 	struct vfc_vring_split *vs = to_split(vr);
 	struct vring_used_elem *elem;
@@ -205,7 +201,7 @@ static void *get_buf_split(struct vfc_vring *vr, unsigned int *len)
 	return data;
 }
 
-static bool kick_prepare_split(struct vfc_vring *vr)
+bool vfc_vring_kick_prepare_split(struct vfc_vring *vr)
 {
 	struct vfc_vring_split *vs = to_split(vr);
 	u16 new = vs->avail_idx_shadow;
@@ -225,7 +221,7 @@ static bool kick_prepare_split(struct vfc_vring *vr)
  * Used-buffer notifications
  */
 
-static void disable_cb_split(struct vfc_vring *vr)
+void vfc_vring_disable_cb_split(struct vfc_vring *vr)
 {
 	struct vfc_vring_split *vs = to_split(vr);
 
@@ -254,7 +250,7 @@ static void clear_no_interrupt_split(struct vfc_vring_split *vs)
 			   cpu_to_ring16(vs->avail_flags_shadow));
 }
 
-static unsigned int enable_cb_prepare_split(struct vfc_vring *vr)
+unsigned int vfc_vring_enable_cb_prepare_split(struct vfc_vring *vr)
 {
 	struct vfc_vring_split *vs = to_split(vr);
 
@@ -265,7 +261,7 @@ static unsigned int enable_cb_prepare_split(struct vfc_vring *vr)
 	return vs->last_used_idx;
 }
 
-static bool poll_split(struct vfc_vring *vr, unsigned int last_used)
+bool vfc_vring_poll_split(struct vfc_vring *vr, unsigned int last_used)
 {
 	struct vfc_vring_split *vs = to_split(vr);
 
@@ -274,7 +270,7 @@ static bool poll_split(struct vfc_vring *vr, unsigned int last_used)
 	return (u16)last_used != ring16_to_cpu(READ_ONCE(vs->vring.used->idx));
 }
 
-static bool enable_cb_delayed_split(struct vfc_vring *vr)
+bool vfc_vring_enable_cb_delayed_split(struct vfc_vring *vr)
 {
 	struct vfc_vring_split *vs = to_split(vr);
 	u16 bufs, used;
@@ -294,93 +290,30 @@ static bool enable_cb_delayed_split(struct vfc_vring *vr)
 	return (u16)(used - vs->last_used_idx) <= bufs;
 }
 
-static const struct vfc_vring_ops vfc_split_ops = {
-	.add = add_split,
-	.kick_prepare = kick_prepare_split,
-	.get_buf = get_buf_split,
-	.more_used = more_used_split,
-	.disable_cb = disable_cb_split,
-	.enable_cb_prepare = enable_cb_prepare_split,
-	.poll = poll_split,
-	.enable_cb_delayed = enable_cb_delayed_split,
-};
-
 /* ------------------------------------------------------------------------
- * Creation
+ * The layout
  */
 
-/**
- * vfc_vring_create_split() - create a split virtqueue
- * @index: see vfc_vring_create_virtqueue()
- * @num: ring size, a power of two up to 32768
- * @vring_align: alignment of the used ring, a power of two in [4, PAGE_SIZE]
- * @vdev: the device
- * @weak_barriers: SMP barriers suffice
- * @may_reduce_num: halve @num on allocation failure, down to
- *	VFC_VRING_MIN_NUM
- * @notify: the transport's notification
- * @callback: the driver's callback, or NULL
- * @name: the queue's name
- * @dma_dev: the device that maps the ring and buffers
- *
- * Context: process context; may sleep.
- * Return: the queue or an ERR_PTR(); see vfc_vring_create_virtqueue().
- */
-struct vfc_virtqueue *
-vfc_vring_create_split(unsigned int index, unsigned int num,
-		       unsigned int vring_align, struct vfc_device *vdev,
-		       bool weak_barriers, bool may_reduce_num,
-		       bool (*notify)(struct vfc_virtqueue *vq),
-		       vfc_vq_callback_t *callback, const char *name,
-		       struct device *dma_dev)
+static void setup_split(struct vfc_vring *vr)
 {
-	struct vfc_vring_split *vs;
-	struct vfc_vring *vr;
-	size_t used_off;
-	int err;
+	struct vfc_vring_split *vs = to_split(vr);
 
-	if (!num || !is_power_of_2(num) || num > VFC_SPLIT_MAX_NUM)
-		return ERR_PTR(-EINVAL);
-	if (!is_power_of_2(vring_align) || vring_align < 4 ||
-	    vring_align > PAGE_SIZE)
-		return ERR_PTR(-EINVAL);
-
-	vs = kzalloc(sizeof(*vs), GFP_KERNEL);
-	if (!vs)
-		return ERR_PTR(-ENOMEM);
-	vr = &vs->common;
-	err = vfc_vring_init(vr, index, vdev, weak_barriers, notify, callback,
-			     name, dma_dev);
-	if (!err)
-		err = vfc_vring_alloc(vr, num, may_reduce_num, ring_bytes_split,
-				      vring_align);
-	if (err) {
-		kfree(vs);
-		return ERR_PTR(err);
-	}
-
-	used_off = used_offset_split(vr->num, vring_align);
 	vs->vring.num = vr->num;
-	vs->vring.desc = vr->ring_mem;
-	vs->vring.avail = vr->ring_mem + sizeof(struct vring_desc) * vr->num;
-	vs->vring.used = vr->ring_mem + used_off;
-	vr->desc_dma = vr->ring_dma;
-	vr->driver_dma = vr->ring_dma + sizeof(struct vring_desc) * vr->num;
-	vr->device_dma = vr->ring_dma + used_off;
-	vr->ops = &vfc_split_ops;
-	/* Nobody to call: ask the device not to interrupt at all. */
-	if (!callback)
-		disable_cb_split(vr);
-	return &vr->vq;
+	vs->vring.desc = vr->desc.cpu;
+	vs->vring.avail = vr->driver.cpu;
+	vs->vring.used = vr->device.cpu;
 }
 
-/**
- * vfc_vring_split_vring() - CPU addresses of a split ring's areas
- * @vr: the queue
- *
- * Return: the ring as struct vring.
+/*
+ * "Queue Size value is always a power of 2. The maximum Queue Size value
+ * is 32768"; the used ring at vring_align, which is at least its 4.
  */
-const struct vring *vfc_vring_split_vring(const struct vfc_vring *vr)
-{
-	return &to_split(vr)->vring;
-}
+const struct vfc_vring_layout vfc_vring_split_layout = {
+	.id = VFC_VRING_SPLIT,
+	.queue_size = sizeof(struct vfc_vring_split),
+	.max_num = VFC_SPLIT_MAX_NUM,
+	.num_pow2 = true,
+	.min_align = 4,
+	.geometry = geometry_split,
+	.setup = setup_split,
+};

@@ -35,6 +35,7 @@
 
 #include "vfc_balloon_internal.h"
 #include "vfc_fake_dma.h"
+#include "vfc_ring_internal.h"
 
 /*
  * Written out again here rather than taken from the header, so that a
@@ -338,6 +339,17 @@ static u16 vfc_bt_r16(const __virtio16 *p)
 	return __virtio16_to_cpu(true, READ_ONCE(*p));
 }
 
+/* The split ring of @bt's queue, as the device sees it. */
+static struct vring vfc_bt_vring(struct kunit *test, struct vfc_bt *bt)
+{
+	struct vfc_vring_view view;
+
+	vfc_vring_get_view(bt->vq, &view);
+	KUNIT_EXPECT_EQ(test, view.layout, VFC_VRING_SPLIT);
+	return (struct vring){ .num = view.num, .desc = view.desc,
+			       .avail = view.driver, .used = view.device };
+}
+
 /*
  * The device's side of "2.7 Split Virtqueues", just enough for one
  * request: take the next available buffer, check it is one
@@ -347,11 +359,11 @@ static u16 vfc_bt_r16(const __virtio16 *p)
 static void vfc_bt_device_take(struct kunit *test, struct vfc_bt *bt,
 			       u16 *head, const __le32 **req, u32 *len)
 {
-	const struct vring *vr = vfc_vq_get_vring(bt->vq);
+	struct vring ring = vfc_bt_vring(test, bt);
+	const struct vring *vr = &ring;
 	const struct vring_desc *d;
 	u64 addr;
 
-	KUNIT_ASSERT_NOT_NULL(test, vr);
 	KUNIT_ASSERT_EQ(test, vfc_bt_r16(&vr->avail->idx), 1);
 	/* Read the entry only after the index that exposed it. */
 	virt_rmb();
@@ -371,9 +383,10 @@ static void vfc_bt_device_take(struct kunit *test, struct vfc_bt *bt,
 }
 
 /* Return buffer @head, having written nothing into it. */
-static void vfc_bt_device_use(struct vfc_bt *bt, u16 head)
+static void vfc_bt_device_use(struct kunit *test, struct vfc_bt *bt, u16 head)
 {
-	const struct vring *vr = vfc_vq_get_vring(bt->vq);
+	struct vring ring = vfc_bt_vring(test, bt);
+	const struct vring *vr = &ring;
 	struct vring_used_elem *e = &vr->used->ring[0];
 
 	WRITE_ONCE(e->id, __cpu_to_virtio32(true, head));
@@ -392,6 +405,14 @@ static void vfc_balloon_ring(struct kunit *test)
 {
 	const struct vfc_bt_ring_case *c = test->param_value;
 	struct vfc_bt *bt = test->priv;
+	const struct vfc_vring_config cfg = {
+		.num = VFC_BT_NUM,
+		.vring_align = SMP_CACHE_BYTES,
+		.weak_barriers = true,
+		.notify = vfc_bt_notify,
+		.name = "inflate",
+		.dma_dev = &bt->dma->dev,
+	};
 	unsigned int i, j, n = 0, len;
 	struct vfc_virtqueue *vq;
 	struct scatterlist sg;
@@ -426,9 +447,7 @@ static void vfc_balloon_ring(struct kunit *test)
 		n += ret;
 	}
 
-	vq = vfc_vring_create_virtqueue(0, VFC_BT_NUM, SMP_CACHE_BYTES,
-					bt->vdev, true, false, vfc_bt_notify,
-					NULL, "inflate", &bt->dma->dev);
+	vq = vfc_vring_create_virtqueue(bt->vdev, &cfg);
 	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(vq));
 	/* Only a real queue, for the exit to free. */
 	bt->vq = vq;
@@ -457,7 +476,7 @@ static void vfc_balloon_ring(struct kunit *test)
 	}
 
 	if (c->ack) {
-		vfc_bt_device_use(bt, head);
+		vfc_bt_device_use(test, bt, head);
 		len = U32_MAX;
 		KUNIT_EXPECT_PTR_EQ(test, vfc_vq_get_buf(bt->vq, &len),
 				    (void *)frames);

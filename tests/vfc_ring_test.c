@@ -52,6 +52,7 @@
 #include <vfc/vfc_ring.h>
 
 #include "vfc_fake_dma.h"
+#include "vfc_ring_internal.h"
 
 #define F_V1		BIT_ULL(VIRTIO_F_VERSION_1)
 #define F_INDIRECT	BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC)
@@ -244,7 +245,8 @@ struct vfc_rt_buf {
  * @dma: the DMA device
  * @vdev: the vfc device the queue belongs to (never registered)
  * @vq: the queue, once created
- * @vr: split: the rings, as the device reads and writes them
+ * @vr: split: the rings, as the device reads and writes them (@vring)
+ * @vring: split: where @vr points
  * @desc: packed: the descriptor ring
  * @drv: packed: the driver event suppression structure (driver area)
  * @dev: packed: the device event suppression structure (device area)
@@ -284,6 +286,7 @@ struct vfc_rt {
 	struct vfc_device *vdev;
 	struct vfc_virtqueue *vq;
 	const struct vring *vr;
+	struct vring vring;
 	struct vring_packed_desc *desc;
 	struct vring_packed_desc_event *drv;
 	struct vring_packed_desc_event *dev;
@@ -479,9 +482,16 @@ static bool vfc_rt_split_walk(struct vfc_rt *rt, u16 head,
 
 static void vfc_rt_split_attach(struct vfc_rt *rt)
 {
-	rt->vr = vfc_vq_get_vring(rt->vq);
-	KUNIT_ASSERT_NOT_NULL(rt->test, rt->vr);
-	rt->num = rt->vr->num;
+	struct vfc_vring_view view;
+
+	vfc_vring_get_view(rt->vq, &view);
+	KUNIT_ASSERT_EQ(rt->test, view.layout, VFC_VRING_SPLIT);
+	rt->vring.num = view.num;
+	rt->vring.desc = view.desc;
+	rt->vring.avail = view.driver;
+	rt->vring.used = view.device;
+	rt->vr = &rt->vring;
+	rt->num = view.num;
 }
 
 /*
@@ -491,14 +501,11 @@ static void vfc_rt_split_attach(struct vfc_rt *rt)
  */
 static void vfc_rt_split_expect_areas(struct vfc_rt *rt)
 {
-	struct vring_packed_desc_event *drv, *dev;
 	struct vfc_virtqueue *vq = rt->vq;
-	struct vring_packed_desc *desc;
 	struct kunit *test = rt->test;
 	dma_addr_t d, avail, used;
 	unsigned int num = rt->num;
 
-	KUNIT_EXPECT_EQ(test, vfc_vq_get_packed(vq, &desc, &drv, &dev), 0U);
 	d = vfc_vq_get_desc_addr(vq);
 	avail = vfc_vq_get_avail_addr(vq);
 	used = vfc_vq_get_used_addr(vq);
@@ -697,8 +704,14 @@ static void vfc_rt_packed_set_kicks(struct vfc_rt *rt, u16 flags, u16 pos,
 
 static void vfc_rt_packed_attach(struct vfc_rt *rt)
 {
-	rt->num = vfc_vq_get_packed(rt->vq, &rt->desc, &rt->drv, &rt->dev);
-	KUNIT_ASSERT_GT(rt->test, rt->num, 0U);
+	struct vfc_vring_view view;
+
+	vfc_vring_get_view(rt->vq, &view);
+	KUNIT_ASSERT_EQ(rt->test, view.layout, VFC_VRING_PACKED);
+	rt->num = view.num;
+	rt->desc = view.desc;
+	rt->drv = view.driver;
+	rt->dev = view.device;
 	rt->ndesc = kunit_kcalloc(rt->test, rt->num, sizeof(*rt->ndesc),
 				  GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(rt->test, rt->ndesc);
@@ -725,7 +738,6 @@ static void vfc_rt_packed_expect_areas(struct vfc_rt *rt)
 	unsigned int num = rt->num;
 	dma_addr_t desc, drv, dev;
 
-	KUNIT_EXPECT_NULL(test, vfc_vq_get_vring(vq));
 	KUNIT_ASSERT_NOT_NULL(test, a);
 	desc = vfc_vq_get_desc_addr(vq);
 	drv = vfc_vq_get_avail_addr(vq);
@@ -1127,12 +1139,20 @@ static struct vfc_virtqueue *vfc_rt_create(struct vfc_rt *rt,
 					   unsigned int align,
 					   bool may_reduce_num)
 {
+	const struct vfc_vring_config cfg = {
+		.index = VFC_RT_INDEX,
+		.num = num,
+		.vring_align = align,
+		.weak_barriers = true,
+		.may_reduce_num = may_reduce_num,
+		.notify = vfc_rt_notify,
+		.callback = vfc_rt_callback,
+		.name = VFC_RT_NAME,
+		.dma_dev = &rt->dma->dev,
+	};
 	struct vfc_virtqueue *vq;
 
-	vq = vfc_vring_create_virtqueue(VFC_RT_INDEX, num, align, rt->vdev,
-					true, may_reduce_num, vfc_rt_notify,
-					vfc_rt_callback, VFC_RT_NAME,
-					&rt->dma->dev);
+	vq = vfc_vring_create_virtqueue(rt->vdev, &cfg);
 	if (!vq) {
 		KUNIT_FAIL(rt->test, "create returned NULL, not an ERR_PTR");
 		return ERR_PTR(-EFAULT);
@@ -2629,8 +2649,17 @@ static void vfc_ring_packed_driver_events(struct kunit *test)
 	struct vfc_rt *rt = test->priv;
 	u16 desc = rt->event_idx ? VRING_PACKED_EVENT_FLAG_DESC :
 				   VRING_PACKED_EVENT_FLAG_ENABLE;
-	struct vring_packed_desc_event *drv, *dev;
-	struct vring_packed_desc *ring;
+	const struct vfc_vring_config nobody = {
+		.index = VFC_RT_INDEX + 1,
+		.num = VFC_RT_NUM,
+		.vring_align = VFC_RT_ALIGN,
+		.weak_barriers = true,
+		.notify = vfc_rt_notify,
+		.name = VFC_RT_NAME,
+		.dma_dev = &rt->dma->dev,
+	};
+	struct vring_packed_desc_event *drv;
+	struct vfc_vring_view view;
 	struct vfc_virtqueue *vq;
 	unsigned int i, ahead, irqs;
 	bool wrap;
@@ -2687,13 +2716,12 @@ static void vfc_ring_packed_driver_events(struct kunit *test)
 	vfc_rt_expect_drv_event(rt, desc, rt->used_pos, rt->used_wrap);
 
 	/* Nobody to call: DISABLE from the start. */
-	vq = vfc_vring_create_virtqueue(VFC_RT_INDEX + 1, VFC_RT_NUM,
-					VFC_RT_ALIGN, rt->vdev, true, false,
-					vfc_rt_notify, NULL, VFC_RT_NAME,
-					&rt->dma->dev);
+	vq = vfc_vring_create_virtqueue(rt->vdev, &nobody);
 	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(vq));
-	KUNIT_EXPECT_EQ(test, vfc_vq_get_packed(vq, &ring, &drv, &dev),
-			(unsigned int)VFC_RT_NUM);
+	vfc_vring_get_view(vq, &view);
+	KUNIT_EXPECT_EQ(test, view.layout, VFC_VRING_PACKED);
+	KUNIT_EXPECT_EQ(test, view.num, (unsigned int)VFC_RT_NUM);
+	drv = view.driver;
 	KUNIT_EXPECT_EQ(test, vfc_rt_le16(&drv->flags),
 			VRING_PACKED_EVENT_FLAG_DISABLE);
 	vfc_vring_del_virtqueue(vq);

@@ -47,13 +47,36 @@ struct vfc_virtqueue {
 /* The smallest ring may_reduce_num goes down to. */
 #define VFC_VRING_MIN_NUM 8
 
+/**
+ * struct vfc_vring_config - what a transport asks of a new virtqueue
+ * @index: the queue's index on the device
+ * @num: the ring size asked for (the device's queue size)
+ * @vring_align: split layout: alignment of the device area, a power of two
+ *	from 4 to PAGE_SIZE; the packed layout's alignments are fixed
+ * @weak_barriers: SMP barriers suffice; false when VIRTIO_F_ORDER_PLATFORM
+ *	was negotiated
+ * @may_reduce_num: if the ring does not fit, try halving it down to
+ *	VFC_VRING_MIN_NUM entries
+ * @notify: tells the device about new buffers; returns false on failure
+ * @callback: called when the device used buffers, or NULL
+ * @name: the queue's name, for messages
+ * @dma_dev: the device that maps the ring and buffers (the transport's)
+ */
+struct vfc_vring_config {
+	unsigned int index;
+	unsigned int num;
+	unsigned int vring_align;
+	bool weak_barriers;
+	bool may_reduce_num;
+	bool (*notify)(struct vfc_virtqueue *vq);
+	vfc_vq_callback_t *callback;
+	const char *name;
+	struct device *dma_dev;
+};
+
 struct vfc_virtqueue *
-vfc_vring_create_virtqueue(unsigned int index, unsigned int num,
-			   unsigned int vring_align, struct vfc_device *vdev,
-			   bool weak_barriers, bool may_reduce_num,
-			   bool (*notify)(struct vfc_virtqueue *vq),
-			   vfc_vq_callback_t *callback, const char *name,
-			   struct device *dma_dev);
+vfc_vring_create_virtqueue(struct vfc_device *vdev,
+			   const struct vfc_vring_config *cfg);
 void vfc_vring_del_virtqueue(struct vfc_virtqueue *vq);
 irqreturn_t vfc_vring_interrupt(int irq, void *vq);
 u64 vfc_vring_transport_features(void);
@@ -83,10 +106,5 @@ unsigned int vfc_vq_get_vring_size(const struct vfc_virtqueue *vq);
 dma_addr_t vfc_vq_get_desc_addr(const struct vfc_virtqueue *vq);
 dma_addr_t vfc_vq_get_avail_addr(const struct vfc_virtqueue *vq);
 dma_addr_t vfc_vq_get_used_addr(const struct vfc_virtqueue *vq);
-const struct vring *vfc_vq_get_vring(const struct vfc_virtqueue *vq);
-unsigned int vfc_vq_get_packed(const struct vfc_virtqueue *vq,
-			       struct vring_packed_desc **desc,
-			       struct vring_packed_desc_event **driver,
-			       struct vring_packed_desc_event **device);
 
 #endif /* _VFC_VFC_RING_H */
