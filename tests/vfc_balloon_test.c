@@ -5,37 +5,26 @@
  * 4 KiB frame numbers in a request.
  *
  * The last case sends encoded requests through a real vfc split virtqueue
- * to a fake device in this file, which reads the request back from the
- * ring and its DMA-mapped buffer the way a device would, and checks every
- * little-endian entry. Below the ring sits a fake DMA device that records
- * each mapping, so a case ends with none left.
+ * to the fake ring device of vfc_test_support.ko, which takes the request
+ * from the ring and its DMA-mapped buffer the way a device would; the case
+ * checks every little-endian entry. Below the ring sits the fake DMA
+ * device, which records each mapping, so a case ends with none left.
  *
  * Spec references are to virtio v1.4, "5.5 Traditional Memory Balloon
  * Device".
  */
 #include <kunit/test.h>
-#include <linux/bitops.h>
-#include <linux/device.h>
-#include <linux/dma-map-ops.h>
-#include <linux/dma-mapping.h>
-#include <linux/gfp.h>
 #include <linux/io.h>
 #include <linux/limits.h>
 #include <linux/mm.h>
 #include <linux/scatterlist.h>
-#include <linux/slab.h>
 #include <linux/string.h>
-#include <linux/virtio_byteorder.h>
-#include <uapi/linux/virtio_config.h>
-#include <uapi/linux/virtio_ring.h>
 
 #include <vfc/vfc.h>
-#include <vfc/vfc_config.h>
 #include <vfc/vfc_ring.h>
 
 #include "vfc_balloon_internal.h"
-#include "vfc_fake_dma.h"
-#include "vfc_ring_internal.h"
+#include "vfc_test_support.h"
 
 /*
  * Written out again here rather than taken from the header, so that a
@@ -48,6 +37,11 @@
 #define CANARY		0xa5a5a5a5U
 
 #define VFC_BT_NUM	8		/* ring size */
+
+/* The queue the requests go through: split, no ring feature. */
+static const struct vfc_rt_case vfc_bt_queue = {
+	.name = "split", .ops = &vfc_rt_split_ops,
+};
 
 /* ------------------------------------------------------------------------
  * Target arithmetic
@@ -281,120 +275,18 @@ KUNIT_ARRAY_PARAM(vfc_bt_ring, vfc_bt_ring_cases, vfc_bt_ring_desc);
 
 /**
  * struct vfc_bt - the fixture of the request case
- * @dma: the DMA device
- * @vdev: the vfc device the queue belongs to (never registered)
- * @vq: the queue, once created
- * @kicks: notifications the device received
+ * @rt: the queue, the fake ring device behind it and the fake DMA device
+ *	below both
  * @nr_pages: pages allocated for a real_pages row
  * @pages: those pages
  * @pfns: the pfn of each page of the request
  */
 struct vfc_bt {
-	struct vfc_fake_dma *dma;
-	struct vfc_device *vdev;
-	struct vfc_virtqueue *vq;
-	unsigned int kicks;
+	struct vfc_rt *rt;
 	unsigned int nr_pages;
 	struct page *pages[VFC_BALLOON_BATCH_PAGES];
 	u64 pfns[VFC_BALLOON_BATCH_PAGES];
 };
-
-static bool vfc_bt_notify(struct vfc_virtqueue *vq)
-{
-	struct vfc_bt *bt = vq->priv;
-
-	bt->kicks++;
-	return true;
-}
-
-static void vfc_bt_vdev_release(struct device *dev)
-{
-	kfree(dev_to_vfc(dev));
-}
-
-static struct vfc_device *vfc_bt_vdev_new(void)
-{
-	struct vfc_device *vdev;
-
-	vdev = kzalloc(sizeof(*vdev), GFP_KERNEL);
-	if (!vdev)
-		return NULL;
-	device_initialize(&vdev->dev);
-	vdev->dev.release = vfc_bt_vdev_release;
-	if (dev_set_name(&vdev->dev, "vfc-balloon-test")) {
-		put_device(&vdev->dev);
-		return NULL;
-	}
-	spin_lock_init(&vdev->config_lock);
-	spin_lock_init(&vdev->vqs_list_lock);
-	INIT_LIST_HEAD(&vdev->vqs);
-	/* A modern device; no indirect tables, so one entry, one descriptor. */
-	vdev->features = BIT_ULL(VIRTIO_F_VERSION_1);
-	return vdev;
-}
-
-/* Ring fields are little-endian: vfc drives modern (VERSION_1) devices. */
-static u16 vfc_bt_r16(const __virtio16 *p)
-{
-	return __virtio16_to_cpu(true, READ_ONCE(*p));
-}
-
-/* The split ring of @bt's queue, as the device sees it. */
-static struct vring vfc_bt_vring(struct kunit *test, struct vfc_bt *bt)
-{
-	struct vfc_vring_view view;
-
-	vfc_vring_get_view(bt->vq, &view);
-	KUNIT_EXPECT_EQ(test, view.layout, VFC_VRING_SPLIT);
-	return (struct vring){ .num = view.num, .desc = view.desc,
-			       .avail = view.driver, .used = view.device };
-}
-
-/*
- * The device's side of "2.7 Split Virtqueues", just enough for one
- * request: take the next available buffer, check it is one
- * device-readable descriptor over a live DMA_TO_DEVICE mapping, and return
- * where it points and how long it is.
- */
-static void vfc_bt_device_take(struct kunit *test, struct vfc_bt *bt,
-			       u16 *head, const __le32 **req, u32 *len)
-{
-	struct vring ring = vfc_bt_vring(test, bt);
-	const struct vring *vr = &ring;
-	const struct vring_desc *d;
-	u64 addr;
-
-	KUNIT_ASSERT_EQ(test, vfc_bt_r16(&vr->avail->idx), 1);
-	/* Read the entry only after the index that exposed it. */
-	virt_rmb();
-	*head = vfc_bt_r16(&vr->avail->ring[0]);
-	KUNIT_ASSERT_LT(test, *head, (u16)vr->num);
-
-	d = &vr->desc[*head];
-	KUNIT_EXPECT_EQ(test, vfc_bt_r16(&d->flags), 0);
-	addr = __virtio64_to_cpu(true, READ_ONCE(d->addr));
-	*len = __virtio32_to_cpu(true, READ_ONCE(d->len));
-	KUNIT_ASSERT_TRUE_MSG(test,
-			      vfc_fake_dma_covers(bt->dma, addr, *len,
-						  DMA_TO_DEVICE),
-						  "request %#llx+%u not mapped to the device",
-						  addr, *len);
-	*req = phys_to_virt(addr);
-}
-
-/* Return buffer @head, having written nothing into it. */
-static void vfc_bt_device_use(struct kunit *test, struct vfc_bt *bt, u16 head)
-{
-	struct vring ring = vfc_bt_vring(test, bt);
-	const struct vring *vr = &ring;
-	struct vring_used_elem *e = &vr->used->ring[0];
-
-	WRITE_ONCE(e->id, __cpu_to_virtio32(true, head));
-	WRITE_ONCE(e->len, __cpu_to_virtio32(true, 0));
-	/* "The device MUST set len prior to updating the used idx". */
-	virt_wmb();
-	WRITE_ONCE(vr->used->idx, __cpu_to_virtio16(true, 1));
-}
 
 /*
  * What the driver's inflate and deflate do with the queue, and what the
@@ -405,21 +297,12 @@ static void vfc_balloon_ring(struct kunit *test)
 {
 	const struct vfc_bt_ring_case *c = test->param_value;
 	struct vfc_bt *bt = test->priv;
-	const struct vfc_vring_config cfg = {
-		.num = VFC_BT_NUM,
-		.vring_align = SMP_CACHE_BYTES,
-		.weak_barriers = true,
-		.notify = vfc_bt_notify,
-		.name = "inflate",
-		.dma_dev = &bt->dma->dev,
-	};
+	struct vfc_rt *rt = bt->rt;
 	unsigned int i, j, n = 0, len;
-	struct vfc_virtqueue *vq;
+	struct vfc_rt_taken *t;
 	struct scatterlist sg;
 	const __le32 *req;
 	__le32 *frames;
-	u32 req_len;
-	u16 head;
 	int ret;
 
 	KUNIT_ASSERT_LE(test, c->pages, VFC_BALLOON_BATCH_PAGES);
@@ -447,20 +330,21 @@ static void vfc_balloon_ring(struct kunit *test)
 		n += ret;
 	}
 
-	vq = vfc_vring_create_virtqueue(bt->vdev, &cfg);
-	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(vq));
-	/* Only a real queue, for the exit to free. */
-	bt->vq = vq;
-	vq->priv = bt;
-
+	KUNIT_ASSERT_FALSE(test, IS_ERR(vfc_rt_create(rt, VFC_BT_NUM,
+						      SMP_CACHE_BYTES, false)));
 	sg_init_one(&sg, frames, n * sizeof(*frames));
-	KUNIT_ASSERT_EQ(test, vfc_vq_add_outbuf(bt->vq, &sg, 1, frames,
+	KUNIT_ASSERT_EQ(test, vfc_vq_add_outbuf(rt->vq, &sg, 1, frames,
 						GFP_KERNEL), 0);
-	KUNIT_EXPECT_TRUE(test, vfc_vq_kick(bt->vq));
-	KUNIT_EXPECT_EQ(test, bt->kicks, 1U);
+	KUNIT_EXPECT_TRUE(test, vfc_vq_kick(rt->vq));
+	KUNIT_EXPECT_EQ(test, rt->kicks, 1U);
 
-	vfc_bt_device_take(test, bt, &head, &req, &req_len);
-	KUNIT_ASSERT_EQ(test, req_len, (u32)(c->pages * FPP * 4));
+	/* One device-readable entry over a live DMA_TO_DEVICE mapping. */
+	t = vfc_rt_take(rt, 0);
+	KUNIT_EXPECT_FALSE(test, rt->ops->pop_avail(rt, &rt->taken[1]));
+	KUNIT_ASSERT_EQ(test, t->nr_out, 1U);
+	KUNIT_ASSERT_EQ(test, t->nr_in, 0U);
+	KUNIT_ASSERT_EQ(test, t->elem[0].len, (u32)(c->pages * FPP * 4));
+	req = phys_to_virt(t->elem[0].addr);
 	for (i = 0; i < c->pages; i++) {
 		for (j = 0; j < FPP; j++) {
 			u64 frame = le32_to_cpu(req[i * FPP + j]);
@@ -476,20 +360,21 @@ static void vfc_balloon_ring(struct kunit *test)
 	}
 
 	if (c->ack) {
-		vfc_bt_device_use(test, bt, head);
+		/* Returned having written nothing into it. */
+		vfc_rt_push(rt, t, 0);
 		len = U32_MAX;
-		KUNIT_EXPECT_PTR_EQ(test, vfc_vq_get_buf(bt->vq, &len),
+		KUNIT_EXPECT_PTR_EQ(test, vfc_vq_get_buf(rt->vq, &len),
 				    (void *)frames);
 		KUNIT_EXPECT_EQ(test, len, 0U);
 	} else {
-		KUNIT_EXPECT_NULL(test, vfc_vq_get_buf(bt->vq, &len));
-		KUNIT_EXPECT_PTR_EQ(test, vfc_vq_detach_unused_buf(bt->vq),
+		KUNIT_EXPECT_NULL(test, vfc_vq_get_buf(rt->vq, &len));
+		KUNIT_EXPECT_PTR_EQ(test, vfc_vq_detach_unused_buf(rt->vq),
 				    (void *)frames);
 	}
-	KUNIT_EXPECT_NULL(test, vfc_vq_detach_unused_buf(bt->vq));
+	KUNIT_EXPECT_NULL(test, vfc_vq_detach_unused_buf(rt->vq));
 	/* Back with the driver: the request is no longer mapped. */
-	KUNIT_EXPECT_EQ(test, bt->dma->live_maps, 0U);
-	KUNIT_EXPECT_FALSE(test, vfc_vq_is_broken(bt->vq));
+	KUNIT_EXPECT_EQ(test, rt->dma->live_maps, 0U);
+	KUNIT_EXPECT_FALSE(test, vfc_vq_is_broken(rt->vq));
 }
 
 /* ------------------------------------------------------------------------
@@ -504,16 +389,13 @@ static int vfc_balloon_test_init(struct kunit *test)
 	if (!bt)
 		return -ENOMEM;
 	test->priv = bt;
-	bt->dma = vfc_fake_dma_new("vfc-balloon-test-dma");
-	bt->vdev = vfc_bt_vdev_new();
-	if (!bt->dma || !bt->vdev)
-		return -ENOMEM;
-	return 0;
+	bt->rt = vfc_rt_new(test, &vfc_bt_queue);
+	return bt->rt ? 0 : -ENOMEM;
 }
 
 /*
- * Runs after a failed assertion too: free what is left, then the leak
- * check. Expectations only: an assertion here would abort the cleanup.
+ * Runs after a failed assertion too: free the queue and its leak check,
+ * then the pages.
  */
 static void vfc_balloon_test_exit(struct kunit *test)
 {
@@ -522,31 +404,9 @@ static void vfc_balloon_test_exit(struct kunit *test)
 
 	if (!bt)
 		return;
-	if (bt->vq) {
-		/* Bounded, in case a broken detach keeps returning tokens. */
-		for (i = 0; i < VFC_BT_NUM; i++)
-			if (!vfc_vq_detach_unused_buf(bt->vq))
-				break;
-		vfc_vring_del_virtqueue(bt->vq);
-	}
+	vfc_rt_free(bt->rt);
 	for (i = 0; i < bt->nr_pages; i++)
 		__free_page(bt->pages[i]);
-	if (bt->dma) {
-		KUNIT_EXPECT_EQ_MSG(test, bt->dma->live_maps, 0U,
-				    "streaming mappings leaked");
-		KUNIT_EXPECT_EQ_MSG(test, bt->dma->live_allocs, 0U,
-				    "coherent allocations leaked");
-		KUNIT_EXPECT_EQ_MSG(test, bt->dma->bad_unmaps, 0U,
-				    "unmapped what was not mapped");
-		KUNIT_EXPECT_EQ_MSG(test, bt->dma->bad_frees, 0U,
-				    "freed what was not allocated");
-		KUNIT_EXPECT_EQ(test, bt->dma->overflows, 0U);
-		put_device(&bt->dma->dev);
-	}
-	if (bt->vdev) {
-		KUNIT_EXPECT_TRUE(test, list_empty(&bt->vdev->vqs));
-		put_device(&bt->vdev->dev);
-	}
 }
 
 static struct kunit_case vfc_balloon_cases[] = {
@@ -569,3 +429,4 @@ kunit_test_suite(vfc_balloon_suite);
 MODULE_DESCRIPTION("KUnit tests for vfc_balloon's arithmetic and requests");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(VFC);
+MODULE_IMPORT_NS(VFC_TEST);

@@ -4,18 +4,17 @@
  * status sequence, feature negotiation, config reads and config changes,
  * binding and unbinding, and the device's names in sysfs.
  *
- * A fake transport keeps the device in memory: a status byte that logs
- * every value written to it, the features it offers, a small config space
- * and its generation counter, with knobs to make the device misbehave
- * (refuse FEATURES_OK, fail to reset, keep changing its config). Test
- * drivers are vfc_driver instances whose callbacks record what the core
- * did to them.
+ * The fake transport of vfc_test_support.ko keeps the device in memory: a
+ * status byte that logs every value written to it, the features it
+ * offers, a small config space and its generation counter, with knobs to
+ * make the device misbehave (refuse FEATURES_OK, fail to reset, keep
+ * changing its config). Test drivers are vfc_driver instances whose
+ * callbacks record what the core did to them.
  *
  * The fake ids match no real driver and real devices match no test driver,
  * so the suite can run beside a bound vfc_pci device.
  */
 #include <kunit/test.h>
-#include <linux/atomic.h>
 #include <linux/device.h>
 #include <linux/irqflags.h>
 #include <linux/kobject.h>
@@ -28,9 +27,8 @@
 #include <vfc/vfc.h>
 #include <vfc/vfc_config.h>
 
-#define VFC_TEST_DEVICE_ID	0xfc01
-#define VFC_TEST_VENDOR_ID	0x5646
-#define VFC_TEST_LOG_LEN	32
+#include "vfc_test_support.h"
+
 #define VFC_TEST_MAX_FAKES	4
 #define VFC_TEST_MAX_DRIVERS	4
 #define VFC_TEST_MAX_FEATURES	4
@@ -41,49 +39,6 @@
 #define S_DRIVER_OK	VIRTIO_CONFIG_S_DRIVER_OK
 #define S_FAILED	VIRTIO_CONFIG_S_FAILED
 #define S_LIVE		(S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK)
-
-#define F_V1		BIT_ULL(VIRTIO_F_VERSION_1)
-
-/* Fake devices freed by their release function, across all tests. */
-static atomic_t vfc_test_releases = ATOMIC_INIT(0);
-
-/**
- * struct vfc_fake - an in-memory device behind a fake transport
- * @vdev: the device on the vfc bus
- * @ops: this device's own copy of the ops, so a test can drop one
- * @status: the device status byte
- * @device_features: the features the device offers
- * @finalized: vdev->features when finalize_features was last called
- * @finalize_calls: calls of finalize_features
- * @resets: calls of reset, failed ones included
- * @reset_err: make reset fail with this error
- * @refuse_features_ok: the device does not keep FEATURES_OK set
- * @generation: the config generation counter
- * @generation_reads: calls of generation
- * @config_reads: calls of get
- * @changes_during_get: how many of the next gets see the config change
- * @log_len: number of status writes (resets are logged as 0)
- * @log: the status values written, in order
- * @config: the device-specific config space; last, so KASAN sees overruns
- */
-struct vfc_fake {
-	struct vfc_device vdev;
-	struct vfc_config_ops ops;
-	u8 status;
-	u64 device_features;
-	u64 finalized;
-	unsigned int finalize_calls;
-	unsigned int resets;
-	int reset_err;
-	bool refuse_features_ok;
-	u32 generation;
-	unsigned int generation_reads;
-	unsigned int config_reads;
-	unsigned int changes_during_get;
-	unsigned int log_len;
-	u8 log[VFC_TEST_LOG_LEN];
-	u8 config[16];
-};
 
 /**
  * struct vfc_test_driver - a test driver: knobs and a record of its calls
@@ -141,11 +96,6 @@ struct vfc_test_ctx {
 	struct vfc_test_driver *drivers[VFC_TEST_MAX_DRIVERS];
 };
 
-static struct vfc_fake *to_fake(struct vfc_device *vdev)
-{
-	return container_of(vdev, struct vfc_fake, vdev);
-}
-
 static struct vfc_test_driver *to_test_driver(struct vfc_device *vdev)
 {
 	return container_of(drv_to_vfc(vdev->dev.driver),
@@ -153,155 +103,8 @@ static struct vfc_test_driver *to_test_driver(struct vfc_device *vdev)
 }
 
 /* ------------------------------------------------------------------------
- * The fake transport
+ * Fake devices on the bus
  */
-
-static void vfc_fake_log(struct vfc_fake *fake, u8 status)
-{
-	if (fake->log_len < VFC_TEST_LOG_LEN)
-		fake->log[fake->log_len] = status;
-	fake->log_len++;
-}
-
-static void vfc_fake_get(struct vfc_device *vdev, unsigned int offset,
-			 void *buf, unsigned int len)
-{
-	struct vfc_fake *fake = to_fake(vdev);
-
-	fake->config_reads++;
-	if (offset > sizeof(fake->config) ||
-	    len > sizeof(fake->config) - offset) {
-		memset(buf, 0, len);
-		return;
-	}
-	memcpy(buf, fake->config + offset, len);
-	/* The device changes its config while the driver reads it. */
-	if (fake->changes_during_get) {
-		fake->changes_during_get--;
-		fake->generation++;
-	}
-}
-
-static void vfc_fake_set(struct vfc_device *vdev, unsigned int offset,
-			 const void *buf, unsigned int len)
-{
-	struct vfc_fake *fake = to_fake(vdev);
-
-	if (offset > sizeof(fake->config) ||
-	    len > sizeof(fake->config) - offset)
-		return;
-	memcpy(fake->config + offset, buf, len);
-}
-
-static u32 vfc_fake_generation(struct vfc_device *vdev)
-{
-	struct vfc_fake *fake = to_fake(vdev);
-
-	fake->generation_reads++;
-	return fake->generation;
-}
-
-static u8 vfc_fake_get_status(struct vfc_device *vdev)
-{
-	return to_fake(vdev)->status;
-}
-
-static void vfc_fake_set_status(struct vfc_device *vdev, u8 status)
-{
-	struct vfc_fake *fake = to_fake(vdev);
-
-	vfc_fake_log(fake, status);
-	/*
-	 * "2.2.2 Device Requirements: Feature Bits": a device that cannot
-	 * work with the accepted subset fails to set FEATURES_OK.
-	 */
-	if (fake->refuse_features_ok)
-		status &= ~S_FEATURES_OK;
-	fake->status = status;
-}
-
-static int vfc_fake_reset(struct vfc_device *vdev)
-{
-	struct vfc_fake *fake = to_fake(vdev);
-
-	fake->resets++;
-	if (fake->reset_err)
-		return fake->reset_err;
-	vfc_fake_log(fake, 0);
-	fake->status = 0;
-	return 0;
-}
-
-static int vfc_fake_find_vqs(struct vfc_device *vdev, unsigned int nvqs,
-			     struct vfc_virtqueue *vqs[],
-			     const struct vfc_vq_info info[])
-{
-	return nvqs ? -EOPNOTSUPP : 0;
-}
-
-static void vfc_fake_del_vqs(struct vfc_device *vdev)
-{
-}
-
-static u64 vfc_fake_get_features(struct vfc_device *vdev)
-{
-	return to_fake(vdev)->device_features;
-}
-
-static int vfc_fake_finalize_features(struct vfc_device *vdev)
-{
-	struct vfc_fake *fake = to_fake(vdev);
-
-	fake->finalize_calls++;
-	fake->finalized = vdev->features;
-	return 0;
-}
-
-static const struct vfc_config_ops vfc_fake_ops = {
-	.get = vfc_fake_get,
-	.set = vfc_fake_set,
-	.generation = vfc_fake_generation,
-	.get_status = vfc_fake_get_status,
-	.set_status = vfc_fake_set_status,
-	.reset = vfc_fake_reset,
-	.find_vqs = vfc_fake_find_vqs,
-	.del_vqs = vfc_fake_del_vqs,
-	.get_features = vfc_fake_get_features,
-	.finalize_features = vfc_fake_finalize_features,
-};
-
-/*
- * The transport owns the device's memory; the last put_device() frees it,
- * which may be after the test that made it has ended.
- */
-static void vfc_fake_release(struct device *dev)
-{
-	kfree(to_fake(dev_to_vfc(dev)));
-	atomic_inc(&vfc_test_releases);
-}
-
-/*
- * A fake device, not registered yet: set knobs, then vfc_test_add_fake()
- * with no assertion in between. Not kunit-managed: its release function
- * frees it, and nothing frees one that is never added.
- */
-static struct vfc_fake *vfc_test_new_fake(struct kunit *test, u64 features)
-{
-	struct vfc_fake *fake;
-	unsigned int i;
-
-	fake = kzalloc(sizeof(*fake), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, fake);
-	fake->ops = vfc_fake_ops;
-	fake->vdev.config = &fake->ops;
-	fake->vdev.id.device = VFC_TEST_DEVICE_ID;
-	fake->vdev.id.vendor = VFC_TEST_VENDOR_ID;
-	fake->vdev.dev.release = vfc_fake_release;
-	fake->device_features = features;
-	for (i = 0; i < sizeof(fake->config); i++)
-		fake->config[i] = i;
-	return fake;
-}
 
 /* Register a fake device; exit() unregisters it if the test does not. */
 static void vfc_test_add_fake(struct kunit *test, struct vfc_fake *fake)
@@ -336,32 +139,6 @@ static void vfc_test_remove_fake(struct kunit *test, struct vfc_fake *fake)
 	vfc_unregister_device(&fake->vdev);
 }
 
-/* How many status writes had @bit set. */
-static unsigned int vfc_fake_writes_with(const struct vfc_fake *fake, u8 bit)
-{
-	unsigned int i, n = 0;
-
-	for (i = 0; i < min_t(unsigned int, fake->log_len, VFC_TEST_LOG_LEN);
-	     i++)
-		if (fake->log[i] & bit)
-			n++;
-	return n;
-}
-
-/* The status log from entry @from on is exactly @expected. */
-static void vfc_test_expect_log(struct kunit *test,
-				const struct vfc_fake *fake, unsigned int from,
-				const u8 *expected, unsigned int n)
-{
-	unsigned int i;
-
-	KUNIT_ASSERT_LE(test, fake->log_len, VFC_TEST_LOG_LEN);
-	KUNIT_ASSERT_EQ(test, fake->log_len, from + n);
-	for (i = 0; i < n; i++)
-		KUNIT_EXPECT_EQ_MSG(test, fake->log[from + i], expected[i],
-				    "status write %u", from + i);
-}
-
 /* ------------------------------------------------------------------------
  * The test driver
  */
@@ -372,7 +149,7 @@ static int vfc_test_validate(struct vfc_device *vdev)
 
 	td->validates++;
 	td->features_at_validate = vdev->features;
-	td->status_at_validate = to_fake(vdev)->status;
+	td->status_at_validate = to_vfc_fake(vdev)->status;
 	if (td->validate_clears)
 		__vfc_clear_bit(vdev, td->validate_clear_bit);
 	vdev->features |= td->validate_adds;
@@ -384,7 +161,7 @@ static int vfc_test_probe(struct vfc_device *vdev)
 	struct vfc_test_driver *td = to_test_driver(vdev);
 
 	td->probes++;
-	td->status_at_probe = to_fake(vdev)->status;
+	td->status_at_probe = to_vfc_fake(vdev)->status;
 	if (td->probe_reports_change)
 		vfc_config_changed(vdev);
 	if (td->probe_sets_ready)
@@ -398,7 +175,7 @@ static void vfc_test_remove(struct vfc_device *vdev)
 	struct vfc_test_driver *td = to_test_driver(vdev);
 
 	td->removes++;
-	td->resets_at_remove = to_fake(vdev)->resets;
+	td->resets_at_remove = to_vfc_fake(vdev)->resets;
 	if (td->remove_reports_change)
 		vfc_config_changed(vdev);
 	if (td->remove_resets)
@@ -411,7 +188,7 @@ static void vfc_test_config_changed(struct vfc_device *vdev)
 	struct vfc_test_driver *td = to_test_driver(vdev);
 
 	td->config_changes++;
-	td->status_at_change = to_fake(vdev)->status;
+	td->status_at_change = to_vfc_fake(vdev)->status;
 }
 
 static struct vfc_test_driver *
@@ -528,7 +305,7 @@ static void vfc_core_match(struct kunit *test)
 {
 	const struct vfc_test_match_case *c = test->param_value;
 	struct vfc_driver drv = { .id_table = c->ids };
-	struct vfc_fake *fake = vfc_test_new_fake(test, F_V1);
+	struct vfc_fake *fake = vfc_fake_new(test, F_V1);
 	struct device *dev = &fake->vdev.dev;
 
 	vfc_test_add_fake(test, fake);
@@ -556,7 +333,7 @@ static void vfc_core_status_sequence(struct kunit *test)
 		S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK,
 	};
 	struct vfc_test_driver *td = vfc_test_new_driver(test, NULL, 0);
-	struct vfc_fake *fake = vfc_test_new_fake(test, F_V1);
+	struct vfc_fake *fake = vfc_fake_new(test, F_V1);
 
 	vfc_test_add_fake(test, fake);
 	KUNIT_EXPECT_EQ(test, fake->resets, 1U);
@@ -568,7 +345,7 @@ static void vfc_core_status_sequence(struct kunit *test)
 	/* The driver sets up its queues after FEATURES_OK, before DRIVER_OK. */
 	KUNIT_EXPECT_EQ(test, td->status_at_probe,
 			S_ACK | S_DRIVER | S_FEATURES_OK);
-	vfc_test_expect_log(test, fake, 0, expected, ARRAY_SIZE(expected));
+	vfc_fake_expect_log(test, fake, 0, expected, ARRAY_SIZE(expected));
 	KUNIT_EXPECT_EQ(test, fake->status, S_LIVE);
 	KUNIT_EXPECT_FALSE(test, fake->vdev.failed);
 }
@@ -577,7 +354,7 @@ static void vfc_core_status_sequence(struct kunit *test)
 static void vfc_core_probe_on_device_add(struct kunit *test)
 {
 	struct vfc_test_driver *td = vfc_test_new_driver(test, NULL, 0);
-	struct vfc_fake *fake = vfc_test_new_fake(test, F_V1);
+	struct vfc_fake *fake = vfc_fake_new(test, F_V1);
 
 	vfc_test_add_driver(test, td);
 	KUNIT_EXPECT_EQ(test, td->probes, 0U);
@@ -667,7 +444,7 @@ static void vfc_core_feature_negotiation(struct kunit *test)
 
 	/* Driver first: it is kunit-managed, an unadded fake is not. */
 	td = vfc_test_new_driver(test, c->table, c->table_size);
-	fake = vfc_test_new_fake(test, c->offered);
+	fake = vfc_fake_new(test, c->offered);
 	vfc_test_add_fake(test, fake);
 	vfc_test_add_driver(test, td);
 
@@ -689,7 +466,7 @@ static void vfc_core_validate_drops_feature(struct kunit *test)
 	struct vfc_test_driver *td;
 
 	td = vfc_test_new_driver(test, table, ARRAY_SIZE(table));
-	fake = vfc_test_new_fake(test, F_V1 | BIT_ULL(1) | BIT_ULL(2));
+	fake = vfc_fake_new(test, F_V1 | BIT_ULL(1) | BIT_ULL(2));
 	td->drv.validate = vfc_test_validate;
 	td->validate_clears = true;
 	td->validate_clear_bit = 1;
@@ -764,7 +541,7 @@ static void vfc_core_probe_failure(struct kunit *test)
 {
 	const struct vfc_test_fail_case *c = test->param_value;
 	struct vfc_test_driver *td = vfc_test_new_driver(test, NULL, 0);
-	struct vfc_fake *fake = vfc_test_new_fake(test, c->offered);
+	struct vfc_fake *fake = vfc_fake_new(test, c->offered);
 
 	fake->refuse_features_ok = c->refuse_features_ok;
 	td->drv.validate = vfc_test_validate;
@@ -801,7 +578,7 @@ static void vfc_core_failed_device_reset_before_retry(struct kunit *test)
 	};
 	struct vfc_test_driver *bad = vfc_test_new_driver(test, NULL, 0);
 	struct vfc_test_driver *good = vfc_test_new_driver(test, NULL, 0);
-	struct vfc_fake *fake = vfc_test_new_fake(test, F_V1);
+	struct vfc_fake *fake = vfc_fake_new(test, F_V1);
 	unsigned int logged;
 
 	bad->probe_err = -EIO;
@@ -815,7 +592,7 @@ static void vfc_core_failed_device_reset_before_retry(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, good->probes, 1U);
 	KUNIT_EXPECT_EQ(test, good->status_at_probe,
 			S_ACK | S_DRIVER | S_FEATURES_OK);
-	vfc_test_expect_log(test, fake, logged, retry, ARRAY_SIZE(retry));
+	vfc_fake_expect_log(test, fake, logged, retry, ARRAY_SIZE(retry));
 	KUNIT_EXPECT_FALSE(test, fake->vdev.failed);
 }
 
@@ -823,7 +600,7 @@ static void vfc_core_failed_device_reset_before_retry(struct kunit *test)
 static void vfc_core_driver_sets_ready(struct kunit *test)
 {
 	struct vfc_test_driver *td = vfc_test_new_driver(test, NULL, 0);
-	struct vfc_fake *fake = vfc_test_new_fake(test, F_V1);
+	struct vfc_fake *fake = vfc_fake_new(test, F_V1);
 
 	td->probe_sets_ready = true;
 	vfc_test_add_fake(test, fake);
@@ -841,7 +618,7 @@ static void vfc_core_driver_sets_ready(struct kunit *test)
 static void vfc_core_config_change_delivered(struct kunit *test)
 {
 	struct vfc_test_driver *td = vfc_test_new_driver(test, NULL, 0);
-	struct vfc_fake *fake = vfc_test_new_fake(test, F_V1);
+	struct vfc_fake *fake = vfc_fake_new(test, F_V1);
 	unsigned long flags;
 
 	vfc_test_add_fake(test, fake);
@@ -867,7 +644,7 @@ static void vfc_core_config_change_delivered(struct kunit *test)
 static void vfc_core_config_change_during_probe(struct kunit *test)
 {
 	struct vfc_test_driver *td = vfc_test_new_driver(test, NULL, 0);
-	struct vfc_fake *fake = vfc_test_new_fake(test, F_V1);
+	struct vfc_fake *fake = vfc_fake_new(test, F_V1);
 
 	td->probe_reports_change = true;
 	vfc_test_add_fake(test, fake);
@@ -890,7 +667,7 @@ static void vfc_core_config_change_during_remove(struct kunit *test)
 {
 	struct vfc_test_driver *old = vfc_test_new_driver(test, NULL, 0);
 	struct vfc_test_driver *new = vfc_test_new_driver(test, NULL, 0);
-	struct vfc_fake *fake = vfc_test_new_fake(test, F_V1);
+	struct vfc_fake *fake = vfc_fake_new(test, F_V1);
 
 	old->remove_reports_change = true;
 	vfc_test_add_fake(test, fake);
@@ -938,7 +715,7 @@ static void vfc_core_remove_resets(struct kunit *test)
 	static const u8 tail[] = { 0, S_ACK };
 	const struct vfc_test_remove_case *c = test->param_value;
 	struct vfc_test_driver *td = vfc_test_new_driver(test, NULL, 0);
-	struct vfc_fake *fake = vfc_test_new_fake(test, F_V1);
+	struct vfc_fake *fake = vfc_fake_new(test, F_V1);
 	unsigned int resets, logged;
 
 	td->remove_resets = c->driver_resets;
@@ -953,7 +730,7 @@ static void vfc_core_remove_resets(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, td->removes, 1U);
 	KUNIT_EXPECT_EQ(test, td->resets_at_remove, resets);
 	KUNIT_EXPECT_EQ(test, fake->resets, resets + 1);
-	vfc_test_expect_log(test, fake, logged, tail, ARRAY_SIZE(tail));
+	vfc_fake_expect_log(test, fake, logged, tail, ARRAY_SIZE(tail));
 	KUNIT_EXPECT_EQ(test, fake->status, S_ACK);
 	KUNIT_EXPECT_EQ(test, fake->vdev.features, 0ULL);
 	KUNIT_EXPECT_NULL(test, fake->vdev.dev.driver);
@@ -967,9 +744,9 @@ static void vfc_core_unregister_driver_unbinds(struct kunit *test)
 	struct vfc_test_driver *second = vfc_test_new_driver(test, NULL, 0);
 	struct vfc_fake *a, *b;
 
-	a = vfc_test_new_fake(test, F_V1);
+	a = vfc_fake_new(test, F_V1);
 	vfc_test_add_fake(test, a);
-	b = vfc_test_new_fake(test, F_V1);
+	b = vfc_fake_new(test, F_V1);
 	vfc_test_add_fake(test, b);
 	vfc_test_add_driver(test, first);
 	KUNIT_ASSERT_EQ(test, first->probes, 2U);
@@ -998,7 +775,7 @@ static void vfc_core_unregister_driver_unbinds(struct kunit *test)
 static void vfc_core_unregister_device_removes(struct kunit *test)
 {
 	struct vfc_test_driver *td = vfc_test_new_driver(test, NULL, 0);
-	struct vfc_fake *fake = vfc_test_new_fake(test, F_V1);
+	struct vfc_fake *fake = vfc_fake_new(test, F_V1);
 	int releases;
 
 	vfc_test_add_driver(test, td);
@@ -1006,13 +783,13 @@ static void vfc_core_unregister_device_removes(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, td->probes, 1U);
 
 	get_device(&fake->vdev.dev);
-	releases = atomic_read(&vfc_test_releases);
+	releases = vfc_fake_releases();
 	vfc_test_remove_fake(test, fake);
 	KUNIT_EXPECT_EQ(test, td->removes, 1U);
 	KUNIT_EXPECT_FALSE(test, device_is_registered(&fake->vdev.dev));
-	KUNIT_EXPECT_EQ(test, atomic_read(&vfc_test_releases), releases);
+	KUNIT_EXPECT_EQ(test, vfc_fake_releases(), releases);
 	put_device(&fake->vdev.dev);
-	KUNIT_EXPECT_EQ(test, atomic_read(&vfc_test_releases), releases + 1);
+	KUNIT_EXPECT_EQ(test, vfc_fake_releases(), releases + 1);
 }
 
 /* ------------------------------------------------------------------------
@@ -1047,7 +824,7 @@ static void vfc_core_config_read(struct kunit *test)
 {
 	static const u8 expected[4] = { 4, 5, 6, 7 };
 	const struct vfc_test_read_case *c = test->param_value;
-	struct vfc_fake *fake = vfc_test_new_fake(test, F_V1);
+	struct vfc_fake *fake = vfc_fake_new(test, F_V1);
 	u8 buf[4] = { };
 	int err;
 
@@ -1068,7 +845,7 @@ static void vfc_core_config_read(struct kunit *test)
 
 static void vfc_core_config_write(struct kunit *test)
 {
-	struct vfc_fake *fake = vfc_test_new_fake(test, F_V1);
+	struct vfc_fake *fake = vfc_fake_new(test, F_V1);
 	static const u8 val[2] = { 0xaa, 0x55 };
 
 	vfc_test_add_fake(test, fake);
@@ -1119,8 +896,8 @@ KUNIT_ARRAY_PARAM(vfc_test_op, vfc_test_op_cases, vfc_test_op_desc);
 static void vfc_core_register_missing_op(struct kunit *test)
 {
 	const struct vfc_test_op_case *c = test->param_value;
-	struct vfc_fake *fake = vfc_test_new_fake(test, F_V1);
-	int releases = atomic_read(&vfc_test_releases);
+	struct vfc_fake *fake = vfc_fake_new(test, F_V1);
+	int releases = vfc_fake_releases();
 	unsigned int resets;
 	int err;
 
@@ -1135,7 +912,7 @@ static void vfc_core_register_missing_op(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, err, -EINVAL);
 	KUNIT_EXPECT_EQ(test, resets, 0U);
-	KUNIT_EXPECT_EQ(test, atomic_read(&vfc_test_releases), releases + 1);
+	KUNIT_EXPECT_EQ(test, vfc_fake_releases(), releases + 1);
 }
 
 /*
@@ -1144,8 +921,8 @@ static void vfc_core_register_missing_op(struct kunit *test)
  */
 static void vfc_core_register_reset_fails(struct kunit *test)
 {
-	struct vfc_fake *fake = vfc_test_new_fake(test, F_V1);
-	int releases = atomic_read(&vfc_test_releases);
+	struct vfc_fake *fake = vfc_fake_new(test, F_V1);
+	int releases = vfc_fake_releases();
 	struct vfc_fake *next;
 	bool registered;
 	int err, index;
@@ -1158,14 +935,14 @@ static void vfc_core_register_reset_fails(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, err, -ETIMEDOUT);
 	KUNIT_EXPECT_FALSE(test, registered);
-	KUNIT_EXPECT_EQ(test, atomic_read(&vfc_test_releases), releases + 1);
+	KUNIT_EXPECT_EQ(test, vfc_fake_releases(), releases + 1);
 
 	/*
 	 * The IDA hands out the lowest free index, so a leaked one shows as
 	 * the next device getting another number. Assumes no other vfc
 	 * device registers meanwhile.
 	 */
-	next = vfc_test_new_fake(test, F_V1);
+	next = vfc_fake_new(test, F_V1);
 	vfc_test_add_fake(test, next);
 	KUNIT_EXPECT_EQ(test, next->vdev.index, index);
 }
@@ -1227,9 +1004,9 @@ static void vfc_core_name_and_uevent(struct kunit *test)
 	struct vfc_fake *a, *b;
 	char name[16];
 
-	a = vfc_test_new_fake(test, F_V1);
+	a = vfc_fake_new(test, F_V1);
 	vfc_test_add_fake(test, a);
-	b = vfc_test_new_fake(test, F_V1);
+	b = vfc_fake_new(test, F_V1);
 	vfc_test_add_fake(test, b);
 	snprintf(name, sizeof(name), "vfc%d", a->vdev.index);
 	KUNIT_EXPECT_STREQ(test, dev_name(&a->vdev.dev), name);
@@ -1295,8 +1072,7 @@ static void vfc_core_sysfs_attr(struct kunit *test)
 	ssize_t len;
 
 	td = vfc_test_new_driver(test, table, ARRAY_SIZE(table));
-	fake = vfc_test_new_fake(test,
-				 F_V1 | BIT_ULL(0) | BIT_ULL(3) | BIT_ULL(5));
+	fake = vfc_fake_new(test, F_V1 | BIT_ULL(0) | BIT_ULL(3) | BIT_ULL(5));
 	vfc_test_add_fake(test, fake);
 	vfc_test_add_driver(test, td);
 	KUNIT_ASSERT_EQ(test, td->probes, 1U);
@@ -1378,5 +1154,6 @@ static struct kunit_suite vfc_core_test_suite = {
 kunit_test_suite(vfc_core_test_suite);
 
 MODULE_IMPORT_NS(VFC);
+MODULE_IMPORT_NS(VFC_TEST);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests for the vfc core");
