@@ -356,7 +356,11 @@ struct vfc_vring_view {
 	void *device;
 };
 
+/* For the KUnit suites only, exported to them alone. */
 void vfc_vring_get_view(const struct vfc_virtqueue *vq,
 			struct vfc_vring_view *view);
+
+/* For the core's negotiation; exported to the KUnit suites alone. */
+u64 vfc_vring_transport_features(void);
 
 #endif /* _VFC_RING_INTERNAL_H */

@@ -23,6 +23,8 @@
 #include <vfc/vfc_config.h>
 #include <vfc/vfc_ring.h>
 
+#include "vfc_ring_internal.h"
+
 /*
  * Bits VIRTIO_TRANSPORT_F_START..VIRTIO_TRANSPORT_F_END - 1 describe the
  * rings and the transport, which this module implements, not the device

@@ -12,6 +12,7 @@
  * vendor-specific capability structure which has a reserved bar value"),
  * and the first valid one of each type is used.
  */
+#include <kunit/visibility.h>
 #include <linux/device.h>
 #include <linux/log2.h>
 #include <linux/module.h>
@@ -229,7 +230,7 @@ missing:
 			caps->common.present ? "notify" : "common");
 	return -ENODEV;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_pci_parse_caps, VFC);
+EXPORT_SYMBOL_IF_KUNIT(vfc_pci_parse_caps);
 
 /**
  * vfc_pci_notify_offset() - where to notify a queue
@@ -254,4 +255,4 @@ int vfc_pci_notify_offset(const struct vfc_pci_caps *caps, u16 queue_notify_off,
 	*offset = off;
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_pci_notify_offset, VFC);
+EXPORT_SYMBOL_IF_KUNIT(vfc_pci_notify_offset);

@@ -3,7 +3,9 @@
  * vfc_pci: finding the virtio structures in a PCI function's config space.
  *
  * The parser works on a copy of the config space and the BAR sizes, so it
- * can be tested against images of malformed devices without hardware.
+ * can be tested against images of malformed devices without hardware. Its
+ * functions are vfc_pci's own: only the KUnit suite reaches them from
+ * outside (EXPORT_SYMBOL_IF_KUNIT).
  */
 #ifndef _VFC_VIRTIO_PCI_CAPS_H
 #define _VFC_VIRTIO_PCI_CAPS_H

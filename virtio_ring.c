@@ -8,6 +8,7 @@
  * with VFC_VRING_CALL(). Buffer mapping and the "device broke the protocol"
  * path live here so that both layouts share them.
  */
+#include <kunit/visibility.h>
 #include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -501,6 +502,9 @@ EXPORT_SYMBOL_NS_GPL(vfc_vring_del_virtqueue, VFC);
  * vfc_vring_transport_features() - the transport feature bits vfc
  * implements, the one place to add a bit once vfc implements it
  *
+ * The core negotiates with it; outside vfc.ko only the KUnit suites reach
+ * it.
+ *
  * Modern devices only; all memory the device sees goes through the DMA
  * API, so an IOMMU or bounce buffers may sit in between; barriers strong
  * enough for hardware devices; indirect descriptors, event index
@@ -517,7 +521,7 @@ u64 vfc_vring_transport_features(void)
 	       BIT_ULL(VIRTIO_F_ORDER_PLATFORM) |
 	       BIT_ULL(VIRTIO_F_RING_PACKED);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_vring_transport_features, VFC);
+EXPORT_SYMBOL_IF_KUNIT(vfc_vring_transport_features);
 
 /* ------------------------------------------------------------------------
  * Buffers
@@ -928,12 +932,14 @@ dma_addr_t vfc_vq_get_used_addr(const struct vfc_virtqueue *vq)
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vq_get_used_addr, VFC);
 
+#if IS_ENABLED(CONFIG_KUNIT)
 /**
  * vfc_vring_get_view() - a ring's areas as the CPU sees them
  * @vq: the queue
  * @view: filled in
  *
- * For code that plays the device side in memory: the KUnit suites.
+ * For code that plays the device side in memory: the KUnit suites, which
+ * alone can reach it.
  */
 void vfc_vring_get_view(const struct vfc_virtqueue *vq,
 			struct vfc_vring_view *view)
@@ -946,4 +952,5 @@ void vfc_vring_get_view(const struct vfc_virtqueue *vq,
 	view->driver = vr->driver.cpu;
 	view->device = vr->device.cpu;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_vring_get_view, VFC);
+EXPORT_SYMBOL_IF_KUNIT(vfc_vring_get_view);
+#endif

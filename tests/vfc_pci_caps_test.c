@@ -966,6 +966,6 @@ static struct kunit_suite vfc_pci_caps_test_suite = {
 
 kunit_test_suite(vfc_pci_caps_test_suite);
 
-MODULE_IMPORT_NS(VFC);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests for vfc's virtio-PCI capability parser");

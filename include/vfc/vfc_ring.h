@@ -79,7 +79,6 @@ vfc_vring_create_virtqueue(struct vfc_device *vdev,
 			   const struct vfc_vring_config *cfg);
 void vfc_vring_del_virtqueue(struct vfc_virtqueue *vq);
 irqreturn_t vfc_vring_interrupt(int irq, void *vq);
-u64 vfc_vring_transport_features(void);
 
 int vfc_vq_add_sgs(struct vfc_virtqueue *vq, struct scatterlist *sgs[],
 		   unsigned int out_sgs, unsigned int in_sgs, void *data,
