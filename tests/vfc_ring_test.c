@@ -380,13 +380,6 @@ static const struct vfc_rt_case vfc_rt_indirect_cases[] = {
 	  .features = F_INDIRECT },
 };
 
-static const struct vfc_rt_case vfc_rt_indirect_only_cases[] = {
-	{ .name = "split-indirect", .ops = &vfc_rt_split_ops,
-	  .features = F_INDIRECT },
-	{ .name = "packed-indirect", .ops = &vfc_rt_packed_ops,
-	  .features = F_INDIRECT },
-};
-
 /*
  * A full ring refuses with -ENOSPC, mapping nothing and breaking nothing,
  * and takes buffers again once the device returns one. A two-entry buffer
@@ -497,64 +490,6 @@ static void vfc_ring_map_failure(struct kunit *test)
 	vfc_rt_expect_used(rt, first, 0);
 	vfc_rt_expect_used(rt, b, 64);
 	vfc_rt_expect_written(rt, b, 64);
-}
-
-/*
- * "Indirect Descriptors" are an optimisation: when the table cannot be
- * allocated the buffer goes direct, one descriptor per entry. The runner
- * arms failslab for tasks that ask for it (task-filter) and only for
- * allocations that cannot sleep (ignore-gfp-wait), so the table's
- * GFP_ATOMIC allocation fails here while nothing else does.
- */
-static void vfc_ring_indirect_fallback(struct kunit *test)
-{
-	struct vfc_rt *rt = test->priv;
-	struct scatterlist *sgs[2];
-	unsigned int num_free;
-	struct vfc_rt_buf *b;
-	void *probe;
-	int err;
-
-	/*
-	 * No kunit_skip(): 6.1 reports a skipped parameter as "ok". Every
-	 * row has INDIRECT_DESC, and a kernel or run without failslab fails.
-	 */
-	KUNIT_ASSERT_TRUE(test, rt->indirect);
-	KUNIT_ASSERT_TRUE_MSG(test, IS_ENABLED(CONFIG_FAILSLAB),
-			      "needs CONFIG_FAILSLAB");
-	vfc_rt_start(rt);
-	b = vfc_rt_prep(rt, 0, 2, 1, 32);
-	num_free = rt->vq->num_free;
-
-#ifdef CONFIG_FAULT_INJECTION
-	current->make_it_fail = true;
-#endif
-	probe = kmalloc(16, GFP_ATOMIC | __GFP_NOWARN);
-	if (probe) {
-#ifdef CONFIG_FAULT_INJECTION
-		current->make_it_fail = false;
-#endif
-		kfree(probe);
-		KUNIT_FAIL(test, "failslab not armed for this task (testbed/run.py arms it)");
-		return;
-	}
-	sgs[0] = b->out;
-	sgs[1] = b->in;
-	err = vfc_vq_add_sgs(rt->vq, sgs, 1, 1, b, GFP_ATOMIC);
-#ifdef CONFIG_FAULT_INJECTION
-	current->make_it_fail = false;
-#endif
-	KUNIT_ASSERT_EQ(test, err, 0);
-	/* Three ring descriptors, not one: it went direct. */
-	KUNIT_EXPECT_EQ(test, rt->vq->num_free, num_free - 3);
-	KUNIT_EXPECT_TRUE(test, vfc_vq_kick(rt->vq));
-	KUNIT_EXPECT_FALSE(test, vfc_rt_take(rt, 0)->indirect);
-	KUNIT_EXPECT_EQ(test, rt->taken[0].nr_out, 2U);
-	KUNIT_EXPECT_EQ(test, rt->taken[0].nr_in, 1U);
-	vfc_rt_push(rt, &rt->taken[0], 32);
-	vfc_rt_interrupt(rt);
-	vfc_rt_expect_used(rt, b, 32);
-	KUNIT_EXPECT_EQ(test, rt->vq->num_free, num_free);
 }
 
 /* -EINVAL for a buffer of no entries or no token, touching nothing. */
@@ -1455,8 +1390,6 @@ KUNIT_ARRAY_PARAM(vfc_rt_no_memory, vfc_rt_no_memory_cases,
 		  vfc_rt_case_desc);
 KUNIT_ARRAY_PARAM(vfc_rt_layout, vfc_rt_layout_cases, vfc_rt_case_desc);
 KUNIT_ARRAY_PARAM(vfc_rt_indirect, vfc_rt_indirect_cases, vfc_rt_case_desc);
-KUNIT_ARRAY_PARAM(vfc_rt_indirect_only, vfc_rt_indirect_only_cases,
-		  vfc_rt_case_desc);
 KUNIT_ARRAY_PARAM(vfc_rt_map_fail, vfc_rt_map_fail_cases, vfc_rt_case_desc);
 KUNIT_ARRAY_PARAM(vfc_rt_hostile, vfc_rt_hostile_cases, vfc_rt_case_desc);
 KUNIT_ARRAY_PARAM(vfc_rt_event, vfc_rt_event_cases, vfc_rt_case_desc);
@@ -1494,8 +1427,6 @@ static struct kunit_case vfc_ring_cases[] = {
 	KUNIT_CASE_PARAM(vfc_ring_wrap, vfc_rt_layout_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_full, vfc_rt_indirect_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_map_failure, vfc_rt_map_fail_gen_params),
-	KUNIT_CASE_PARAM(vfc_ring_indirect_fallback,
-			 vfc_rt_indirect_only_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_add_invalid, vfc_rt_basic_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_detach, vfc_rt_indirect_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_scribbled_desc, vfc_rt_indirect_gen_params),
