@@ -103,7 +103,7 @@ class Run:
 
 
 def scenario(kernels=KERNELS, drivers=('kernel', 'vfc'), test_drivers=('vfc',),
-             ring_rows=False, props='', iommu=False, last=False, fresh=False):
+             ring_rows=False, props='', iommu=False, last=False, fresh=()):
     """Declare an end-to-end scenario and where it runs.
 
     drivers: the drivers it runs with on the stock kernel, () for one that
@@ -112,8 +112,8 @@ def scenario(kernels=KERNELS, drivers=('kernel', 'vfc'), test_drivers=('vfc',),
     packed rows of the check matrix too; props, iommu: its own device
     configuration; last: it leaves the guest changed (a planted fault taints
     the kernel), so it runs after every other scenario of its boot; fresh:
-    it needs a guest no other scenario ran in, so each of its runs starts a
-    boot."""
+    the kernels on which it needs a guest no other scenario ran in, so each
+    of its runs there starts a boot."""
     return pytest.mark.scenario(kernels=kernels, drivers=drivers,
                                 test_drivers=test_drivers, ring_rows=ring_rows,
                                 props=props, iommu=iommu, last=last,
@@ -139,7 +139,8 @@ def scenario_runs(config, kernels, drivers, test_drivers, ring_rows,
                     if kernel == 'stock' or d in test_drivers]
         for row in rows:
             for drv in drvs:
-                yield Run(Boot(kernel, row, props, iommu), drv, last, fresh)
+                yield Run(Boot(kernel, row, props, iommu), drv, last,
+                          kernel in fresh)
 
 
 def pytest_generate_tests(metafunc):

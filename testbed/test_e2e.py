@@ -29,12 +29,12 @@ def test_reference(guest, drv, step):
     step('unload %s driver' % drv.name, drv.unload, guest)
 
 
-@scenario(fresh=True)
+@scenario(fresh=('test',))
 def test_small(guest, drv, step):
-    """The same down to 0.5 GiB of guest memory and back. In a fresh boot:
-    the test kernel's debug options (KASAN's shadow alone is 256 MiB) leave
-    its guest only a few MiB above what 0.5 GiB needs, which the memory
-    earlier scenarios leave in use would take."""
+    """The same down to 0.5 GiB of guest memory and back. On the test
+    kernel in a fresh boot: its debug options (KASAN's shadow alone is 256
+    MiB) leave its guest only a few MiB above what 0.5 GiB needs, which the
+    memory earlier scenarios leave in use would take."""
     load(step, guest, drv)
     inflate_deflate(guest, step, drv.name, guest.mem - GIB // 2)
     step('unload %s driver' % drv.name, drv.unload, guest)
