@@ -42,13 +42,18 @@ def test_small(guest, drv, step):
 
 @scenario(ring_rows=True)
 def test_rmmod_inflated(guest, drv, step):
-    """Unloading the driver with 1 GiB in the balloon gives all of it back."""
+    """Unloading the driver with 1 GiB in the balloon gives all of it back,
+    to the guest and (deflating) to the device."""
     load(step, guest, drv)
     mem0 = guest.meminfo()
     step('inflate by 1 GiB', balloon_to, guest, guest.mem - GIB)
     check_memtotal(guest, mem0, GIB, 'inflated')
     step('unload %s driver while inflated' % drv.name, drv.unload, guest)
     check_memtotal(guest, mem0, 0, 'after unload')
+    actual = guest.qmp.cmd('query-balloon')['actual']
+    assert actual == guest.mem, (
+        'after unload the device still counts %d MiB in the balloon: the '
+        'driver freed its pages without deflating' % ((guest.mem - actual) // MIB))
 
 
 @scenario(drivers=('vfc',))
