@@ -40,7 +40,7 @@ def interactive():
     if kernel not in ('stock', 'test') or driver not in DRIVERS:
         sys.exit('make guest: KERNEL is stock or test, DRIVER kernel or vfc')
     prepare(kernel)
-    append = '%s vfc.shell vfc.load=%s %s' % (
+    append = '%s vfc_guest.shell vfc_guest.load=%s %s' % (
         KERNEL_ARGS, ','.join(DRIVERS[driver].load_mods),
         os.environ.get('KERNEL_ARGS', ''))
     cmd = qemu_command(kernel, os.path.join(BUILD, kernel, 'initramfs.cpio.gz'),
