@@ -127,7 +127,9 @@ def module_results():
     g = None
     docs = []
     try:
-        g = boot_guest('kunit', 'test', balloon=False)
+        # 1 GiB: the suites need little, and kmemleak's scans take
+        # time in proportion to guest memory.
+        g = boot_guest('kunit', 'test', balloon=False, mem_mib=1024)
         if g.boot_note:
             print(g.boot_note)
         # Arm failslab for the tasks that ask (current->make_it_fail) and
