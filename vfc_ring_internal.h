@@ -5,15 +5,14 @@
  * The public handle is struct vfc_virtqueue; each layout's private struct
  * begins with a struct vfc_vring, which embeds the handle.
  *
- * This header is where the layouts are listed. Each describes itself in
- * one const struct vfc_vring_layout in its own file (virtio_ring_split.c,
- * virtio_ring_packed.c), which creation in virtio_ring.c goes through. A
- * queue records its layout as an enum, and the layout-independent API
- * reaches the layout's operations through VFC_VRING_CALL(): a switch on
- * that enum that calls the layout's function by name. A call through a
- * table of function pointers defined in another file would be indirect
- * (retpolined); this way the hot path has none, and virtio_ring.c names
- * no layout.
+ * This header is where the layouts are listed: their enum, and for each
+ * the functions its file (virtio_ring_split.c, virtio_ring_packed.c)
+ * defines for the rest and its queue struct, which is here rather than in
+ * that file because the layout's table holds its size. Each layout is one
+ * const struct vfc_vring_layout, which holds its rules, its ring's
+ * geometry, its setup and its operations; the tables are in
+ * vfc_ring_layouts.h, which virtio_ring.c alone includes, and which says
+ * why they are there.
  */
 #ifndef _VFC_RING_INTERNAL_H
 #define _VFC_RING_INTERNAL_H
@@ -50,7 +49,8 @@ struct vfc_vring_geometry {
 };
 
 /**
- * struct vfc_vring_layout - what creation needs to know of a ring layout
+ * struct vfc_vring_layout - a ring layout: its rules, its ring, its
+ *	operations
  * @id: the layout, which the queue records for VFC_VRING_CALL()
  * @queue_size: the size of the layout's queue, a struct that begins with
  *	a struct vfc_vring
@@ -63,8 +63,22 @@ struct vfc_vring_geometry {
  *	vring_align
  * @setup: initialise the layout's state of a new queue, whose size,
  *	areas and features are set; the ring memory is zeroed
+ * @add: offer a buffer of @total entries, mapped here, as its token @data
+ * @kick_prepare: publish what was added; whether the device wants a kick
+ * @get_buf: take back the next used buffer: its token and the bytes
+ *	written, or NULL
+ * @more_used: whether a used buffer is waiting
+ * @disable_cb: ask the device not to interrupt
+ * @enable_cb_prepare: ask for interrupts again; the position to poll from
+ * @poll: whether the device used buffers since that position
+ * @enable_cb_delayed: ask for an interrupt once most outstanding buffers
+ *	are used; false if used buffers wait that it would not announce
  *
- * Its operations are the functions VFC_VRING_DECLARE_OPS() declares.
+ * Creation reaches @geometry and @setup through a pointer to the table;
+ * the operations are called through VFC_VRING_CALL() only. The exported
+ * functions in virtio_ring.c that call them give the rules and check what
+ * all layouts share first (a token, a buffer of at least one entry, a
+ * queue not broken).
  */
 struct vfc_vring_layout {
 	enum vfc_vring_layout_id id;
@@ -75,6 +89,16 @@ struct vfc_vring_layout {
 	void (*geometry)(unsigned int num, unsigned int align,
 			 struct vfc_vring_geometry *g);
 	void (*setup)(struct vfc_vring *vr);
+	int (*add)(struct vfc_vring *vr, struct scatterlist *sgs[],
+		   unsigned int total, unsigned int out_sgs,
+		   unsigned int in_sgs, void *data, gfp_t gfp);
+	bool (*kick_prepare)(struct vfc_vring *vr);
+	void *(*get_buf)(struct vfc_vring *vr, unsigned int *len);
+	bool (*more_used)(struct vfc_vring *vr);
+	void (*disable_cb)(struct vfc_vring *vr);
+	unsigned int (*enable_cb_prepare)(struct vfc_vring *vr);
+	bool (*poll)(struct vfc_vring *vr, unsigned int last_used);
+	bool (*enable_cb_delayed)(struct vfc_vring *vr);
 };
 
 /**
@@ -266,77 +290,89 @@ void vfc_vring_commit(struct vfc_vring *vr, const struct vfc_vring_buf *buf,
 void *vfc_vring_detach(struct vfc_vring *vr, u16 head);
 void *vfc_vring_take_used(struct vfc_vring *vr, u32 id, u32 len);
 
-/*
- * The operations of a layout: vfc_vring_<op>_<layout>(), in the layout's
- * file. The exported functions in virtio_ring.c that call them give the
- * rules and check what all layouts share first (a token, a buffer of at
- * least one entry, a queue not broken).
+/* ------------------------------------------------------------------------
+ * The split layout (virtio_ring_split.c)
  */
-#define VFC_VRING_DECLARE_OPS(layout)					\
-	int vfc_vring_add_##layout(struct vfc_vring *vr,		\
-				   struct scatterlist *sgs[],		\
-				   unsigned int total, unsigned int out_sgs, \
-				   unsigned int in_sgs, void *data,	\
-				   gfp_t gfp);				\
-	bool vfc_vring_kick_prepare_##layout(struct vfc_vring *vr);	\
-	void *vfc_vring_get_buf_##layout(struct vfc_vring *vr,		\
-					 unsigned int *len);		\
-	bool vfc_vring_more_used_##layout(struct vfc_vring *vr);	\
-	void vfc_vring_disable_cb_##layout(struct vfc_vring *vr);	\
-	unsigned int vfc_vring_enable_cb_prepare_##layout(struct vfc_vring *vr); \
-	bool vfc_vring_poll_##layout(struct vfc_vring *vr,		\
-				     unsigned int last_used);		\
-	bool vfc_vring_enable_cb_delayed_##layout(struct vfc_vring *vr)
 
-VFC_VRING_DECLARE_OPS(split);
-VFC_VRING_DECLARE_OPS(packed);
-
-extern const struct vfc_vring_layout vfc_vring_split_layout;
-extern const struct vfc_vring_layout vfc_vring_packed_layout;
-
-/* The layout the negotiated features ask for. */
-static inline const struct vfc_vring_layout *
-vfc_vring_layout_of(const struct vfc_device *vdev)
-{
-	if (vfc_has_feature(vdev, VIRTIO_F_RING_PACKED))
-		return &vfc_vring_packed_layout;
-	return &vfc_vring_split_layout;
-}
-
-/*
- * Call operation @op of @vr's layout directly. No default: -Wswitch
- * names a layout missing here, so every path sets __ret.
+/**
+ * struct vfc_vring_split - a split virtqueue
+ * @common: state shared with the packed layout; first, as the generic
+ *	code frees the whole by it
+ * @vring: CPU addresses of the three areas
+ * @avail_idx_shadow: our copy of avail->idx, never read back
+ * @avail_flags_shadow: our copy of avail->flags, never read back
+ * @last_used_idx: the next used entry to read
  */
-#define VFC_VRING_CALL(vr, op, ...)					\
-({									\
-	struct vfc_vring *__vr = (vr);					\
-	typeof(vfc_vring_##op##_split(__vr, ##__VA_ARGS__)) __ret;	\
-									\
-	switch (__vr->layout) {						\
-	case VFC_VRING_SPLIT:						\
-		__ret = vfc_vring_##op##_split(__vr, ##__VA_ARGS__);	\
-		break;							\
-	case VFC_VRING_PACKED:						\
-		__ret = vfc_vring_##op##_packed(__vr, ##__VA_ARGS__);	\
-		break;							\
-	}								\
-	__ret;								\
-})
+struct vfc_vring_split {
+	struct vfc_vring common;
+	struct vring vring;
+	u16 avail_idx_shadow;
+	u16 avail_flags_shadow;
+	u16 last_used_idx;
+};
 
-/* VFC_VRING_CALL() for an operation that returns nothing. */
-#define VFC_VRING_CALL_VOID(vr, op, ...)				\
-do {									\
-	struct vfc_vring *__vr = (vr);					\
-									\
-	switch (__vr->layout) {						\
-	case VFC_VRING_SPLIT:						\
-		vfc_vring_##op##_split(__vr, ##__VA_ARGS__);		\
-		break;							\
-	case VFC_VRING_PACKED:						\
-		vfc_vring_##op##_packed(__vr, ##__VA_ARGS__);		\
-		break;							\
-	}								\
-} while (0)
+void vfc_vring_geometry_split(unsigned int num, unsigned int align,
+			      struct vfc_vring_geometry *g);
+void vfc_vring_setup_split(struct vfc_vring *vr);
+int vfc_vring_add_split(struct vfc_vring *vr, struct scatterlist *sgs[],
+			unsigned int total, unsigned int out_sgs,
+			unsigned int in_sgs, void *data, gfp_t gfp);
+bool vfc_vring_kick_prepare_split(struct vfc_vring *vr);
+void *vfc_vring_get_buf_split(struct vfc_vring *vr, unsigned int *len);
+bool vfc_vring_more_used_split(struct vfc_vring *vr);
+void vfc_vring_disable_cb_split(struct vfc_vring *vr);
+unsigned int vfc_vring_enable_cb_prepare_split(struct vfc_vring *vr);
+bool vfc_vring_poll_split(struct vfc_vring *vr, unsigned int last_used);
+bool vfc_vring_enable_cb_delayed_split(struct vfc_vring *vr);
+
+/* ------------------------------------------------------------------------
+ * The packed layout (virtio_ring_packed.c)
+ */
+
+/**
+ * struct vfc_vring_packed - a packed virtqueue
+ * @common: state shared with the split layout; first, as the generic code
+ *	frees the whole by it. Its private entries are named by buffer id.
+ * @desc: the descriptor ring
+ * @driver: the driver event suppression structure
+ * @device: the device event suppression structure
+ * @next_avail: the next slot to fill
+ * @avail_wrap: the driver's wrap counter
+ * @avail_used_flags: AVAIL and USED as @avail_wrap wants them
+ * @last_used: the next slot the device writes a used descriptor to
+ * @used_wrap: the wrap counter of @last_used
+ * @event_flags_shadow: our copy of @driver's flags, never read back
+ */
+struct vfc_vring_packed {
+	struct vfc_vring common;
+	struct vring_packed_desc *desc;
+	struct vring_packed_desc_event *driver;
+	struct vring_packed_desc_event *device;
+	u16 next_avail;
+	bool avail_wrap;
+	u16 avail_used_flags;
+	u16 last_used;
+	bool used_wrap;
+	u16 event_flags_shadow;
+};
+
+void vfc_vring_geometry_packed(unsigned int num, unsigned int align,
+			       struct vfc_vring_geometry *g);
+void vfc_vring_setup_packed(struct vfc_vring *vr);
+int vfc_vring_add_packed(struct vfc_vring *vr, struct scatterlist *sgs[],
+			 unsigned int total, unsigned int out_sgs,
+			 unsigned int in_sgs, void *data, gfp_t gfp);
+bool vfc_vring_kick_prepare_packed(struct vfc_vring *vr);
+void *vfc_vring_get_buf_packed(struct vfc_vring *vr, unsigned int *len);
+bool vfc_vring_more_used_packed(struct vfc_vring *vr);
+void vfc_vring_disable_cb_packed(struct vfc_vring *vr);
+unsigned int vfc_vring_enable_cb_prepare_packed(struct vfc_vring *vr);
+bool vfc_vring_poll_packed(struct vfc_vring *vr, unsigned int last_used);
+bool vfc_vring_enable_cb_delayed_packed(struct vfc_vring *vr);
+
+/* ------------------------------------------------------------------------
+ * For the core and the KUnit suites
+ */
 
 /**
  * struct vfc_vring_view - a ring's areas as the CPU sees them

@@ -5,8 +5,9 @@
  * Creation picks the layout's table by the negotiated features once and
  * allocates, places and frees the ring through it; every other call checks
  * what is common (arguments, a broken queue) and dispatches on the layout
- * with VFC_VRING_CALL(). Buffer mapping and the "device broke the protocol"
- * path live here so that both layouts share them.
+ * with VFC_VRING_CALL(), which calls the operation in the layout's table
+ * (vfc_ring_layouts.h) directly. Buffer mapping and the "device broke the
+ * protocol" path live here so that both layouts share them.
  */
 #include <kunit/visibility.h>
 #include <linux/log2.h>
@@ -15,7 +16,7 @@
 #include <uapi/linux/virtio_config.h>
 #include <vfc/vfc.h>
 
-#include "vfc_ring_internal.h"
+#include "vfc_ring_layouts.h"
 
 /* ------------------------------------------------------------------------
  * Shared helpers for the layouts

@@ -19,44 +19,18 @@
  * whose flags disagree with each other break the queue.
  *
  * Ring sizes need not be powers of two. Modern devices only: little-endian.
+ *
+ * The functions that are not static are the layout's: its table,
+ * vfc_vring_packed_layout in vfc_ring_layouts.h, lists them, and
+ * virtio_ring.c calls them through it.
  */
 #include <linux/slab.h>
 #include <vfc/vfc.h>
 
 #include "vfc_ring_internal.h"
 
-/* The largest packed ring ("Virtqueues": Queue Size is at most 32768). */
-#define VFC_PACKED_MAX_NUM 32768
-
 #define AVAIL_BIT BIT(VRING_PACKED_DESC_F_AVAIL)
 #define USED_BIT BIT(VRING_PACKED_DESC_F_USED)
-
-/**
- * struct vfc_vring_packed - a packed virtqueue
- * @common: state shared with the split layout; first, as the generic code
- *	frees the whole by it. Its private entries are named by buffer id.
- * @desc: the descriptor ring
- * @driver: the driver event suppression structure
- * @device: the device event suppression structure
- * @next_avail: the next slot to fill
- * @avail_wrap: the driver's wrap counter
- * @avail_used_flags: AVAIL and USED as @avail_wrap wants them
- * @last_used: the next slot the device writes a used descriptor to
- * @used_wrap: the wrap counter of @last_used
- * @event_flags_shadow: our copy of @driver's flags, never read back
- */
-struct vfc_vring_packed {
-	struct vfc_vring common;
-	struct vring_packed_desc *desc;
-	struct vring_packed_desc_event *driver;
-	struct vring_packed_desc_event *device;
-	u16 next_avail;
-	bool avail_wrap;
-	u16 avail_used_flags;
-	u16 last_used;
-	bool used_wrap;
-	u16 event_flags_shadow;
-};
 
 static_assert(sizeof(struct vring_packed_desc) == VFC_VRING_DESC_SIZE);
 static_assert(offsetof(struct vfc_vring_packed, common) == 0);
@@ -81,8 +55,8 @@ static u16 off_wrap_packed(u16 idx, bool wrap)
  * page-aligned allocation), then the driver and the device event
  * suppression structures, 4 bytes each with 4-byte alignment.
  */
-static void geometry_packed(unsigned int num, unsigned int align,
-			    struct vfc_vring_geometry *g)
+void vfc_vring_geometry_packed(unsigned int num, unsigned int align,
+			       struct vfc_vring_geometry *g)
 {
 	g->driver = sizeof(struct vring_packed_desc) * num;
 	g->device = g->driver + sizeof(struct vring_packed_desc_event);
@@ -363,10 +337,10 @@ bool vfc_vring_enable_cb_delayed_packed(struct vfc_vring *vr)
 }
 
 /* ------------------------------------------------------------------------
- * The layout
+ * A new queue
  */
 
-static void setup_packed(struct vfc_vring *vr)
+void vfc_vring_setup_packed(struct vfc_vring *vr)
 {
 	struct vfc_vring_packed *vp = to_packed(vr);
 
@@ -380,18 +354,3 @@ static void setup_packed(struct vfc_vring *vr)
 	/* The zeroed driver event suppression structure reads ENABLE. */
 	vp->event_flags_shadow = VRING_PACKED_EVENT_FLAG_ENABLE;
 }
-
-/*
- * "Packed virtqueues support up to 2^15 entries each"; the sizes need not
- * be powers of two, and the alignments are fixed (16 for the ring, 4 for
- * the event suppression structures).
- */
-const struct vfc_vring_layout vfc_vring_packed_layout = {
-	.id = VFC_VRING_PACKED,
-	.queue_size = sizeof(struct vfc_vring_packed),
-	.max_num = VFC_PACKED_MAX_NUM,
-	.num_pow2 = false,
-	.min_align = 0,
-	.geometry = geometry_packed,
-	.setup = setup_packed,
-};

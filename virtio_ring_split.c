@@ -12,32 +12,16 @@
  * checked before use; a violation breaks the queue.
  *
  * Modern devices only, so every ring field is little-endian.
+ *
+ * The functions that are not static are the layout's: its table,
+ * vfc_vring_split_layout in vfc_ring_layouts.h, lists them, and
+ * virtio_ring.c calls them through it.
  */
 #include <linux/slab.h>
 #include <linux/virtio_byteorder.h>
 #include <vfc/vfc.h>
 
 #include "vfc_ring_internal.h"
-
-/* The largest split ring ("Virtqueues": Queue Size is at most 32768). */
-#define VFC_SPLIT_MAX_NUM 32768
-
-/**
- * struct vfc_vring_split - a split virtqueue
- * @common: state shared with the packed layout; first, as the generic
- *	code frees the whole by it
- * @vring: CPU addresses of the three areas
- * @avail_idx_shadow: our copy of avail->idx, never read back
- * @avail_flags_shadow: our copy of avail->flags, never read back
- * @last_used_idx: the next used entry to read
- */
-struct vfc_vring_split {
-	struct vfc_vring common;
-	struct vring vring;
-	u16 avail_idx_shadow;
-	u16 avail_flags_shadow;
-	u16 last_used_idx;
-};
 
 static_assert(sizeof(struct vring_desc) == VFC_VRING_DESC_SIZE);
 static_assert(offsetof(struct vfc_vring_split, common) == 0);
@@ -91,8 +75,8 @@ static size_t used_bytes_split(unsigned int num)
  * ring right after it (2-byte alignment), the used ring at @align (the spec
  * asks for 4; transports pass more to keep it off the driver's cache lines).
  */
-static void geometry_split(unsigned int num, unsigned int align,
-			   struct vfc_vring_geometry *g)
+void vfc_vring_geometry_split(unsigned int num, unsigned int align,
+			      struct vfc_vring_geometry *g)
 {
 	g->driver = sizeof(struct vring_desc) * num;
 	g->device = ALIGN(g->driver + avail_bytes_split(num), align);
@@ -291,10 +275,10 @@ bool vfc_vring_enable_cb_delayed_split(struct vfc_vring *vr)
 }
 
 /* ------------------------------------------------------------------------
- * The layout
+ * A new queue
  */
 
-static void setup_split(struct vfc_vring *vr)
+void vfc_vring_setup_split(struct vfc_vring *vr)
 {
 	struct vfc_vring_split *vs = to_split(vr);
 
@@ -303,17 +287,3 @@ static void setup_split(struct vfc_vring *vr)
 	vs->vring.avail = vr->driver.cpu;
 	vs->vring.used = vr->device.cpu;
 }
-
-/*
- * "Queue Size value is always a power of 2. The maximum Queue Size value
- * is 32768"; the used ring at vring_align, which is at least its 4.
- */
-const struct vfc_vring_layout vfc_vring_split_layout = {
-	.id = VFC_VRING_SPLIT,
-	.queue_size = sizeof(struct vfc_vring_split),
-	.max_num = VFC_SPLIT_MAX_NUM,
-	.num_pow2 = true,
-	.min_align = 4,
-	.geometry = geometry_split,
-	.setup = setup_split,
-};
