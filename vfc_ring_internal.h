@@ -325,6 +325,9 @@ unsigned int vfc_vring_enable_cb_prepare_split(struct vfc_vring *vr);
 bool vfc_vring_poll_split(struct vfc_vring *vr, unsigned int last_used);
 bool vfc_vring_enable_cb_delayed_split(struct vfc_vring *vr);
 
+/* For the KUnit suites only, exported to them alone. */
+int vfc_vring_split_test_set_index(struct vfc_virtqueue *vq, u16 idx);
+
 /* ------------------------------------------------------------------------
  * The packed layout (virtio_ring_packed.c)
  */

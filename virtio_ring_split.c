@@ -17,6 +17,7 @@
  * vfc_vring_split_layout in vfc_ring_layouts.h, lists them, and
  * virtio_ring.c calls them through it.
  */
+#include <kunit/visibility.h>
 #include <linux/slab.h>
 #include <linux/virtio_byteorder.h>
 #include <vfc/vfc.h>
@@ -287,3 +288,47 @@ void vfc_vring_setup_split(struct vfc_vring *vr)
 	vs->vring.avail = vr->driver.cpu;
 	vs->vring.used = vr->device.cpu;
 }
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/**
+ * vfc_vring_split_test_set_index() - move an idle queue's indices
+ * @vq: a split queue with no buffer in flight and none added since its
+ *	last kick
+ * @idx: the free-running index to go on from
+ *
+ * For the KUnit suites, which alone can reach it: the indices start at 0
+ * and take 65536 buffers to wrap ("Updating idx": it "wraps naturally at
+ * 65536"), too many for a debug kernel to push through in a test. This
+ * puts the driver's side where @idx buffers would have left it:
+ * avail->idx and our copy of it, the next used entry to read, and
+ * used_event as vfc_vring_get_buf_split() and
+ * vfc_vring_disable_cb_split() leave it under EVENT_IDX (without, the
+ * device ignores it). Nothing else in the queue depends on how many
+ * buffers went through it. The device's side (used->idx, avail_event) is
+ * the caller's to move with it.
+ *
+ * Return: 0; -EINVAL for a packed queue; -EBUSY if buffers are in flight
+ * or not kicked yet.
+ */
+int vfc_vring_split_test_set_index(struct vfc_virtqueue *vq, u16 idx)
+{
+	struct vfc_vring *vr = to_vfc_vring(vq);
+	struct vfc_vring_split *vs = to_split(vr);
+	u16 event = idx;
+
+	if (vr->layout != VFC_VRING_SPLIT)
+		return -EINVAL;
+	if (vr->in_flight || vr->num_added)
+		return -EBUSY;
+	vs->avail_idx_shadow = idx;
+	WRITE_ONCE(vs->vring.avail->idx, cpu_to_ring16(idx));
+	vs->last_used_idx = idx;
+	if (vr->event && (vs->avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT))
+		event = idx - 1;
+	WRITE_ONCE(vring_used_event(&vs->vring), cpu_to_ring16(event));
+	/* The moved indices before the device's next look at the ring. */
+	vfc_vring_mb(vr);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(vfc_vring_split_test_set_index);
+#endif

@@ -20,7 +20,9 @@
  * the driver's side of the spec as it goes, and it can lie: used ids out of
  * range or not in flight, lengths longer than the buffer, a used index that
  * runs ahead (split), used flags that disagree with its wrap counter
- * (packed), descriptors scribbled over after it took them. Each layout's
+ * (packed), descriptors scribbled over after it took them. An idle split
+ * queue it can move, its own side and the driver's, to any 16-bit index,
+ * so that a case reaches the wrap without 65536 buffers. Each layout's
  * device side sits behind a struct vfc_rt_ring_ops.
  */
 #include <kunit/test.h>
@@ -819,6 +821,27 @@ static void vfc_rt_split_kick_hint(struct vfc_rt *rt, enum vfc_rt_kicks hint)
 }
 
 /*
+ * Move the idle queue to free-running index @idx: the driver's side
+ * through virtio_ring_split.c, then the device's, which asks for a kick
+ * for the next buffer as at the start.
+ */
+static void vfc_rt_split_set_index(struct vfc_rt *rt, u16 idx)
+{
+	struct kunit *test = rt->test;
+
+	KUNIT_ASSERT_EQ_MSG(test, rt->last_avail, rt->used_idx,
+			    "buffers in flight");
+	KUNIT_ASSERT_EQ(test, vfc_vring_split_test_set_index(rt->vq, idx), 0);
+	KUNIT_ASSERT_EQ(test, vfc_rt_r16(&rt->vr->avail->idx), idx);
+	rt->last_avail = idx;
+	rt->used_idx = idx;
+	rt->signalled_used = idx;
+	vfc_rt_w16(&rt->vr->used->idx, idx);
+	/* Publishes avail_event, and used->idx with it. */
+	vfc_rt_split_kick_hint(rt, VFC_RT_KICKS_WANTED);
+}
+
+/*
  * Lies a driver must not act on: an address nothing mapped, another
  * length, no flags and no chaining. A driver that unmapped from these
  * would unmap the wrong thing and free the wrong count of descriptors,
@@ -849,7 +872,7 @@ static void vfc_rt_split_scribble(struct vfc_rt *rt,
 
 const struct vfc_rt_ring_ops vfc_rt_split_ops = {
 	.features = 0,
-	.wrap_bufs = VFC_RT_WRAP_BUFS,
+	.set_index = vfc_rt_split_set_index,
 	.attach = vfc_rt_split_attach,
 	.expect_areas = vfc_rt_split_expect_areas,
 	.pop_avail = vfc_rt_split_pop_avail,
@@ -1236,7 +1259,6 @@ static void vfc_rt_packed_scribble(struct vfc_rt *rt,
 
 const struct vfc_rt_ring_ops vfc_rt_packed_ops = {
 	.features = F_PACKED,
-	.wrap_bufs = VFC_RT_PACKED_WRAP_BUFS,
 	.attach = vfc_rt_packed_attach,
 	.expect_areas = vfc_rt_packed_expect_areas,
 	.pop_avail = vfc_rt_packed_pop_avail,

@@ -174,10 +174,6 @@ void vfc_fake_expect_log(struct kunit *test, const struct vfc_fake *fake,
 /* Each entry has its own slot: separate cache lines, as DMA-API debug wants. */
 #define VFC_RT_SLOT		128
 #define VFC_RT_PATTERN		0xa5
-/* Split: past the 16-bit wrap of every ring index, with room to spare. */
-#define VFC_RT_WRAP_BUFS	(65536 + 4 * VFC_RT_NUM)
-/* Packed: the wrap counters flip once a lap; forty laps of a ring of 8. */
-#define VFC_RT_PACKED_WRAP_BUFS	(40 * VFC_RT_NUM)
 
 /* Packed descriptor and event suppression bits. */
 #define VFC_RT_F_AVAIL		BIT(VRING_PACKED_DESC_F_AVAIL)
@@ -236,7 +232,9 @@ struct vfc_rt_taken {
 /**
  * struct vfc_rt_ring_ops - the device's side of one ring layout
  * @features: feature bits the layout needs negotiated
- * @wrap_bufs: buffers vfc_ring_wrap() pushes to wrap every index or counter
+ * @set_index: split: move a queue with nothing in flight to free-running
+ *	index @idx, the driver's side and the device's; NULL for packed,
+ *	whose positions wrap at the ring's size
  * @attach: find the rings of a queue just created
  * @expect_areas: check a new queue's areas: where, how big, how aligned,
  *	what they hold
@@ -251,7 +249,7 @@ struct vfc_rt_taken {
  */
 struct vfc_rt_ring_ops {
 	u64 features;
-	unsigned int wrap_bufs;
+	void (*set_index)(struct vfc_rt *rt, u16 idx);
 	void (*attach)(struct vfc_rt *rt);
 	void (*expect_areas)(struct vfc_rt *rt);
 	bool (*pop_avail)(struct vfc_rt *rt, struct vfc_rt_taken *t);
