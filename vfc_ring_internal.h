@@ -342,8 +342,10 @@ int vfc_vring_split_test_set_index(struct vfc_virtqueue *vq, u16 idx);
  * @next_avail: the next slot to fill
  * @avail_wrap: the driver's wrap counter
  * @avail_used_flags: AVAIL and USED as @avail_wrap wants them
- * @last_used: the next slot the device writes a used descriptor to
- * @used_wrap: the wrap counter of @last_used
+ * @last_used_wrap: the next slot the device writes a used descriptor to,
+ *	and in bit 15 (VRING_PACKED_EVENT_F_WRAP_CTR) its wrap counter: one
+ *	value, written and read whole, so that an interrupt on another CPU
+ *	never pairs a slot with the other lap's counter
  * @event_flags_shadow: our copy of @driver's flags, never read back
  */
 struct vfc_vring_packed {
@@ -354,8 +356,7 @@ struct vfc_vring_packed {
 	u16 next_avail;
 	bool avail_wrap;
 	u16 avail_used_flags;
-	u16 last_used;
-	bool used_wrap;
+	u16 last_used_wrap;
 	u16 event_flags_shadow;
 };
 

@@ -46,6 +46,17 @@ static u16 off_wrap_packed(u16 idx, bool wrap)
 	return idx | (wrap << VRING_PACKED_EVENT_F_WRAP_CTR);
 }
 
+/* The slot and the wrap counter of an off_wrap value. */
+static u16 off_packed(u16 off_wrap)
+{
+	return off_wrap & ~BIT(VRING_PACKED_EVENT_F_WRAP_CTR);
+}
+
+static bool wrap_packed(u16 off_wrap)
+{
+	return off_wrap & BIT(VRING_PACKED_EVENT_F_WRAP_CTR);
+}
+
 /* ------------------------------------------------------------------------
  * Ring memory
  */
@@ -155,18 +166,20 @@ static bool is_used_packed(const struct vfc_vring_packed *vp, u16 idx,
 bool vfc_vring_more_used_packed(struct vfc_vring *vr)
 {
 	struct vfc_vring_packed *vp = to_packed(vr);
+	u16 last = READ_ONCE(vp->last_used_wrap);
 
 	return vr->in_flight &&
-	       is_used_packed(vp, vp->last_used, vp->used_wrap);
+	       is_used_packed(vp, off_packed(last), wrap_packed(last));
 }
 
 void *vfc_vring_get_buf_packed(struct vfc_vring *vr, unsigned int *len)
 {
 	struct vfc_vring_packed *vp = to_packed(vr);
+	u16 last_used_wrap = vp->last_used_wrap;
+	u16 flags, id, last = off_packed(last_used_wrap);
+	bool wrap = wrap_packed(last_used_wrap);
 	struct vring_packed_desc *d;
-	u16 flags, id, last = 0;
 	u32 used_len;
-	bool wrap;
 	void *data;
 
 	if (!vfc_vring_more_used_packed(vr))
@@ -174,22 +187,26 @@ void *vfc_vring_get_buf_packed(struct vfc_vring *vr, unsigned int *len)
 	/* Read the used descriptor only after its flags said it is used. */
 	vfc_vring_rmb(vr);
 
-	d = &vp->desc[vp->last_used];
+	d = &vp->desc[last];
 	flags = le16_to_cpu(READ_ONCE(d->flags));
 	id = le16_to_cpu(READ_ONCE(d->id));
-	used_len = le32_to_cpu(READ_ONCE(d->len));
+	/*
+	 * "Element Length is reserved for used descriptors without the
+	 * VIRTQ_DESC_F_WRITE flag, and is ignored by drivers": the device
+	 * wrote nothing.
+	 */
+	used_len = flags & VRING_DESC_F_WRITE ? le32_to_cpu(READ_ONCE(d->len)) :
+						0;
 	/* "the device ... sets both AVAIL and USED to its wrap counter" */
-	if (!!(flags & AVAIL_BIT) != vp->used_wrap ||
-	    !!(flags & USED_BIT) != vp->used_wrap) {
+	if (!!(flags & AVAIL_BIT) != wrap || !!(flags & USED_BIT) != wrap) {
 		vfc_vring_bad(vr, "used flags disagree with the wrap counter",
-			      "slot %u flags 0x%04x, wrap %u", vp->last_used,
-			      flags, vp->used_wrap);
+			      "slot %u flags 0x%04x, wrap %u", last, flags,
+			      wrap);
 		return NULL;
 	}
 	/* The device skips the buffer's slots; so do we, once it checks out. */
-	wrap = vp->used_wrap;
 	if (id < vr->num && vr->state[id].data) {
-		last = vp->last_used + vr->state[id].ndesc;
+		last += vr->state[id].ndesc;
 		if (last >= vr->num) {
 			last -= vr->num;
 			wrap = !wrap;
@@ -198,8 +215,8 @@ void *vfc_vring_get_buf_packed(struct vfc_vring *vr, unsigned int *len)
 	data = vfc_vring_take_used(vr, id, used_len);
 	if (!data)
 		return NULL;
-	vp->last_used = last;
-	vp->used_wrap = wrap;
+	last_used_wrap = off_wrap_packed(last, wrap);
+	WRITE_ONCE(vp->last_used_wrap, last_used_wrap);
 
 	/*
 	 * With descriptor-specific notifications on, move the event along
@@ -207,9 +224,7 @@ void *vfc_vring_get_buf_packed(struct vfc_vring *vr, unsigned int *len)
 	 * caller's next look at the ring.
 	 */
 	if (vp->event_flags_shadow == VRING_PACKED_EVENT_FLAG_DESC) {
-		WRITE_ONCE(vp->driver->off_wrap,
-			   cpu_to_le16(off_wrap_packed(vp->last_used,
-						       vp->used_wrap)));
+		WRITE_ONCE(vp->driver->off_wrap, cpu_to_le16(last_used_wrap));
 		vfc_vring_mb(vr);
 	}
 	*len = used_len;
@@ -246,12 +261,12 @@ bool vfc_vring_kick_prepare_packed(struct vfc_vring *vr)
 		return flags != VRING_PACKED_EVENT_FLAG_DISABLE;
 
 	off_wrap = le16_to_cpu(event.off_wrap);
-	event_idx = off_wrap & ~BIT(VRING_PACKED_EVENT_F_WRAP_CTR);
+	event_idx = off_packed(off_wrap);
 	/*
 	 * An event in the lap before ours counts from one ring further
 	 * back; vring_need_event()'s 16-bit arithmetic does the rest.
 	 */
-	if (!!(off_wrap & BIT(VRING_PACKED_EVENT_F_WRAP_CTR)) != vp->avail_wrap)
+	if (wrap_packed(off_wrap) != vp->avail_wrap)
 		event_idx -= vr->num;
 	return vring_need_event(event_idx, new, old);
 }
@@ -283,7 +298,7 @@ static u16 enabled_flags_packed(const struct vfc_vring *vr)
 unsigned int vfc_vring_enable_cb_prepare_packed(struct vfc_vring *vr)
 {
 	struct vfc_vring_packed *vp = to_packed(vr);
-	u16 pos = off_wrap_packed(vp->last_used, vp->used_wrap);
+	u16 pos = vp->last_used_wrap;
 
 	if (vr->event) {
 		WRITE_ONCE(vp->driver->off_wrap, cpu_to_le16(pos));
@@ -297,8 +312,8 @@ unsigned int vfc_vring_enable_cb_prepare_packed(struct vfc_vring *vr)
 bool vfc_vring_poll_packed(struct vfc_vring *vr, unsigned int last_used)
 {
 	struct vfc_vring_packed *vp = to_packed(vr);
-	u16 idx = last_used & ~BIT(VRING_PACKED_EVENT_F_WRAP_CTR);
-	bool wrap = last_used & BIT(VRING_PACKED_EVENT_F_WRAP_CTR);
+	u16 idx = off_packed(last_used);
+	bool wrap = wrap_packed(last_used);
 
 	if (idx >= vr->num || !vr->in_flight)
 		return false;
@@ -310,8 +325,8 @@ bool vfc_vring_poll_packed(struct vfc_vring *vr, unsigned int last_used)
 bool vfc_vring_enable_cb_delayed_packed(struct vfc_vring *vr)
 {
 	struct vfc_vring_packed *vp = to_packed(vr);
-	u16 bufs, idx = vp->last_used;
-	bool wrap = vp->used_wrap;
+	u16 bufs, idx = off_packed(vp->last_used_wrap);
+	bool wrap = wrap_packed(vp->last_used_wrap);
 
 	if (vr->event) {
 		/* Three quarters of the descriptors outstanding, ahead. */
@@ -349,7 +364,7 @@ void vfc_vring_setup_packed(struct vfc_vring *vr)
 	vp->device = vr->device.cpu;
 	/* "the driver ... wrap counter ... initialized to 1" for both */
 	vp->avail_wrap = true;
-	vp->used_wrap = true;
+	vp->last_used_wrap = off_wrap_packed(0, true);
 	vp->avail_used_flags = AVAIL_BIT;
 	/* The zeroed driver event suppression structure reads ENABLE. */
 	vp->event_flags_shadow = VRING_PACKED_EVENT_FLAG_ENABLE;

@@ -1372,6 +1372,45 @@ static void vfc_ring_packed_driver_events(struct kunit *test)
 	vfc_vring_del_virtqueue(vq);
 }
 
+/*
+ * "Element Length is reserved for used descriptors without the
+ * VIRTQ_DESC_F_WRITE flag, and is ignored by drivers": whatever it holds,
+ * the buffer comes back with length 0, for a device-readable buffer and a
+ * device-writable one alike, and the queue stays whole. With the flag, the
+ * length counts and is checked.
+ */
+static void vfc_ring_packed_len_reserved(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	struct vfc_rt_buf *a, *b, *c;
+
+	vfc_rt_start(rt);
+	a = vfc_rt_prep(rt, 0, 1, 0, 16);
+	b = vfc_rt_prep(rt, 1, 0, 1, 16);
+	c = vfc_rt_prep(rt, 2, 1, 0, 16);
+	KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, a), 0);
+	KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, b), 0);
+	KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, c), 0);
+	vfc_rt_take(rt, 0);
+	vfc_rt_take(rt, 1);
+	vfc_rt_take(rt, 2);
+
+	/* The fake device sets WRITE for any length; clear it. */
+	rt->used_flags_xor = VRING_DESC_F_WRITE;
+	rt->ops->push_used(rt, rt->taken[0].id, 0xffffffff);
+	rt->used_flags_xor = VRING_DESC_F_WRITE;
+	rt->ops->push_used(rt, rt->taken[1].id, 8);
+	vfc_rt_expect_used(rt, a, 0);
+	vfc_rt_expect_used(rt, b, 0);
+	vfc_rt_expect_idle(rt);
+
+	/* WRITE set on a buffer the device could not write: a violation. */
+	rt->ops->push_used(rt, rt->taken[2].id, 1);
+	vfc_rt_expect_none(rt);
+	KUNIT_EXPECT_STREQ(test, vfc_vq_broken_reason(rt->vq),
+			   "used length exceeds buffer");
+}
+
 static const struct vfc_rt_case vfc_rt_packed_kick_cases[] = {
 	{ .name = "packed", .ops = &vfc_rt_packed_ops },
 	{ .name = "packed-event-idx", .ops = &vfc_rt_packed_ops,
@@ -1485,6 +1524,8 @@ static struct kunit_case vfc_ring_cases[] = {
 	KUNIT_CASE_PARAM(vfc_ring_packed_driver_events,
 			 vfc_rt_packed_event_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_packed_kicks, vfc_rt_packed_kick_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_packed_len_reserved,
+			 vfc_rt_packed_kick_gen_params),
 	{}
 };
 
