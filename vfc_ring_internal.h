@@ -103,7 +103,7 @@ struct vfc_vring_layout {
 
 /**
  * struct vfc_vring_extra - the driver's own record of one descriptor
- * @addr: the DMA address it was mapped at
+ * @addr: the address the device sees it at (DMA or physical)
  * @len: its length
  * @flags: VRING_DESC_F_WRITE or VRING_DESC_F_INDIRECT; the layout adds
  *	what chains need when it writes the descriptor out
@@ -121,8 +121,8 @@ struct vfc_vring_extra {
  * struct vfc_vring_indir - an indirect descriptor table and its record
  * @desc: the table the device reads, in the layout's descriptor format
  *	(16 bytes an entry in both)
- * @dma: where @desc is mapped, if @mapped
- * @mapped: @desc is mapped for the device
+ * @dma: where the device sees @desc, once it is the buffer's ring entry
+ * @mapped: @desc is mapped through the DMA API
  * @num: entries in @desc
  * @extra: the driver's record of each entry
  */
@@ -194,6 +194,9 @@ struct vfc_vring_area {
  * @event: VIRTIO_RING_F_EVENT_IDX negotiated
  * @notify: the transport's notification, false if it failed
  * @dma_dev: the device that maps rings and buffers
+ * @use_dma_api: rings and buffers go through the DMA API on @dma_dev;
+ *	otherwise the device sees guest-physical addresses (see
+ *	vfc_vring_use_dma_api())
  * @num: the ring's size
  * @num_added: avail entries (split) or slots (packed) added since the
  *	last kick_prepare
@@ -220,6 +223,7 @@ struct vfc_vring {
 	bool event;
 	bool (*notify)(struct vfc_virtqueue *vq);
 	struct device *dma_dev;
+	bool use_dma_api;
 	unsigned int num;
 	unsigned int num_added;
 	unsigned int in_flight;

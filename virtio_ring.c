@@ -10,11 +10,13 @@
  * protocol" path live here so that both layouts share them.
  */
 #include <kunit/visibility.h>
+#include <linux/cc_platform.h>
 #include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <uapi/linux/virtio_config.h>
 #include <vfc/vfc.h>
+#include <xen/xen.h>
 
 #include "vfc_ring_layouts.h"
 
@@ -63,10 +65,36 @@ void vfc_vring_bad(struct vfc_vring *vr, const char *reason,
 	vfc_vring_set_broken(vr, reason);
 }
 
+/**
+ * vfc_vring_use_dma_api() - whether @vdev's queues go through the DMA API
+ * @vdev: the device, with features negotiated
+ *
+ * "Reserved Feature Bits", VIRTIO_F_ACCESS_PLATFORM: without it the device
+ * reads and writes guest-physical addresses, whatever IOMMU sits between
+ * (the driver MUST pass only physical addresses), so an IOVA from the DMA
+ * API would send it to the wrong memory. With it, the device is behind
+ * the platform's translation and everything is mapped. A platform that
+ * restricts what a device may see (guest memory encryption, Xen grants)
+ * needs the DMA API whatever was negotiated: its bounce buffers are the
+ * only memory such a device can reach.
+ *
+ * Return: true to map through the DMA API, false for physical addresses.
+ */
+static bool vfc_vring_use_dma_api(const struct vfc_device *vdev)
+{
+	if (vfc_has_feature(vdev, VIRTIO_F_ACCESS_PLATFORM))
+		return true;
+	return cc_platform_has(CC_ATTR_GUEST_MEM_ENCRYPT) || xen_domain();
+}
+
 /* Map one scatterlist entry for the device; 0 or -ENOMEM. */
 static int map_sg(struct vfc_vring *vr, struct scatterlist *sg,
 		  enum dma_data_direction dir, dma_addr_t *addr)
 {
+	if (!vr->use_dma_api) {
+		*addr = (dma_addr_t)sg_phys(sg);
+		return 0;
+	}
 	*addr = dma_map_page(vr->dma_dev, sg_page(sg), sg->offset, sg->length,
 			     dir);
 	if (dma_mapping_error(vr->dma_dev, *addr))
@@ -76,6 +104,8 @@ static int map_sg(struct vfc_vring *vr, struct scatterlist *sg,
 
 static void unmap_extra(struct vfc_vring *vr, const struct vfc_vring_extra *e)
 {
+	if (!vr->use_dma_api)
+		return;
 	dma_unmap_page(vr->dma_dev, e->addr, e->len,
 		       (e->flags & VRING_DESC_F_WRITE) ? DMA_FROM_DEVICE :
 							 DMA_TO_DEVICE);
@@ -227,12 +257,17 @@ int vfc_vring_map_indir(struct vfc_vring *vr, struct vfc_vring_buf *buf)
 	struct vfc_vring_extra *e = &vr->extra[buf->head];
 	dma_addr_t dma;
 
-	dma = dma_map_single(vr->dma_dev, indir->desc,
-			     buf->n * VFC_VRING_DESC_SIZE, DMA_TO_DEVICE);
-	if (dma_mapping_error(vr->dma_dev, dma))
-		return -ENOMEM;
+	if (vr->use_dma_api) {
+		dma = dma_map_single(vr->dma_dev, indir->desc,
+				     buf->n * VFC_VRING_DESC_SIZE,
+				     DMA_TO_DEVICE);
+		if (dma_mapping_error(vr->dma_dev, dma))
+			return -ENOMEM;
+		indir->mapped = true;
+	} else {
+		dma = virt_to_phys(indir->desc);
+	}
 	indir->dma = dma;
-	indir->mapped = true;
 	indir->num = buf->n;
 	e->addr = dma;
 	e->len = buf->n * VFC_VRING_DESC_SIZE;
@@ -327,9 +362,11 @@ void *vfc_vring_take_used(struct vfc_vring *vr, u32 id, u32 len)
 /* Free the ring and the records vfc_vring_alloc_once() allocated. */
 static void vfc_vring_free(struct vfc_vring *vr)
 {
-	if (vr->ring_mem)
+	if (vr->ring_mem && vr->use_dma_api)
 		dma_free_coherent(vr->dma_dev, vr->ring_bytes, vr->ring_mem,
 				  vr->ring_dma);
+	else if (vr->ring_mem)
+		free_pages_exact(vr->ring_mem, vr->ring_bytes);
 	vr->ring_mem = NULL;
 	kvfree(vr->extra);
 	vr->extra = NULL;
@@ -342,9 +379,17 @@ static int vfc_vring_alloc_once(struct vfc_vring *vr, unsigned int num,
 				const struct vfc_vring_geometry *g)
 {
 	vr->ring_bytes = g->bytes;
-	vr->ring_mem = dma_alloc_coherent(vr->dma_dev, vr->ring_bytes,
-					  &vr->ring_dma,
-					  GFP_KERNEL | __GFP_NOWARN);
+	if (vr->use_dma_api) {
+		vr->ring_mem = dma_alloc_coherent(vr->dma_dev, vr->ring_bytes,
+						  &vr->ring_dma,
+						  GFP_KERNEL | __GFP_NOWARN);
+	} else {
+		/* Zeroed and page aligned, as dma_alloc_coherent() gives. */
+		vr->ring_mem = alloc_pages_exact(vr->ring_bytes, GFP_KERNEL |
+						 __GFP_ZERO | __GFP_NOWARN);
+		if (vr->ring_mem)
+			vr->ring_dma = virt_to_phys(vr->ring_mem);
+	}
 	vr->extra = kvcalloc(num, sizeof(*vr->extra), GFP_KERNEL);
 	vr->state = kvcalloc(num, sizeof(*vr->state), GFP_KERNEL);
 	if (vr->ring_mem && vr->extra && vr->state)
@@ -451,6 +496,7 @@ vfc_vring_create_virtqueue(struct vfc_device *vdev,
 	vr->vq.callback = cfg->callback;
 	vr->notify = cfg->notify;
 	vr->dma_dev = cfg->dma_dev;
+	vr->use_dma_api = vfc_vring_use_dma_api(vdev);
 	vr->weak_barriers = cfg->weak_barriers;
 	vr->indirect = vfc_has_feature(vdev, VIRTIO_RING_F_INDIRECT_DESC);
 	vr->event = vfc_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX);
@@ -506,8 +552,9 @@ EXPORT_SYMBOL_NS_GPL(vfc_vring_del_virtqueue, VFC);
  * The core negotiates with it; outside vfc.ko only the KUnit suites reach
  * it.
  *
- * Modern devices only; all memory the device sees goes through the DMA
- * API, so an IOMMU or bounce buffers may sit in between; barriers strong
+ * Modern devices only; memory the device sees goes through the DMA API
+ * when VIRTIO_F_ACCESS_PLATFORM is negotiated (an IOMMU or bounce buffers
+ * may sit in between), by physical address otherwise; barriers strong
  * enough for hardware devices; indirect descriptors, event index
  * suppression and the packed layout.
  *

@@ -562,6 +562,54 @@ static void vfc_ring_add_invalid(struct kunit *test)
 }
 
 /*
+ * "Reserved Feature Bits": without VIRTIO_F_ACCESS_PLATFORM the device
+ * uses guest-physical addresses, so neither the ring nor a buffer goes
+ * through the DMA API (the fake DMA device sees no call at all) and the
+ * first descriptor holds the buffer's physical address, or, indirect, the
+ * table's, whose entries hold the buffer's.
+ */
+static void vfc_ring_physical_addresses(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	struct scatterlist out, in, *sgs[] = { &out, &in };
+	struct vfc_vring_view view;
+	const struct vring_packed_desc *d, *table;
+	void *a = rt->mem, *b = rt->mem + VFC_RT_SLOT;
+
+	rt->vdev->features &= ~F_AP;
+	vfc_rt_start(rt);
+	KUNIT_EXPECT_EQ(test, rt->dma->alloc_calls, 0U);
+	vfc_vring_get_view(rt->vq, &view);
+	KUNIT_EXPECT_PTR_EQ_MSG(test, view.desc,
+				phys_to_virt(vfc_vq_get_desc_addr(rt->vq)),
+				"the device's address of the ring is not its physical one");
+
+	sg_init_one(&out, a, 64);
+	sg_init_one(&in, b, 32);
+	KUNIT_ASSERT_EQ(test, vfc_vq_add_sgs(rt->vq, sgs, 1, 1, rt,
+					     GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, rt->dma->live_maps, 0U);
+	KUNIT_EXPECT_EQ(test, rt->dma->map_failures, 0U);
+
+	/* Both layouts' descriptors begin with __le64 addr, __le32 len. */
+	d = view.desc;
+	if (rt->indirect) {
+		KUNIT_EXPECT_EQ(test, le32_to_cpu(d->len),
+				2U * VFC_VRING_DESC_SIZE);
+		table = phys_to_virt(le64_to_cpu(d->addr));
+		KUNIT_ASSERT_TRUE(test, virt_addr_valid(table));
+		d = table;
+	}
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(d[0].addr), (u64)virt_to_phys(a));
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(d[0].len), 64U);
+	/* The ring's first entries, in both layouts, or the table's. */
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(d[1].addr), (u64)virt_to_phys(b));
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(d[1].len), 32U);
+	KUNIT_EXPECT_PTR_EQ(test, vfc_vq_detach_unused_buf(rt->vq), (void *)rt);
+	KUNIT_EXPECT_EQ(test, rt->dma->alloc_calls, 0U);
+}
+
+/*
  * detach_unused_buf hands back every buffer the driver has not collected:
  * returned but not collected, taken by the device, and never taken.
  */
@@ -1512,6 +1560,8 @@ static struct kunit_case vfc_ring_cases[] = {
 	KUNIT_CASE_PARAM(vfc_ring_map_failure, vfc_rt_map_fail_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_add_invalid, vfc_rt_basic_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_detach, vfc_rt_indirect_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_physical_addresses,
+			 vfc_rt_indirect_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_scribbled_desc, vfc_rt_indirect_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_hostile, vfc_rt_hostile_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_break_device, vfc_rt_basic_gen_params),

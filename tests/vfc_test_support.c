@@ -1629,7 +1629,7 @@ EXPORT_SYMBOL_NS_GPL(vfc_rt_round_trip_one, VFC_TEST);
  */
 struct vfc_rt *vfc_rt_new(struct kunit *test, const struct vfc_rt_case *row)
 {
-	u64 features = F_V1 | row->ops->features | row->features;
+	u64 features = F_V1 | F_AP | row->ops->features | row->features;
 	struct vfc_rt *rt;
 
 	rt = kunit_kzalloc(test, sizeof(*rt), GFP_KERNEL);

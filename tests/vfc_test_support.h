@@ -31,6 +31,7 @@
 #include <vfc/vfc_ring.h>
 
 #define F_V1		BIT_ULL(VIRTIO_F_VERSION_1)
+#define F_AP		BIT_ULL(VIRTIO_F_ACCESS_PLATFORM)
 #define F_INDIRECT	BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC)
 #define F_EVENT_IDX	BIT_ULL(VIRTIO_RING_F_EVENT_IDX)
 #define F_PACKED	BIT_ULL(VIRTIO_F_RING_PACKED)
@@ -277,7 +278,8 @@ enum vfc_rt_hostile {
  * struct vfc_rt_case - a row of a case table
  * @name: the row's name in the results
  * @ops: the ring layout's device side
- * @features: ring features negotiated besides VERSION_1 and @ops' own
+ * @features: ring features negotiated besides VERSION_1, ACCESS_PLATFORM
+ *	(so that the fake DMA device sees every mapping) and @ops' own
  * @num: ring size; 0: VFC_RT_NUM
  * @align: vring_align; 0: VFC_RT_ALIGN
  * @err: the error the row expects
