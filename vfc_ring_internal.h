@@ -188,6 +188,7 @@ struct vfc_vring_area {
  * @layout: the layout, which VFC_VRING_CALL() switches on
  * @broken: set once the device broke the protocol; read locklessly
  * @broken_reason: what it did, for messages and tests
+ * @cbs_live: between DRIVER_OK and reset: interrupts may call back
  * @weak_barriers: SMP barriers suffice (VIRTIO_F_ORDER_PLATFORM not
  *	negotiated); otherwise the platform's DMA barriers are used
  * @indirect: VIRTIO_RING_F_INDIRECT_DESC negotiated
@@ -218,6 +219,7 @@ struct vfc_vring {
 	enum vfc_vring_layout_id layout;
 	bool broken;
 	const char *broken_reason;
+	bool cbs_live;
 	bool weak_barriers;
 	bool indirect;
 	bool event;
@@ -403,6 +405,9 @@ struct vfc_vring_view {
 /* For the KUnit suites only, exported to them alone. */
 void vfc_vring_get_view(const struct vfc_virtqueue *vq,
 			struct vfc_vring_view *view);
+
+/* For the core's DRIVER_OK and reset; exported to the KUnit suites alone. */
+void vfc_vring_set_cbs_live(struct vfc_device *vdev, bool live);
 
 /* For the core's negotiation; exported to the KUnit suites alone. */
 u64 vfc_vring_transport_features(void);

@@ -142,6 +142,8 @@ int vfc_reset_device(struct vfc_device *vdev)
 	int err;
 
 	might_sleep();
+	/* From here on the device must not use its queues: no callbacks. */
+	vfc_vring_set_cbs_live(vdev, false);
 	err = vdev->config->reset(vdev);
 	if (err)
 		return err;
@@ -174,6 +176,8 @@ void vfc_device_ready(struct vfc_device *vdev)
 		dev_err(&vdev->dev, "DRIVER_OK is already set\n");
 		return;
 	}
+	/* The device may use the queues as soon as it sees DRIVER_OK. */
+	vfc_vring_set_cbs_live(vdev, true);
 	vdev->config->set_status(vdev, status | VIRTIO_CONFIG_S_DRIVER_OK);
 }
 EXPORT_SYMBOL_NS_GPL(vfc_device_ready, VFC);

@@ -29,14 +29,18 @@
  * @vr: the queue
  * @reason: what went wrong, a string constant
  *
- * The first reason sticks. Callers hold the queue's serialising lock or
- * are the only user; readers of @broken use READ_ONCE().
+ * The first reason sticks, whichever CPU gives it. Any context: the queue's
+ * own path and vfc_break_device() may race. Readers of @broken use
+ * READ_ONCE(); @broken_reason is set before @broken.
  */
 void vfc_vring_set_broken(struct vfc_vring *vr, const char *reason)
 {
-	if (!READ_ONCE(vr->broken))
-		vr->broken_reason = reason;
-	WRITE_ONCE(vr->broken, true);
+	cmpxchg(&vr->broken_reason, NULL, reason);
+	/*
+	 * The reason is visible to whoever sees @broken: pairs with the
+	 * acquire in vfc_vq_broken_reason().
+	 */
+	smp_store_release(&vr->broken, true);
 }
 
 /**
@@ -512,9 +516,9 @@ vfc_vring_create_virtqueue(struct vfc_device *vdev,
 	if (!cfg->callback)
 		VFC_VRING_CALL_VOID(vr, disable_cb);
 
-	spin_lock(&vdev->vqs_list_lock);
+	spin_lock_irq(&vdev->vqs_list_lock);
 	list_add_tail(&vr->vq.list, &vdev->vqs);
-	spin_unlock(&vdev->vqs_list_lock);
+	spin_unlock_irq(&vdev->vqs_list_lock);
 	return &vr->vq;
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vring_create_virtqueue, VFC);
@@ -533,9 +537,9 @@ void vfc_vring_del_virtqueue(struct vfc_virtqueue *vq)
 	struct vfc_vring *vr = to_vfc_vring(vq);
 	struct vfc_device *vdev = vq->vdev;
 
-	spin_lock(&vdev->vqs_list_lock);
+	spin_lock_irq(&vdev->vqs_list_lock);
 	list_del(&vq->list);
-	spin_unlock(&vdev->vqs_list_lock);
+	spin_unlock_irq(&vdev->vqs_list_lock);
 
 	while (vfc_vq_detach_unused_buf(vq))
 		;
@@ -863,15 +867,21 @@ EXPORT_SYMBOL_NS_GPL(vfc_vq_detach_unused_buf, VFC);
  * @irq: the interrupt (unused)
  * @vq: the queue
  *
+ * Only a live queue (vfc_vring_set_cbs_live()) that is not broken calls
+ * back. Any other interrupt is not claimed: on a shared line it is another
+ * device's, and a device that keeps signalling a queue it must not use is
+ * left to the kernel's detector of unhandled interrupts, not hidden.
+ *
  * Context: interrupt context.
- * Return: IRQ_NONE if nothing was used, else IRQ_HANDLED.
+ * Return: IRQ_NONE if nothing was used or the queue may not call back,
+ * else IRQ_HANDLED.
  */
 irqreturn_t vfc_vring_interrupt(int irq, void *vq)
 {
 	struct vfc_vring *vr = to_vfc_vring(vq);
 
-	if (READ_ONCE(vr->broken))
-		return IRQ_HANDLED;
+	if (!READ_ONCE(vr->cbs_live) || READ_ONCE(vr->broken))
+		return IRQ_NONE;
 	if (!VFC_VRING_CALL(vr, more_used))
 		return IRQ_NONE;
 	if (vr->vq.callback)
@@ -909,7 +919,9 @@ const char *vfc_vq_broken_reason(const struct vfc_virtqueue *vq)
 {
 	const struct vfc_vring *vr = to_vfc_vring(vq);
 
-	return READ_ONCE(vr->broken) ? vr->broken_reason : NULL;
+	/* Pairs with the release in vfc_vring_set_broken(). */
+	return smp_load_acquire(&vr->broken) ? READ_ONCE(vr->broken_reason) :
+					       NULL;
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vq_broken_reason, VFC);
 
@@ -917,18 +929,52 @@ EXPORT_SYMBOL_NS_GPL(vfc_vq_broken_reason, VFC);
  * vfc_break_device() - break every queue of a device
  * @vdev: the device, e.g. one that failed or is going away
  *
- * Context: any context.
+ * Each live queue's callback then runs once, with interrupts off as from
+ * its interrupt, so that a driver waiting for a buffer looks again, finds
+ * the queue broken and stops waiting: nothing the device would answer is
+ * coming.
+ *
+ * Context: any context, hard interrupt included.
  */
 void vfc_break_device(struct vfc_device *vdev)
 {
 	struct vfc_virtqueue *vq;
+	unsigned long flags;
 
-	spin_lock(&vdev->vqs_list_lock);
+	spin_lock_irqsave(&vdev->vqs_list_lock, flags);
 	list_for_each_entry(vq, &vdev->vqs, list)
 		vfc_vring_set_broken(to_vfc_vring(vq), "device broken");
-	spin_unlock(&vdev->vqs_list_lock);
+	list_for_each_entry(vq, &vdev->vqs, list)
+		if (vq->callback && READ_ONCE(to_vfc_vring(vq)->cbs_live))
+			vq->callback(vq);
+	spin_unlock_irqrestore(&vdev->vqs_list_lock, flags);
 }
 EXPORT_SYMBOL_NS_GPL(vfc_break_device, VFC);
+
+/**
+ * vfc_vring_set_cbs_live() - open or close the window for callbacks
+ * @vdev: the device
+ * @live: true just before DRIVER_OK, false just before a reset
+ *
+ * "Device Initialization": the device may use its queues from DRIVER_OK
+ * on, and a reset stops it ("Device Reset"). vfc_vring_interrupt() calls
+ * back only inside that window. The core calls this; closing it does not
+ * wait for a callback already running (the transport's synchronize_cbs
+ * does).
+ *
+ * Context: any context.
+ */
+void vfc_vring_set_cbs_live(struct vfc_device *vdev, bool live)
+{
+	struct vfc_virtqueue *vq;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vdev->vqs_list_lock, flags);
+	list_for_each_entry(vq, &vdev->vqs, list)
+		WRITE_ONCE(to_vfc_vring(vq)->cbs_live, live);
+	spin_unlock_irqrestore(&vdev->vqs_list_lock, flags);
+}
+EXPORT_SYMBOL_IF_KUNIT(vfc_vring_set_cbs_live);
 
 /**
  * vfc_vq_get_vring_size() - the ring's size

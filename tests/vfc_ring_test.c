@@ -863,11 +863,56 @@ static void vfc_ring_break_device(struct kunit *test)
 
 	vfc_break_device(rt->vdev);
 	KUNIT_EXPECT_TRUE(test, vfc_vq_is_broken(rt->vq));
+	/* Once, so that a driver waiting for the buffer stops waiting. */
+	KUNIT_EXPECT_EQ(test, rt->callbacks, 1U);
 	KUNIT_EXPECT_EQ(test, vfc_rt_add(rt, vfc_rt_prep(rt, 1, 1, 0, 16)),
 			-EIO);
 	vfc_rt_complete(rt, &rt->taken[0], 32);
+	/* Not claimed: a device that keeps signalling is a storm to stop. */
+	KUNIT_EXPECT_EQ(test, rt->irqs_handled, 0U);
+	KUNIT_EXPECT_EQ(test, rt->callbacks, 1U);
 	vfc_rt_expect_none(rt);
 	vfc_rt_expect_detach(rt, BIT(0));
+}
+
+/*
+ * "Device Initialization" and "Device Reset": the device may use its queues
+ * only from DRIVER_OK until the driver resets it. An interrupt outside that
+ * window (a hostile device, or another device's on a shared line) calls
+ * nothing back and is not claimed.
+ */
+static void vfc_ring_callback_window(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	unsigned int i;
+
+	vfc_rt_start(rt);
+	for (i = 0; i < 3; i++) {
+		KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, vfc_rt_prep(rt, i, 0, 1,
+								 16)), 0);
+		vfc_rt_take(rt, i);
+	}
+
+	/* Before DRIVER_OK, or after the reset began. */
+	vfc_vring_set_cbs_live(rt->vdev, false);
+	vfc_rt_complete(rt, &rt->taken[0], 16);
+	KUNIT_EXPECT_EQ(test, rt->irqs, 1U);
+	KUNIT_EXPECT_EQ(test, rt->irqs_handled, 0U);
+	KUNIT_EXPECT_EQ(test, rt->callbacks, 0U);
+
+	/* DRIVER_OK: the next interrupt is taken, and the driver sees both. */
+	vfc_vring_set_cbs_live(rt->vdev, true);
+	vfc_rt_complete(rt, &rt->taken[1], 16);
+	KUNIT_EXPECT_EQ(test, rt->irqs_handled, 1U);
+	KUNIT_EXPECT_EQ(test, rt->callbacks, 1U);
+	vfc_rt_expect_used(rt, &rt->bufs[0], 16);
+	vfc_rt_expect_used(rt, &rt->bufs[1], 16);
+
+	vfc_vring_set_cbs_live(rt->vdev, false);
+	vfc_rt_complete(rt, &rt->taken[2], 16);
+	KUNIT_EXPECT_EQ(test, rt->irqs_handled, 1U);
+	KUNIT_EXPECT_EQ(test, rt->callbacks, 1U);
+	KUNIT_EXPECT_FALSE(test, vfc_vq_is_broken(rt->vq));
 }
 
 /* ------------------------------------------------------------------------
@@ -1565,6 +1610,7 @@ static struct kunit_case vfc_ring_cases[] = {
 	KUNIT_CASE_PARAM(vfc_ring_scribbled_desc, vfc_rt_indirect_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_hostile, vfc_rt_hostile_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_break_device, vfc_rt_basic_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_callback_window, vfc_rt_basic_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_kick_suppression, vfc_rt_event_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_callbacks, vfc_rt_event_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_enable_cb_delayed, vfc_rt_event_gen_params),

@@ -1386,6 +1386,8 @@ struct vfc_virtqueue *vfc_rt_create(struct vfc_rt *rt,
 		return vq;
 	vq->priv = rt;
 	rt->vq = vq;
+	/* The device is live, as after DRIVER_OK. */
+	vfc_vring_set_cbs_live(rt->vdev, true);
 	rt->last_avail = 0;
 	rt->used_idx = 0;
 	rt->signalled_used = 0;
