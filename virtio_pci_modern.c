@@ -84,7 +84,8 @@ struct vfc_pci_vq {
  * @config_irq_name: name of @config_irq
  * @shared_irq_name: name of @shared_irq
  * @msix_enabled: MSI-X vectors are allocated
- * @vqs: the queues' state, @nvqs of them; find_vqs/del_vqs only
+ * @vqs: the queues' state, @nvqs of them; set before and freed after the
+ *	interrupts that walk it
  * @nvqs: entries in @vqs
  */
 struct vfc_pci_device {
@@ -283,10 +284,13 @@ static irqreturn_t vfc_pci_vqs_interrupt(int irq, void *data)
 	irqreturn_t ret = IRQ_NONE;
 	unsigned int i;
 
-	for (i = 0; i < vp->nvqs; i++)
-		if (vp->vqs[i].vq &&
-		    vfc_vring_interrupt(irq, vp->vqs[i].vq) == IRQ_HANDLED)
+	for (i = 0; i < vp->nvqs; i++) {
+		/* Pairs with the release in vfc_pci_setup_vq(). */
+		struct vfc_virtqueue *vq = smp_load_acquire(&vp->vqs[i].vq);
+
+		if (vq && vfc_vring_interrupt(irq, vq) == IRQ_HANDLED)
 			ret = IRQ_HANDLED;
+	}
 	return ret;
 }
 
@@ -392,9 +396,13 @@ static int vfc_pci_setup_vq(struct vfc_pci_device *vp, unsigned int index,
 			info->name, num, vq);
 		return PTR_ERR(vq);
 	}
-	pvq->vq = vq;
 	pvq->notify = vp->notify + offset;
 	vq->priv = pvq;
+	/*
+	 * Published whole: a handler of a shared line (INTx, or the shared
+	 * vector), which may run at any time, sees the queue or NULL.
+	 */
+	smp_store_release(&pvq->vq, vq);
 
 	/* The ring may be smaller than the device offered (may_reduce_num). */
 	iowrite16(vfc_vq_get_vring_size(vq), &c->queue_size);
@@ -417,7 +425,12 @@ static int vfc_pci_setup_vq(struct vfc_pci_device *vp, unsigned int index,
 	return 0;
 }
 
-/* Undo find_vqs as far as it got; the device is reset or never enabled. */
+/*
+ * Undo find_vqs as far as it got; the device is reset or never enabled.
+ * Interrupts go first: free_irq() waits for a handler still running on
+ * another CPU, so once they are gone no handler can reach a queue, and
+ * only then are the queues freed.
+ */
 static void vfc_pci_del_vqs(struct vfc_device *vdev)
 {
 	struct vfc_pci_device *vp = to_vp(vdev);
@@ -429,28 +442,33 @@ static void vfc_pci_del_vqs(struct vfc_device *vdev)
 
 		if (pvq->irq)
 			free_irq(pvq->irq, pvq->vq);
-		if (!pvq->vq)
-			continue;
-		if (vp->msix_enabled) {
-			iowrite16(i, &c->queue_select);
-			iowrite16(VIRTIO_MSI_NO_VECTOR, &c->queue_msix_vector);
-		}
-		vfc_vring_del_virtqueue(pvq->vq);
+		pvq->irq = 0;
 	}
 	if (vp->shared_irq)
 		free_irq(vp->shared_irq, vp);
 	if (vp->config_irq)
 		free_irq(vp->config_irq, vp);
+	vp->shared_irq = 0;
+	vp->config_irq = 0;
+
 	if (vp->msix_enabled) {
+		for (i = 0; i < vp->nvqs; i++) {
+			if (!vp->vqs[i].vq)
+				continue;
+			iowrite16(i, &c->queue_select);
+			iowrite16(VIRTIO_MSI_NO_VECTOR, &c->queue_msix_vector);
+		}
 		iowrite16(VIRTIO_MSI_NO_VECTOR, &c->msix_config);
 		pci_free_irq_vectors(vp->pdev);
+		vp->msix_enabled = false;
 	}
+
+	for (i = 0; i < vp->nvqs; i++)
+		if (vp->vqs[i].vq)
+			vfc_vring_del_virtqueue(vp->vqs[i].vq);
 	kfree(vp->vqs);
 	vp->vqs = NULL;
 	vp->nvqs = 0;
-	vp->config_irq = 0;
-	vp->shared_irq = 0;
-	vp->msix_enabled = false;
 }
 
 static int vfc_pci_request(struct vfc_pci_device *vp, int vector,
