@@ -221,9 +221,19 @@ static void vfc_pci_set_status(struct vfc_device *vdev, u8 status)
 	iowrite8(status, &to_vp(vdev)->common->device_status);
 }
 
+/* A function that was surprise-removed reads all-ones from now on. */
+static bool vfc_pci_gone(struct vfc_pci_device *vp)
+{
+	return !pci_device_is_present(vp->pdev);
+}
+
 /*
  * "The driver MUST wait for a read of device_status to return 0 before
- * reinitializing the device" - but not forever.
+ * reinitializing the device" - but not forever. A device that does not
+ * reset may still write the memory its driver is about to free ("Device
+ * Cleanup"): bus mastering goes off, so it can no longer reach guest memory
+ * at all, and the error says so. A device that is gone ends the wait at
+ * once.
  */
 static int vfc_pci_reset(struct vfc_device *vdev)
 {
@@ -233,8 +243,13 @@ static int vfc_pci_reset(struct vfc_device *vdev)
 	iowrite8(0, &vp->common->device_status);
 	deadline = jiffies + msecs_to_jiffies(VFC_PCI_RESET_TIMEOUT_MS);
 	while (ioread8(&vp->common->device_status)) {
+		if (vfc_pci_gone(vp)) {
+			dev_err(&vdev->dev, "device is gone: not waiting for its reset\n");
+			return -ENODEV;
+		}
 		if (time_after(jiffies, deadline)) {
-			dev_err(&vdev->dev, "device did not reset within %u ms\n",
+			pci_clear_master(vp->pdev);
+			dev_err(&vdev->dev, "device did not reset within %u ms: bus mastering off, it can no longer reach guest memory\n",
 				VFC_PCI_RESET_TIMEOUT_MS);
 			return -ETIMEDOUT;
 		}
@@ -302,6 +317,11 @@ static irqreturn_t vfc_pci_intx_interrupt(int irq, void *data)
 
 	if (!isr)
 		return IRQ_NONE;
+	/* All-ones: the device is gone and its line is someone else's now. */
+	if (isr == 0xff && vfc_pci_gone(vp)) {
+		vfc_break_device(&vp->vdev);
+		return IRQ_NONE;
+	}
 	if (isr & VIRTIO_PCI_ISR_CONFIG)
 		vfc_pci_config_interrupt(irq, vp);
 	vfc_pci_vqs_interrupt(irq, vp);
@@ -770,6 +790,15 @@ static void vfc_pci_remove(struct pci_dev *pdev)
 
 	/* Keep @vp until the mappings are gone; unregistering drops a ref. */
 	get_device(&vp->vdev.dev);
+	/*
+	 * Surprise removal: nothing the device would answer can come. Broken
+	 * queues fail new requests and wake whoever waits for an old one, so
+	 * the driver's remove does not wait out its timeouts.
+	 */
+	if (vfc_pci_gone(vp)) {
+		dev_info(&vp->vdev.dev, "device is gone: breaking its queues\n");
+		vfc_break_device(&vp->vdev);
+	}
 	vfc_unregister_device(&vp->vdev);
 	vfc_pci_unmap(vp);
 	pci_clear_master(pdev);
