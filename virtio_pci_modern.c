@@ -15,6 +15,7 @@
  * the next mode.
  */
 #include <asm/unaligned.h>
+#include <kunit/visibility.h>
 #include <linux/delay.h>
 #include <linux/interrupt.h>
 #include <linux/module.h>
@@ -26,7 +27,7 @@
 #include <vfc/vfc_config.h>
 #include <vfc/vfc_ring.h>
 
-#include "virtio_pci_caps.h"
+#include "vfc_pci_internal.h"
 
 #define VFC_PCI_VENDOR 0x1af4
 #define VFC_PCI_TRANSITIONAL_FIRST 0x1000
@@ -35,9 +36,6 @@
 
 /* A reset that takes longer than this is a device that does not reset. */
 #define VFC_PCI_RESET_TIMEOUT_MS 1000
-
-/* "vfcN-<queue name>" and the like, for /proc/interrupts. */
-#define VFC_PCI_IRQ_NAME_LEN 32
 
 /* The device-specific config vfc maps at most; config fields are small. */
 #define VFC_PCI_DEVICE_CFG_MAX PAGE_SIZE
@@ -54,62 +52,82 @@ static const char *const vfc_pci_irq_mode_names[] = {
 	[VFC_PCI_INTX] = "INTx",
 };
 
-/**
- * struct vfc_pci_vq - a queue's transport state
- * @vq: the queue, NULL if skipped
- * @notify: its address in the notification structure
- * @irq: its own interrupt, or 0 if it has none
- * @irq_name: the name of @irq
- */
-struct vfc_pci_vq {
-	struct vfc_virtqueue *vq;
-	void __iomem *notify;
-	int irq;
-	char irq_name[VFC_PCI_IRQ_NAME_LEN];
-};
-
-/**
- * struct vfc_pci_device - a virtio PCI function driven by vfc
- * @vdev: the vfc device
- * @pdev: the PCI function
- * @caps: where its virtio structures are
- * @common: the common configuration structure
- * @isr: the ISR status byte, NULL if the device has none
- * @device: the device-specific configuration, NULL if none
- * @device_len: the mapped length of @device
- * @notify: the notification structure
- * @bars: the BARs requested
- * @config_irq: the config-change interrupt (MSI-X), or 0
- * @shared_irq: the interrupt of all queues (shared MSI-X or INTx), or 0
- * @config_irq_name: name of @config_irq
- * @shared_irq_name: name of @shared_irq
- * @msix_enabled: MSI-X vectors are allocated
- * @vqs: the queues' state, @nvqs of them; set before and freed after the
- *	interrupts that walk it
- * @nvqs: entries in @vqs
- */
-struct vfc_pci_device {
-	struct vfc_device vdev;
-	struct pci_dev *pdev;
-	struct vfc_pci_caps caps;
-	struct virtio_pci_common_cfg __iomem *common;
-	u8 __iomem *isr;
-	void __iomem *device;
-	size_t device_len;
-	void __iomem *notify;
-	int bars;
-	int config_irq;
-	int shared_irq;
-	char config_irq_name[VFC_PCI_IRQ_NAME_LEN];
-	char shared_irq_name[VFC_PCI_IRQ_NAME_LEN];
-	bool msix_enabled;
-	struct vfc_pci_vq *vqs;
-	unsigned int nvqs;
-};
-
 static struct vfc_pci_device *to_vp(struct vfc_device *vdev)
 {
 	return container_of(vdev, struct vfc_pci_device, vdev);
+}
+
+/* ------------------------------------------------------------------------
+ * Register access: the function's BARs, or the KUnit suite's stand-in
+ */
+
+static bool vfc_pci_windowed(const struct vfc_pci_device *vp)
+{
+	return IS_ENABLED(CONFIG_KUNIT) && vp->window;
+}
+
+static u8 vfc_pci_rd8(struct vfc_pci_device *vp, const void __iomem *addr)
+{
+	if (vfc_pci_windowed(vp))
+		return vp->window->read(vp, addr, 1);
+	return ioread8(addr);
+}
+
+static u16 vfc_pci_rd16(struct vfc_pci_device *vp, const void __iomem *addr)
+{
+	if (vfc_pci_windowed(vp))
+		return vp->window->read(vp, addr, 2);
+	return ioread16(addr);
+}
+
+static u32 vfc_pci_rd32(struct vfc_pci_device *vp, const void __iomem *addr)
+{
+	if (vfc_pci_windowed(vp))
+		return vp->window->read(vp, addr, 4);
+	return ioread32(addr);
+}
+
+static void vfc_pci_wr8(struct vfc_pci_device *vp, u8 val, void __iomem *addr)
+{
+	if (vfc_pci_windowed(vp))
+		vp->window->write(vp, addr, val, 1);
+	else
+		iowrite8(val, addr);
+}
+
+static void vfc_pci_wr16(struct vfc_pci_device *vp, u16 val,
+			 void __iomem *addr)
+{
+	if (vfc_pci_windowed(vp))
+		vp->window->write(vp, addr, val, 2);
+	else
+		iowrite16(val, addr);
+}
+
+static void vfc_pci_wr32(struct vfc_pci_device *vp, u32 val,
+			 void __iomem *addr)
+{
+	if (vfc_pci_windowed(vp))
+		vp->window->write(vp, addr, val, 4);
+	else
+		iowrite32(val, addr);
+}
+
+/* A function that was surprise-removed reads all-ones from now on. */
+static bool vfc_pci_gone(struct vfc_pci_device *vp)
+{
+	if (vfc_pci_windowed(vp))
+		return !vp->window->present(vp);
+	return !pci_device_is_present(vp->pdev);
+}
+
+/* Bus mastering off: the function can no longer reach guest memory. */
+static void vfc_pci_stop_dma(struct vfc_pci_device *vp)
+{
+	if (vfc_pci_windowed(vp))
+		vp->window->clear_master(vp);
+	else
+		pci_clear_master(vp->pdev);
 }
 
 /* ------------------------------------------------------------------------
@@ -149,25 +167,25 @@ static void vfc_pci_get(struct vfc_device *vdev, unsigned int offset,
 	}
 	switch (len) {
 	case 1:
-		*(u8 *)buf = ioread8(p);
+		*(u8 *)buf = vfc_pci_rd8(vp, p);
 		break;
 	case 2:
-		w = cpu_to_le16(ioread16(p));
+		w = cpu_to_le16(vfc_pci_rd16(vp, p));
 		memcpy(buf, &w, sizeof(w));
 		break;
 	case 4:
-		l = cpu_to_le32(ioread32(p));
+		l = cpu_to_le32(vfc_pci_rd32(vp, p));
 		memcpy(buf, &l, sizeof(l));
 		break;
 	case 8:
-		l = cpu_to_le32(ioread32(p));
+		l = cpu_to_le32(vfc_pci_rd32(vp, p));
 		memcpy(buf, &l, sizeof(l));
-		l = cpu_to_le32(ioread32(p + 4));
+		l = cpu_to_le32(vfc_pci_rd32(vp, p + 4));
 		memcpy(buf + 4, &l, sizeof(l));
 		break;
 	default:
 		for (i = 0; i < len; i++)
-			((u8 *)buf)[i] = ioread8(p + i);
+			((u8 *)buf)[i] = vfc_pci_rd8(vp, p + i);
 	}
 }
 
@@ -184,47 +202,47 @@ static void vfc_pci_set(struct vfc_device *vdev, unsigned int offset,
 		return;
 	switch (len) {
 	case 1:
-		iowrite8(*(const u8 *)buf, p);
+		vfc_pci_wr8(vp, *(const u8 *)buf, p);
 		break;
 	case 2:
 		memcpy(&w, buf, sizeof(w));
-		iowrite16(le16_to_cpu(w), p);
+		vfc_pci_wr16(vp, le16_to_cpu(w), p);
 		break;
 	case 4:
 		memcpy(&l, buf, sizeof(l));
-		iowrite32(le32_to_cpu(l), p);
+		vfc_pci_wr32(vp, le32_to_cpu(l), p);
 		break;
 	case 8:
 		memcpy(&l, buf, sizeof(l));
-		iowrite32(le32_to_cpu(l), p);
+		vfc_pci_wr32(vp, le32_to_cpu(l), p);
 		memcpy(&l, buf + 4, sizeof(l));
-		iowrite32(le32_to_cpu(l), p + 4);
+		vfc_pci_wr32(vp, le32_to_cpu(l), p + 4);
 		break;
 	default:
 		for (i = 0; i < len; i++)
-			iowrite8(((const u8 *)buf)[i], p + i);
+			vfc_pci_wr8(vp, ((const u8 *)buf)[i], p + i);
 	}
 }
 
 static u32 vfc_pci_generation(struct vfc_device *vdev)
 {
-	return ioread8(&to_vp(vdev)->common->config_generation);
+	struct vfc_pci_device *vp = to_vp(vdev);
+
+	return vfc_pci_rd8(vp, &vp->common->config_generation);
 }
 
 static u8 vfc_pci_get_status(struct vfc_device *vdev)
 {
-	return ioread8(&to_vp(vdev)->common->device_status);
+	struct vfc_pci_device *vp = to_vp(vdev);
+
+	return vfc_pci_rd8(vp, &vp->common->device_status);
 }
 
 static void vfc_pci_set_status(struct vfc_device *vdev, u8 status)
 {
-	iowrite8(status, &to_vp(vdev)->common->device_status);
-}
+	struct vfc_pci_device *vp = to_vp(vdev);
 
-/* A function that was surprise-removed reads all-ones from now on. */
-static bool vfc_pci_gone(struct vfc_pci_device *vp)
-{
-	return !pci_device_is_present(vp->pdev);
+	vfc_pci_wr8(vp, status, &vp->common->device_status);
 }
 
 /*
@@ -240,15 +258,15 @@ static int vfc_pci_reset(struct vfc_device *vdev)
 	struct vfc_pci_device *vp = to_vp(vdev);
 	unsigned long deadline;
 
-	iowrite8(0, &vp->common->device_status);
+	vfc_pci_wr8(vp, 0, &vp->common->device_status);
 	deadline = jiffies + msecs_to_jiffies(VFC_PCI_RESET_TIMEOUT_MS);
-	while (ioread8(&vp->common->device_status)) {
+	while (vfc_pci_rd8(vp, &vp->common->device_status)) {
 		if (vfc_pci_gone(vp)) {
 			dev_err(&vdev->dev, "device is gone: not waiting for its reset\n");
 			return -ENODEV;
 		}
 		if (time_after(jiffies, deadline)) {
-			pci_clear_master(vp->pdev);
+			vfc_pci_stop_dma(vp);
 			dev_err(&vdev->dev, "device did not reset within %u ms: bus mastering off, it can no longer reach guest memory\n",
 				VFC_PCI_RESET_TIMEOUT_MS);
 			return -ETIMEDOUT;
@@ -260,24 +278,26 @@ static int vfc_pci_reset(struct vfc_device *vdev)
 
 static u64 vfc_pci_get_features(struct vfc_device *vdev)
 {
-	struct virtio_pci_common_cfg __iomem *c = to_vp(vdev)->common;
+	struct vfc_pci_device *vp = to_vp(vdev);
+	struct virtio_pci_common_cfg __iomem *c = vp->common;
 	u64 features;
 
-	iowrite32(0, &c->device_feature_select);
-	features = ioread32(&c->device_feature);
-	iowrite32(1, &c->device_feature_select);
-	features |= (u64)ioread32(&c->device_feature) << 32;
+	vfc_pci_wr32(vp, 0, &c->device_feature_select);
+	features = vfc_pci_rd32(vp, &c->device_feature);
+	vfc_pci_wr32(vp, 1, &c->device_feature_select);
+	features |= (u64)vfc_pci_rd32(vp, &c->device_feature) << 32;
 	return features;
 }
 
 static int vfc_pci_finalize_features(struct vfc_device *vdev)
 {
-	struct virtio_pci_common_cfg __iomem *c = to_vp(vdev)->common;
+	struct vfc_pci_device *vp = to_vp(vdev);
+	struct virtio_pci_common_cfg __iomem *c = vp->common;
 
-	iowrite32(0, &c->guest_feature_select);
-	iowrite32(lower_32_bits(vdev->features), &c->guest_feature);
-	iowrite32(1, &c->guest_feature_select);
-	iowrite32(upper_32_bits(vdev->features), &c->guest_feature);
+	vfc_pci_wr32(vp, 0, &c->guest_feature_select);
+	vfc_pci_wr32(vp, lower_32_bits(vdev->features), &c->guest_feature);
+	vfc_pci_wr32(vp, 1, &c->guest_feature_select);
+	vfc_pci_wr32(vp, upper_32_bits(vdev->features), &c->guest_feature);
 	return 0;
 }
 
@@ -293,7 +313,7 @@ static irqreturn_t vfc_pci_config_interrupt(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
-static irqreturn_t vfc_pci_vqs_interrupt(int irq, void *data)
+VISIBLE_IF_KUNIT irqreturn_t vfc_pci_vqs_interrupt(int irq, void *data)
 {
 	struct vfc_pci_device *vp = data;
 	irqreturn_t ret = IRQ_NONE;
@@ -308,12 +328,13 @@ static irqreturn_t vfc_pci_vqs_interrupt(int irq, void *data)
 	}
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(vfc_pci_vqs_interrupt);
 
 /* INTx: reading the ISR tells what happened and lowers the line. */
-static irqreturn_t vfc_pci_intx_interrupt(int irq, void *data)
+VISIBLE_IF_KUNIT irqreturn_t vfc_pci_intx_interrupt(int irq, void *data)
 {
 	struct vfc_pci_device *vp = data;
-	u8 isr = ioread8(vp->isr);
+	u8 isr = vfc_pci_rd8(vp, vp->isr);
 
 	if (!isr)
 		return IRQ_NONE;
@@ -327,6 +348,7 @@ static irqreturn_t vfc_pci_intx_interrupt(int irq, void *data)
 	vfc_pci_vqs_interrupt(irq, vp);
 	return IRQ_HANDLED;
 }
+EXPORT_SYMBOL_IF_KUNIT(vfc_pci_intx_interrupt);
 
 static void vfc_pci_synchronize_cbs(struct vfc_device *vdev)
 {
@@ -346,6 +368,10 @@ static void vfc_pci_synchronize_cbs(struct vfc_device *vdev)
  * Virtqueues
  */
 
+/*
+ * The hot path, straight to the BAR: the KUnit suite's stand-in never
+ * kicks a queue.
+ */
 static bool vfc_pci_notify(struct vfc_virtqueue *vq)
 {
 	struct vfc_pci_vq *pvq = vq->priv;
@@ -354,15 +380,17 @@ static bool vfc_pci_notify(struct vfc_virtqueue *vq)
 	return true;
 }
 
-static void vfc_pci_write_addr(u64 addr, __le32 __iomem *lo, __le32 __iomem *hi)
+static void vfc_pci_write_addr(struct vfc_pci_device *vp, u64 addr,
+			       __le32 __iomem *lo, __le32 __iomem *hi)
 {
-	iowrite32(lower_32_bits(addr), lo);
-	iowrite32(upper_32_bits(addr), hi);
+	vfc_pci_wr32(vp, lower_32_bits(addr), lo);
+	vfc_pci_wr32(vp, upper_32_bits(addr), hi);
 }
 
 /* Set up queue @index, its ring and, for MSI-X, its vector. */
-static int vfc_pci_setup_vq(struct vfc_pci_device *vp, unsigned int index,
-			    const struct vfc_vq_info *info, u16 vector)
+VISIBLE_IF_KUNIT int vfc_pci_setup_vq(struct vfc_pci_device *vp,
+				      unsigned int index,
+				      const struct vfc_vq_info *info, u16 vector)
 {
 	struct virtio_pci_common_cfg __iomem *c = vp->common;
 	struct vfc_pci_vq *pvq = &vp->vqs[index];
@@ -375,7 +403,7 @@ static int vfc_pci_setup_vq(struct vfc_pci_device *vp, unsigned int index,
 		.notify = vfc_pci_notify,
 		.callback = info->callback,
 		.name = info->name,
-		.dma_dev = &vp->pdev->dev,
+		.dma_dev = vp->vdev.dev.parent,
 	};
 	struct vfc_virtqueue *vq;
 	struct device *dev = &vp->vdev.dev;
@@ -383,24 +411,24 @@ static int vfc_pci_setup_vq(struct vfc_pci_device *vp, unsigned int index,
 	u32 offset;
 	int err;
 
-	if (index >= ioread16(&c->num_queues)) {
+	if (index >= vfc_pci_rd16(vp, &c->num_queues)) {
 		dev_err(dev, "queue %u (%s): device has only %u queues\n",
-			index, info->name, ioread16(&c->num_queues));
+			index, info->name, vfc_pci_rd16(vp, &c->num_queues));
 		return -ENOENT;
 	}
-	iowrite16(index, &c->queue_select);
-	num = ioread16(&c->queue_size);
+	vfc_pci_wr16(vp, index, &c->queue_select);
+	num = vfc_pci_rd16(vp, &c->queue_size);
 	if (!num) {
 		dev_err(dev, "queue %u (%s): size 0, not available\n", index,
 			info->name);
 		return -ENOENT;
 	}
-	if (ioread16(&c->queue_enable)) {
+	if (vfc_pci_rd16(vp, &c->queue_enable)) {
 		dev_err(dev, "queue %u (%s): already enabled before setup\n",
 			index, info->name);
 		return -ENOENT;
 	}
-	notify_off = ioread16(&c->queue_notify_off);
+	notify_off = vfc_pci_rd16(vp, &c->queue_notify_off);
 	err = vfc_pci_notify_offset(&vp->caps, notify_off, &offset);
 	if (err) {
 		dev_err(dev, "queue %u (%s): notify offset %u x %u beyond the %u-byte notify structure\n",
@@ -425,18 +453,18 @@ static int vfc_pci_setup_vq(struct vfc_pci_device *vp, unsigned int index,
 	smp_store_release(&pvq->vq, vq);
 
 	/* The ring may be smaller than the device offered (may_reduce_num). */
-	iowrite16(vfc_vq_get_vring_size(vq), &c->queue_size);
-	vfc_pci_write_addr(vfc_vq_get_desc_addr(vq), &c->queue_desc_lo,
+	vfc_pci_wr16(vp, vfc_vq_get_vring_size(vq), &c->queue_size);
+	vfc_pci_write_addr(vp, vfc_vq_get_desc_addr(vq), &c->queue_desc_lo,
 			   &c->queue_desc_hi);
-	vfc_pci_write_addr(vfc_vq_get_avail_addr(vq), &c->queue_avail_lo,
+	vfc_pci_write_addr(vp, vfc_vq_get_avail_addr(vq), &c->queue_avail_lo,
 			   &c->queue_avail_hi);
-	vfc_pci_write_addr(vfc_vq_get_used_addr(vq), &c->queue_used_lo,
+	vfc_pci_write_addr(vp, vfc_vq_get_used_addr(vq), &c->queue_used_lo,
 			   &c->queue_used_hi);
 
 	if (vector != VIRTIO_MSI_NO_VECTOR) {
-		iowrite16(vector, &c->queue_msix_vector);
+		vfc_pci_wr16(vp, vector, &c->queue_msix_vector);
 		/* A device out of vectors says so by reading back NO_VECTOR. */
-		if (ioread16(&c->queue_msix_vector) != vector) {
+		if (vfc_pci_rd16(vp, &c->queue_msix_vector) != vector) {
 			dev_info(dev, "queue %u (%s): device refused MSI-X vector %u\n",
 				 index, info->name, vector);
 			return -EBUSY;
@@ -444,6 +472,7 @@ static int vfc_pci_setup_vq(struct vfc_pci_device *vp, unsigned int index,
 	}
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(vfc_pci_setup_vq);
 
 /*
  * Undo find_vqs as far as it got; the device is reset or never enabled.
@@ -475,10 +504,10 @@ static void vfc_pci_del_vqs(struct vfc_device *vdev)
 		for (i = 0; i < vp->nvqs; i++) {
 			if (!vp->vqs[i].vq)
 				continue;
-			iowrite16(i, &c->queue_select);
-			iowrite16(VIRTIO_MSI_NO_VECTOR, &c->queue_msix_vector);
+			vfc_pci_wr16(vp, i, &c->queue_select);
+			vfc_pci_wr16(vp, VIRTIO_MSI_NO_VECTOR, &c->queue_msix_vector);
 		}
-		iowrite16(VIRTIO_MSI_NO_VECTOR, &c->msix_config);
+		vfc_pci_wr16(vp, VIRTIO_MSI_NO_VECTOR, &c->msix_config);
 		pci_free_irq_vectors(vp->pdev);
 		vp->msix_enabled = false;
 	}
@@ -542,8 +571,8 @@ static int vfc_pci_find_vqs_mode(struct vfc_pci_device *vp, unsigned int nvqs,
 				      &vp->config_irq);
 		if (err)
 			return err;
-		iowrite16(0, &c->msix_config);
-		if (ioread16(&c->msix_config) != 0) {
+		vfc_pci_wr16(vp, 0, &c->msix_config);
+		if (vfc_pci_rd16(vp, &c->msix_config) != 0) {
 			dev_info(&vp->vdev.dev, "device refused MSI-X vector 0 for config changes\n");
 			return -EBUSY;
 		}
@@ -593,8 +622,8 @@ static int vfc_pci_find_vqs_mode(struct vfc_pci_device *vp, unsigned int nvqs,
 	for (i = 0; i < nvqs; i++) {
 		if (!vp->vqs[i].vq)
 			continue;
-		iowrite16(i, &c->queue_select);
-		iowrite16(1, &c->queue_enable);
+		vfc_pci_wr16(vp, i, &c->queue_select);
+		vfc_pci_wr16(vp, 1, &c->queue_enable);
 	}
 	return 0;
 }
@@ -623,7 +652,7 @@ static int vfc_pci_find_vqs(struct vfc_device *vdev, unsigned int nvqs,
 	}
 }
 
-static const struct vfc_config_ops vfc_pci_config_ops = {
+VISIBLE_IF_KUNIT const struct vfc_config_ops vfc_pci_config_ops = {
 	.get = vfc_pci_get,
 	.set = vfc_pci_set,
 	.generation = vfc_pci_generation,
@@ -636,6 +665,7 @@ static const struct vfc_config_ops vfc_pci_config_ops = {
 	.get_features = vfc_pci_get_features,
 	.finalize_features = vfc_pci_finalize_features,
 };
+EXPORT_SYMBOL_IF_KUNIT(vfc_pci_config_ops);
 
 /* ------------------------------------------------------------------------
  * The PCI driver

@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for vfc_pci's register layer (virtio_pci_modern.c) over a
+ * fake register window: a stand-in for the PCI function
+ * (struct vfc_pci_window_ops) whose common configuration, ISR and device
+ * configuration are plain memory, with the side effects a device may or
+ * may not have: a queue vector refused (NO_VECTOR read back), a config
+ * generation that never settles, a reset that never completes, a function
+ * that is gone (all-ones reads, not present). Below the queues sits the
+ * fake DMA device, and the device negotiates VIRTIO_F_ACCESS_PLATFORM, so
+ * every ring allocation is seen and each case ends with none left.
+ *
+ * Spec: virtio 1.4, "Virtio Over PCI Bus" (transport-pci.tex), "Device
+ * Reset" and "Device Cleanup" (content.tex).
+ */
+#include <kunit/test.h>
+#include <linux/jiffies.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <asm/unaligned.h>
+#include <uapi/linux/virtio_config.h>
+#include <uapi/linux/virtio_pci.h>
+
+#include <vfc/vfc.h>
+#include <vfc/vfc_config.h>
+#include <vfc/vfc_ring.h>
+
+#include "vfc_pci_internal.h"
+#include "vfc_ring_internal.h"
+#include "vfc_test_support.h"
+
+/* Queues the fake device has, each with its own size and vector. */
+#define VFC_PT_QUEUES		2
+#define VFC_PT_QSIZE		64
+#define VFC_PT_CFG_LEN		16
+#define VFC_PT_NOTIFY_LEN	16
+#define VFC_PT_CFG_VALUE	0x12345678
+/* "ISR status capability": bit 0, a queue interrupt */
+#define VFC_PT_ISR_QUEUE	0x1
+
+/**
+ * struct vfc_pt - the fixture: a vfc_pci device over a fake window
+ * @vp: the device, as vfc_pci's probe would set it up, without a function
+ * @dma: the fake DMA device, @vp's parent
+ * @common: the common configuration registers; queue_size and
+ *	queue_msix_vector are banked per queue below, by queue_select
+ * @queue_size: each queue's queue_size
+ * @queue_vector: each queue's queue_msix_vector
+ * @isr: the ISR status register
+ * @device_cfg: the device-specific configuration
+ * @notify: the notification structure (never written: nothing kicks)
+ * @generation: config_generation as it moves when @unsettled
+ * @gone: the function is gone: reads are all-ones, writes go nowhere
+ * @refuse_vectors: vector writes read back VIRTIO_MSI_NO_VECTOR
+ * @no_reset: writing 0 to device_status does not reset the device
+ * @unsettled: config_generation changes on every read
+ * @stop_dma: times bus mastering was turned off
+ * @callbacks: queue callbacks run
+ */
+struct vfc_pt {
+	struct vfc_pci_device vp;
+	struct vfc_fake_dma *dma;
+	struct virtio_pci_common_cfg common;
+	u16 queue_size[VFC_PT_QUEUES];
+	u16 queue_vector[VFC_PT_QUEUES];
+	u8 isr;
+	u8 device_cfg[VFC_PT_CFG_LEN];
+	u8 notify[VFC_PT_NOTIFY_LEN];
+	u8 generation;
+	bool gone;
+	bool refuse_vectors;
+	bool no_reset;
+	bool unsettled;
+	unsigned int stop_dma;
+	unsigned int callbacks;
+};
+
+static struct vfc_pt *to_pt(struct vfc_pci_device *vp)
+{
+	return container_of(vp, struct vfc_pt, vp);
+}
+
+/* The banked register of the selected queue, or NULL if it is none. */
+static u16 *vfc_pt_banked(struct vfc_pt *t, const void *a)
+{
+	u16 sel = le16_to_cpu(t->common.queue_select);
+
+	if (sel >= VFC_PT_QUEUES)
+		return NULL;
+	if (a == &t->common.queue_size)
+		return &t->queue_size[sel];
+	if (a == &t->common.queue_msix_vector)
+		return &t->queue_vector[sel];
+	return NULL;
+}
+
+static u32 vfc_pt_read(struct vfc_pci_device *vp, const void __iomem *addr,
+		       unsigned int width)
+{
+	struct vfc_pt *t = to_pt(vp);
+	const void *a = (__force const void *)addr;
+	u16 *banked;
+
+	if (t->gone)
+		return width == 4 ? U32_MAX : (1U << (8 * width)) - 1;
+	if (a == &t->common.config_generation && t->unsettled)
+		return ++t->generation;
+	if (a == &t->common.queue_size || a == &t->common.queue_msix_vector) {
+		banked = vfc_pt_banked(t, a);
+		return banked ? *banked : 0;
+	}
+	switch (width) {
+	case 1:
+		return *(const u8 *)a;
+	case 2:
+		return get_unaligned_le16(a);
+	default:
+		return get_unaligned_le32(a);
+	}
+}
+
+static void vfc_pt_write(struct vfc_pci_device *vp, void __iomem *addr,
+			 u32 val, unsigned int width)
+{
+	struct vfc_pt *t = to_pt(vp);
+	void *a = (__force void *)addr;
+	u16 *banked;
+
+	if (t->gone)
+		return;
+	if (a == &t->common.device_status && !val && t->no_reset)
+		return;
+	if ((a == &t->common.queue_msix_vector || a == &t->common.msix_config) &&
+	    t->refuse_vectors)
+		val = VIRTIO_MSI_NO_VECTOR;
+	if (a == &t->common.queue_size || a == &t->common.queue_msix_vector) {
+		banked = vfc_pt_banked(t, a);
+		if (banked)
+			*banked = val;
+		return;
+	}
+	switch (width) {
+	case 1:
+		*(u8 *)a = val;
+		break;
+	case 2:
+		put_unaligned_le16(val, a);
+		break;
+	default:
+		put_unaligned_le32(val, a);
+	}
+}
+
+static bool vfc_pt_present(struct vfc_pci_device *vp)
+{
+	return !to_pt(vp)->gone;
+}
+
+static void vfc_pt_clear_master(struct vfc_pci_device *vp)
+{
+	to_pt(vp)->stop_dma++;
+}
+
+static const struct vfc_pci_window_ops vfc_pt_window = {
+	.read = vfc_pt_read,
+	.write = vfc_pt_write,
+	.present = vfc_pt_present,
+	.clear_master = vfc_pt_clear_master,
+};
+
+/* The memory is the test's: nothing to free when the last ref goes. */
+static void vfc_pt_release(struct device *dev)
+{
+}
+
+static void vfc_pt_callback(struct vfc_virtqueue *vq)
+{
+	struct vfc_pci_device *vp = container_of(vq->vdev,
+						 struct vfc_pci_device, vdev);
+
+	to_pt(vp)->callbacks++;
+}
+
+static const struct vfc_vq_info vfc_pt_info = {
+	.name = "q", .callback = vfc_pt_callback,
+};
+
+static int vfc_pt_init(struct kunit *test)
+{
+	struct vfc_pci_device *vp;
+	struct vfc_pt *t;
+	unsigned int i;
+
+	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	t->dma = vfc_fake_dma_new("vfc-pci-test-dma");
+	KUNIT_ASSERT_NOT_NULL(test, t->dma);
+
+	vp = &t->vp;
+	device_initialize(&vp->vdev.dev);
+	vp->vdev.dev.release = vfc_pt_release;
+	vp->vdev.dev.parent = &t->dma->dev;
+	KUNIT_ASSERT_EQ(test, dev_set_name(&vp->vdev.dev, "vfc-pci-test"), 0);
+	spin_lock_init(&vp->vdev.config_lock);
+	spin_lock_init(&vp->vdev.vqs_list_lock);
+	INIT_LIST_HEAD(&vp->vdev.vqs);
+	vp->vdev.config = &vfc_pci_config_ops;
+	vp->vdev.features = BIT_ULL(VIRTIO_F_VERSION_1) |
+			    BIT_ULL(VIRTIO_F_ACCESS_PLATFORM);
+
+	vp->window = &vfc_pt_window;
+	vp->common = (__force struct virtio_pci_common_cfg __iomem *)&t->common;
+	vp->isr = (__force u8 __iomem *)&t->isr;
+	vp->device = (__force void __iomem *)t->device_cfg;
+	vp->device_len = sizeof(t->device_cfg);
+	vp->notify = (__force void __iomem *)t->notify;
+	vp->caps.notify.length = sizeof(t->notify);
+	vp->caps.notify_off_multiplier = 4;
+
+	t->common.num_queues = cpu_to_le16(VFC_PT_QUEUES);
+	for (i = 0; i < VFC_PT_QUEUES; i++) {
+		t->queue_size[i] = VFC_PT_QSIZE;
+		t->queue_vector[i] = VIRTIO_MSI_NO_VECTOR;
+	}
+	put_unaligned_le32(VFC_PT_CFG_VALUE, t->device_cfg);
+
+	/* As find_vqs begins: room for each queue's state, none set up. */
+	vp->vqs = kcalloc(VFC_PT_QUEUES, sizeof(*vp->vqs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, vp->vqs);
+	vp->nvqs = VFC_PT_QUEUES;
+	test->priv = t;
+	return 0;
+}
+
+static void vfc_pt_exit(struct kunit *test)
+{
+	struct vfc_pt *t = test->priv;
+
+	if (!t)
+		return;
+	vfc_pci_config_ops.del_vqs(&t->vp.vdev);
+	KUNIT_EXPECT_TRUE(test, list_empty(&t->vp.vdev.vqs));
+	vfc_fake_dma_expect_clean(test, t->dma);
+	put_device(&t->vp.vdev.dev);
+	put_device(&t->dma->dev);
+}
+
+/*
+ * "Virtio Over PCI Bus", common configuration: queue_size 0 means the
+ * queue is unavailable; a queue index at or past num_queues does not
+ * exist. Neither gets a ring.
+ */
+static void vfc_pci_queue_size_zero(struct kunit *test)
+{
+	struct vfc_pt *t = test->priv;
+	struct vfc_pci_device *vp = &t->vp;
+
+	t->queue_size[0] = 0;
+	KUNIT_EXPECT_EQ(test, vfc_pci_setup_vq(vp, 0, &vfc_pt_info,
+					       VIRTIO_MSI_NO_VECTOR), -ENOENT);
+	KUNIT_EXPECT_NULL(test, vp->vqs[0].vq);
+	KUNIT_EXPECT_TRUE(test, list_empty(&vp->vdev.vqs));
+	KUNIT_EXPECT_EQ(test, t->dma->alloc_calls, 0U);
+
+	/* The next queue is there: ring, addresses, the size it got. */
+	KUNIT_ASSERT_EQ(test, vfc_pci_setup_vq(vp, 1, &vfc_pt_info,
+					       VIRTIO_MSI_NO_VECTOR), 0);
+	KUNIT_ASSERT_NOT_NULL(test, vp->vqs[1].vq);
+	KUNIT_EXPECT_EQ(test, t->queue_size[1],
+			(u16)vfc_vq_get_vring_size(vp->vqs[1].vq));
+	KUNIT_EXPECT_EQ(test, (u64)le32_to_cpu(t->common.queue_desc_lo) |
+			      (u64)le32_to_cpu(t->common.queue_desc_hi) << 32,
+			(u64)vfc_vq_get_desc_addr(vp->vqs[1].vq));
+	KUNIT_EXPECT_EQ(test, t->dma->live_allocs, 1U);
+
+	/* Past num_queues. */
+	t->common.num_queues = cpu_to_le16(1);
+	KUNIT_EXPECT_EQ(test, vfc_pci_setup_vq(vp, 1, &vfc_pt_info,
+					       VIRTIO_MSI_NO_VECTOR), -ENOENT);
+}
+
+/*
+ * "The device MUST return vector mapped to a given event, (NO_VECTOR if
+ * unmapped) on read of config_msix_vector/queue_msix_vector": a device
+ * out of vectors answers a write with NO_VECTOR, and setup says -EBUSY,
+ * which makes find_vqs try the next interrupt mode.
+ */
+static void vfc_pci_vector_refused(struct kunit *test)
+{
+	struct vfc_pt *t = test->priv;
+	struct vfc_pci_device *vp = &t->vp;
+
+	KUNIT_EXPECT_EQ(test, vfc_pci_setup_vq(vp, 0, &vfc_pt_info, 1), 0);
+	KUNIT_EXPECT_EQ(test, t->queue_vector[0], 1);
+
+	t->refuse_vectors = true;
+	KUNIT_EXPECT_EQ(test, vfc_pci_setup_vq(vp, 1, &vfc_pt_info, 2),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, t->queue_vector[1], VIRTIO_MSI_NO_VECTOR);
+	/* Its ring exists until del_vqs, which the exit checks frees it. */
+	KUNIT_EXPECT_NOT_NULL(test, vp->vqs[1].vq);
+}
+
+/*
+ * "Device Configuration Space": a driver re-reads until config_generation
+ * holds still; one that never does gets -EAGAIN, not a torn value.
+ */
+static void vfc_pci_generation_unsettled(struct kunit *test)
+{
+	struct vfc_pt *t = test->priv;
+	__le32 v = 0;
+
+	KUNIT_EXPECT_EQ(test, vfc_config_read(&t->vp.vdev, 0, &v, sizeof(v)),
+			0);
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(v), (u32)VFC_PT_CFG_VALUE);
+
+	t->unsettled = true;
+	KUNIT_EXPECT_EQ(test, vfc_config_read(&t->vp.vdev, 0, &v, sizeof(v)),
+			-EAGAIN);
+	KUNIT_EXPECT_GE(test, t->generation, (u8)VFC_CONFIG_READ_TRIES);
+}
+
+/*
+ * Surprise removal: every read is all-ones. An INTx interrupt that reads
+ * ISR 0xff breaks the device and wakes its waiters instead of reporting a
+ * config change and scanning the queues; reset gives up at once, without
+ * waiting out its timeout.
+ */
+static void vfc_pci_surprise_removal(struct kunit *test)
+{
+	struct vfc_pt *t = test->priv;
+	struct vfc_pci_device *vp = &t->vp;
+	struct vfc_virtqueue *vq;
+	unsigned long start;
+	const char *why;
+
+	KUNIT_ASSERT_EQ(test, vfc_pci_setup_vq(vp, 0, &vfc_pt_info,
+					       VIRTIO_MSI_NO_VECTOR), 0);
+	vq = vp->vqs[0].vq;
+	vfc_vring_set_cbs_live(&vp->vdev, true);
+
+	t->gone = true;
+	KUNIT_EXPECT_EQ(test, vp->vdev.config->get_status(&vp->vdev), 0xff);
+	KUNIT_EXPECT_EQ(test, vfc_pci_intx_interrupt(0, vp), IRQ_NONE);
+	KUNIT_EXPECT_TRUE(test, vfc_vq_is_broken(vq));
+	why = vfc_vq_broken_reason(vq);
+	KUNIT_ASSERT_NOT_NULL(test, why);
+	KUNIT_EXPECT_STREQ(test, why, "device broken");
+	/* The waiter is woken once, and finds the queue broken. */
+	KUNIT_EXPECT_EQ(test, t->callbacks, 1U);
+
+	start = jiffies;
+	KUNIT_EXPECT_EQ(test, vp->vdev.config->reset(&vp->vdev), -ENODEV);
+	KUNIT_EXPECT_LT(test, jiffies_to_msecs(jiffies - start), 500U);
+	KUNIT_EXPECT_EQ(test, t->stop_dma, 0U);
+	vfc_vring_set_cbs_live(&vp->vdev, false);
+}
+
+/*
+ * "Device Reset": the driver waits for device_status to read 0, but not
+ * forever; a device that never resets may still write the rings its
+ * driver frees next ("Device Cleanup"), so bus mastering goes off first.
+ */
+static void vfc_pci_reset_timeout(struct kunit *test)
+{
+	struct vfc_pt *t = test->priv;
+	struct vfc_device *vdev = &t->vp.vdev;
+
+	vdev->config->set_status(vdev, VIRTIO_CONFIG_S_DRIVER_OK);
+	KUNIT_EXPECT_EQ(test, vdev->config->reset(vdev), 0);
+	KUNIT_EXPECT_EQ(test, t->common.device_status, 0);
+	KUNIT_EXPECT_EQ(test, t->stop_dma, 0U);
+
+	t->no_reset = true;
+	vdev->config->set_status(vdev, VIRTIO_CONFIG_S_DRIVER_OK);
+	KUNIT_EXPECT_EQ(test, vdev->config->reset(vdev), -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, t->stop_dma, 1U);
+}
+
+/*
+ * Interrupts on a shared line arrive whenever they like: before any queue
+ * exists, while find_vqs is half done (a queue set up, the next refused),
+ * and after del_vqs. None may reach a queue that is not whole or is gone,
+ * and none calls back outside DRIVER_OK..reset.
+ */
+static void vfc_pci_interrupts_teardown(struct kunit *test)
+{
+	struct vfc_pt *t = test->priv;
+	struct vfc_pci_device *vp = &t->vp;
+
+	t->isr = VFC_PT_ISR_QUEUE;
+	KUNIT_EXPECT_EQ(test, vfc_pci_vqs_interrupt(0, vp), IRQ_NONE);
+
+	t->queue_size[1] = 0;
+	KUNIT_ASSERT_EQ(test, vfc_pci_setup_vq(vp, 0, &vfc_pt_info,
+					       VIRTIO_MSI_NO_VECTOR), 0);
+	KUNIT_EXPECT_EQ(test, vfc_pci_setup_vq(vp, 1, &vfc_pt_info,
+					       VIRTIO_MSI_NO_VECTOR), -ENOENT);
+	KUNIT_EXPECT_EQ(test, vfc_pci_intx_interrupt(0, vp), IRQ_HANDLED);
+	KUNIT_EXPECT_EQ(test, vfc_pci_vqs_interrupt(0, vp), IRQ_NONE);
+
+	vfc_pci_config_ops.del_vqs(&vp->vdev);
+	KUNIT_EXPECT_NULL(test, vp->vqs);
+	KUNIT_EXPECT_EQ(test, vp->nvqs, 0U);
+	KUNIT_EXPECT_EQ(test, vfc_pci_vqs_interrupt(0, vp), IRQ_NONE);
+	KUNIT_EXPECT_EQ(test, vfc_pci_intx_interrupt(0, vp), IRQ_HANDLED);
+	KUNIT_EXPECT_EQ(test, t->callbacks, 0U);
+}
+
+static struct kunit_case vfc_pci_test_cases[] = {
+	KUNIT_CASE(vfc_pci_queue_size_zero),
+	KUNIT_CASE(vfc_pci_vector_refused),
+	KUNIT_CASE(vfc_pci_generation_unsettled),
+	KUNIT_CASE(vfc_pci_surprise_removal),
+	KUNIT_CASE(vfc_pci_reset_timeout),
+	KUNIT_CASE(vfc_pci_interrupts_teardown),
+	{}
+};
+
+static struct kunit_suite vfc_pci_test_suite = {
+	.name = "vfc_pci",
+	.init = vfc_pt_init,
+	.exit = vfc_pt_exit,
+	.test_cases = vfc_pci_test_cases,
+};
+
+kunit_test_suite(vfc_pci_test_suite);
+
+MODULE_IMPORT_NS(VFC);
+MODULE_IMPORT_NS(VFC_TEST);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests for vfc_pci's register layer");

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfc_pci's private state, shared with its KUnit suite.
+ *
+ * The register layer reaches the function through its BARs. In a kernel
+ * with KUnit, a device may instead have a window: the suite's stand-in for
+ * the function, which answers register reads and writes, says whether the
+ * function is still present and records bus mastering turned off, so the
+ * suite can play a device that refuses vectors, never settles its config
+ * generation, never resets or is gone (all-ones). The functions the suite
+ * calls are exported to it alone (EXPORT_SYMBOL_IF_KUNIT).
+ */
+#ifndef _VFC_PCI_INTERNAL_H
+#define _VFC_PCI_INTERNAL_H
+
+#include <linux/interrupt.h>
+#include <linux/types.h>
+#include <uapi/linux/virtio_pci.h>
+#include <vfc/vfc.h>
+#include <vfc/vfc_config.h>
+
+#include "virtio_pci_caps.h"
+
+struct pci_dev;
+struct vfc_pci_device;
+
+/* "vfcN-<queue name>" and the like, for /proc/interrupts. */
+#define VFC_PCI_IRQ_NAME_LEN 32
+
+/**
+ * struct vfc_pci_window_ops - a stand-in for a PCI function (KUnit only)
+ * @read: a register read of @width (1, 2 or 4) bytes at @addr, which lies
+ *	in one of the device's structures (common, isr, device)
+ * @write: a register write of @width bytes
+ * @present: whether the function still answers, as pci_device_is_present()
+ * @clear_master: bus mastering off, as pci_clear_master()
+ */
+struct vfc_pci_window_ops {
+	u32 (*read)(struct vfc_pci_device *vp, const void __iomem *addr,
+		    unsigned int width);
+	void (*write)(struct vfc_pci_device *vp, void __iomem *addr, u32 val,
+		      unsigned int width);
+	bool (*present)(struct vfc_pci_device *vp);
+	void (*clear_master)(struct vfc_pci_device *vp);
+};
+
+/**
+ * struct vfc_pci_vq - a queue's transport state
+ * @vq: the queue, NULL if skipped
+ * @notify: its address in the notification structure
+ * @irq: its own interrupt, or 0 if it has none
+ * @irq_name: the name of @irq
+ */
+struct vfc_pci_vq {
+	struct vfc_virtqueue *vq;
+	void __iomem *notify;
+	int irq;
+	char irq_name[VFC_PCI_IRQ_NAME_LEN];
+};
+
+/**
+ * struct vfc_pci_device - a virtio PCI function driven by vfc
+ * @vdev: the vfc device; its parent is the function's device, which maps
+ *	rings and buffers
+ * @pdev: the PCI function
+ * @window: NULL for a real function; the KUnit suite's stand-in otherwise
+ * @caps: where its virtio structures are
+ * @common: the common configuration structure
+ * @isr: the ISR status byte, NULL if the device has none
+ * @device: the device-specific configuration, NULL if none
+ * @device_len: the mapped length of @device
+ * @notify: the notification structure
+ * @bars: the BARs requested
+ * @config_irq: the config-change interrupt (MSI-X), or 0
+ * @shared_irq: the interrupt of all queues (shared MSI-X or INTx), or 0
+ * @config_irq_name: name of @config_irq
+ * @shared_irq_name: name of @shared_irq
+ * @msix_enabled: MSI-X vectors are allocated
+ * @vqs: the queues' state, @nvqs of them; set before and freed after the
+ *	interrupts that walk it
+ * @nvqs: entries in @vqs
+ */
+struct vfc_pci_device {
+	struct vfc_device vdev;
+	struct pci_dev *pdev;
+	const struct vfc_pci_window_ops *window;
+	struct vfc_pci_caps caps;
+	struct virtio_pci_common_cfg __iomem *common;
+	u8 __iomem *isr;
+	void __iomem *device;
+	size_t device_len;
+	void __iomem *notify;
+	int bars;
+	int config_irq;
+	int shared_irq;
+	char config_irq_name[VFC_PCI_IRQ_NAME_LEN];
+	char shared_irq_name[VFC_PCI_IRQ_NAME_LEN];
+	bool msix_enabled;
+	struct vfc_pci_vq *vqs;
+	unsigned int nvqs;
+};
+
+#if IS_ENABLED(CONFIG_KUNIT)
+extern const struct vfc_config_ops vfc_pci_config_ops;
+int vfc_pci_setup_vq(struct vfc_pci_device *vp, unsigned int index,
+		     const struct vfc_vq_info *info, u16 vector);
+irqreturn_t vfc_pci_vqs_interrupt(int irq, void *data);
+irqreturn_t vfc_pci_intx_interrupt(int irq, void *data);
+#endif
+
+#endif /* _VFC_PCI_INTERNAL_H */
