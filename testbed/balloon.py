@@ -12,16 +12,25 @@ from guest import MIB, GuestError
 class Driver:
     """The guest modules that drive the balloon device."""
 
-    def __init__(self, name, load, unload, bus, refusal):
+    def __init__(self, name, load, unload, bus, refusal, rng, rng_name,
+                 rng_queue, intx_suffix):
         self.name = name
         self.load_mods = load
-        self.unload_mods = unload
+        self.unload_mods = [rng] + unload
         self.bus = bus                  # where its devices' status shows
         self.refusal = refusal          # what it logs refusing ACCESS_PLATFORM
+        self.rng = rng                  # its entropy device driver
+        self.rng_name = rng_name        # the hwrng's name, a prefix
+        self.rng_queue = rng_queue      # its name for the rng's queue
+        self.intx_suffix = intx_suffix  # its INTx handler's name after the device's
 
     def load(self, g):
         for mod in self.load_mods:
             g.sh('modprobe %s' % mod)
+
+    def load_rng(self, g):
+        g.sh('modprobe %s' % self.load_mods[0])
+        g.sh('modprobe %s' % self.rng)
 
     def unload(self, g):
         for mod in self.unload_mods:
@@ -37,11 +46,13 @@ DRIVERS = {
     'kernel': Driver('kernel', ['virtio_pci', 'virtio_balloon'],
                      ['virtio_balloon', 'virtio_pci', 'virtio_pci_modern_dev',
                       'virtio_pci_legacy_dev', 'virtio', 'virtio_ring'],
-                     'virtio', 'device refuses features'),
+                     'virtio', 'device refuses features',
+                     'virtio_rng', 'virtio_rng.', 'input', ''),
     # vfc's transport and balloon driver (vfc.ko comes in as a dependency).
     'vfc': Driver('vfc', ['vfc_pci', 'vfc_balloon'],
                   ['vfc_balloon', 'vfc_pci', 'vfc'],
-                  'vfc', 'VIRTIO_F_ACCESS_PLATFORM'),
+                  'vfc', 'VIRTIO_F_ACCESS_PLATFORM',
+                  'vfc_rng', 'vfc_rng.', 'requestq', '-intx'),
 }
 
 
@@ -62,12 +73,31 @@ VIRTIO_STATUS_DRIVER_OK = 0x4
 VIRTIO_STATUS_FAILED = 0x80
 
 
-def device_status(g, drv):
-    """The status byte of the balloon device on the driver's bus, or None
-    if the bus has no device."""
-    out = g.sh('cat /sys/bus/%s/devices/*/status 2>/dev/null || true' %
-               drv.bus).split()
-    return int(out[0], 16) if out else None
+VIRTIO_ID_RNG = 4
+VIRTIO_ID_BALLOON = 5
+
+
+def bus_device(g, drv, dev_id=VIRTIO_ID_BALLOON):
+    """The name of the device with that virtio device id on the driver's
+    bus, or None."""
+    out = g.sh('cd /sys/bus/%s/devices 2>/dev/null && grep -l "^0x%04x$" '
+               '*/device || true' % (drv.bus, dev_id)).split()
+    return out[0].split('/')[0] if out else None
+
+
+def device_attr(g, drv, attr, dev_id=VIRTIO_ID_BALLOON):
+    """A sysfs attribute of that device on the driver's bus, or None."""
+    dev = bus_device(g, drv, dev_id)
+    if dev is None:
+        return None
+    return g.sh('cat /sys/bus/%s/devices/%s/%s' % (drv.bus, dev, attr)).strip()
+
+
+def device_status(g, drv, dev_id=VIRTIO_ID_BALLOON):
+    """The status byte of the balloon (or dev_id) device on the driver's
+    bus, or None if the bus has no such device."""
+    st = device_attr(g, drv, 'status', dev_id)
+    return int(st, 16) if st else None
 
 
 # virtio-balloon-pci properties that switch a ring feature, and its bit.
@@ -77,7 +107,7 @@ RING_FEATURE_PROPS = {'packed': 34, 'event_idx': 29, 'indirect_desc': 28}
 def check_ring_features(g, drv):
     """A run asked for packed=on, event_idx=off, ...: the negotiated
     features (sysfs, bit 0 first) must say so, or the run proves nothing."""
-    bits = g.sh('cat /sys/bus/%s/devices/*/features' % drv.bus).split()[0]
+    bits = device_attr(g, drv, 'features')
     for prop in filter(None, g.device_props.split(',')):
         key, _, val = prop.partition('=')
         if key in RING_FEATURE_PROPS and val in ('on', 'off'):
@@ -87,17 +117,18 @@ def check_ring_features(g, drv):
                    % (prop, RING_FEATURE_PROPS[key], got))
 
 
-def wait_driver_ok(g, drv, timeout=60):
+def wait_driver_ok(g, drv, timeout=60, dev_id=VIRTIO_ID_BALLOON):
     """Wait until the driver has set DRIVER_OK. (QEMU's query-balloon
     answers as soon as the device exists, so it cannot tell.)"""
     deadline = time.time() + timeout
     while True:
-        st = device_status(g, drv)
+        st = device_status(g, drv, dev_id)
         if st is not None and st & VIRTIO_STATUS_FAILED:
             raise GuestError('%s driver failed the device (status 0x%02x)' %
                              (drv.name, st))
         if st is not None and st & VIRTIO_STATUS_DRIVER_OK:
-            check_ring_features(g, drv)
+            if dev_id == VIRTIO_ID_BALLOON:
+                check_ring_features(g, drv)
             return
         if time.time() > deadline:
             raise GuestError('%s driver did not set DRIVER_OK (status %s)' %

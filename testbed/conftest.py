@@ -71,17 +71,23 @@ def csv(value, allowed, what):
 class Boot:
     """One guest configuration; the scenarios that run in equal Boots share
     one boot. props: the ring row's device properties; own: a scenario's
-    own device properties; iommu: an intel-iommu before the device."""
+    own device properties; iommu: an intel-iommu before the device; rng:
+    a virtio-rng-pci with these properties beside the balloon, None for
+    none."""
     kernel: str
     props: str = ''
     own: str = ''
     iommu: bool = False
+    rng: str = None
 
     @property
     def name(self):
         """The run directory's name: unique per boot."""
         return re.sub(r'[^A-Za-z0-9=._-]+', '_', '-'.join(
-            x for x in (self.kernel, self.props, self.own) if x))
+            x for x in (self.kernel, self.props, self.own,
+                        'iommu' if self.iommu else None,
+                        None if self.rng is None else 'rng' + self.rng)
+            if x))
 
     def device_props(self):
         return ','.join(p for p in (self.own, self.props) if p)
@@ -103,25 +109,27 @@ class Run:
 
 
 def scenario(kernels=KERNELS, drivers=('kernel', 'vfc'), test_drivers=('vfc',),
-             ring_rows=False, props='', iommu=False, last=False, fresh=()):
+             ring_rows=False, props='', iommu=False, rng=None, last=False,
+             fresh=()):
     """Declare an end-to-end scenario and where it runs.
 
     drivers: the drivers it runs with on the stock kernel, () for one that
     loads what it needs; test_drivers: on the test kernel, whose checkers
     watch vfc (make e2e DRIVER= runs any mix); ring_rows: it runs on the
     packed rows of the check matrix too; props, iommu: its own device
-    configuration; last: it leaves the guest changed (a planted fault taints
+    configuration; rng: the properties of a virtio-rng-pci beside the
+    balloon ('' for QEMU's defaults), None for no rng; last: it leaves the guest changed (a planted fault taints
     the kernel), so it runs after every other scenario of its boot; fresh:
     the kernels on which it needs a guest no other scenario ran in, so each
     of its runs there starts a boot."""
     return pytest.mark.scenario(kernels=kernels, drivers=drivers,
                                 test_drivers=test_drivers, ring_rows=ring_rows,
-                                props=props, iommu=iommu, last=last,
-                                fresh=fresh)
+                                props=props, iommu=iommu, rng=rng,
+                                last=last, fresh=fresh)
 
 
 def scenario_runs(config, kernels, drivers, test_drivers, ring_rows,
-                  props, iommu, last, fresh):
+                  props, iommu, rng, last, fresh):
     want_kernels = csv(config.getoption('kernel'), KERNELS, 'KERNEL')
     want_drivers = csv(config.getoption('driver'), DRIVERS, 'DRIVER')
     given_props = config.getoption('device_props')
@@ -139,7 +147,7 @@ def scenario_runs(config, kernels, drivers, test_drivers, ring_rows,
                     if kernel == 'stock' or d in test_drivers]
         for row in rows:
             for drv in drvs:
-                yield Run(Boot(kernel, row, props, iommu), drv, last,
+                yield Run(Boot(kernel, row, props, iommu, rng), drv, last,
                           kernel in fresh)
 
 
@@ -242,7 +250,7 @@ class Pool:
             name = boot.name if n == 1 else '%s.%d' % (boot.name, n)
             self.g = boot_guest(name, boot.kernel, boot.device_props(),
                                 opt('qemu_args'), opt('kernel_args'),
-                                iommu=boot.iommu, **kwargs)
+                                iommu=boot.iommu, rng=boot.rng, **kwargs)
             self.boot = boot
             if self.g.boot_note:
                 warnings.warn(self.g.boot_note)

@@ -200,9 +200,12 @@ def build_initramfs(kernel, out):
         for f in ('modules.order', 'modules.builtin', 'modules.builtin.modinfo'):
             if os.path.exists(os.path.join(kmods, f)):
                 shutil.copy(os.path.join(kmods, f), moddir)
-        src = os.path.join(kmods, 'kernel', 'drivers', 'virtio')
-        dst = os.path.join(moddir, 'kernel', 'drivers', 'virtio')
-        shutil.copytree(src, dst)
+        # The kernel's virtio and its virtio-rng (with the hwrng core where
+        # that is a module): the reference drivers.
+        for sub in (('drivers', 'virtio'), ('drivers', 'char', 'hw_random')):
+            src = os.path.join(kmods, 'kernel', *sub)
+            if os.path.isdir(src):
+                shutil.copytree(src, os.path.join(moddir, 'kernel', *sub))
         extra = os.path.join(moddir, 'extra')
         os.makedirs(extra)
         built = os.path.join(BUILD, kernel, 'src')
@@ -245,10 +248,12 @@ def prepare(kernel):
 
 
 def qemu_command(kernel, initrd, append, mem_mib=2048, device_props='',
-                 qemu_args='', balloon=True, iommu=False):
+                 qemu_args='', balloon=True, iommu=False, rng=None):
     """The QEMU command line of a test guest, without its serial ports and
     monitor: q35, 2 vCPUs, and a modern-only virtio-balloon-pci behind a
-    PCIe root port."""
+    PCIe root port; with rng (its properties, '' for none), a modern-only
+    virtio-rng-pci behind a second one. Each sits alone on its port, so
+    device_del and device_add unplug and plug it as a user's would."""
     accel = 'kvm' if kvm_usable() else 'tcg,thread=multi'
     cmd = ['qemu-system-x86_64', '-machine', 'q35', '-accel', accel,
            '-cpu', 'max', '-smp', '2', '-m', str(mem_mib),
@@ -264,7 +269,16 @@ def qemu_command(kernel, initrd, append, mem_mib=2048, device_props='',
         if device_props:
             props += ',' + device_props
         cmd += ['-device', 'virtio-balloon-pci,' + props]
+    if rng is not None:
+        cmd += ['-device', 'pcie-root-port,id=rp2,chassis=2,slot=2',
+                '-device', rng_device(rng)]
     return cmd + qemu_args.split()
+
+
+def rng_device(props=''):
+    """The -device (and device_add) argument of the test guests' rng."""
+    return 'virtio-rng-pci,id=rng0,bus=rp2,disable-legacy=on' + \
+        (',' + props if props else '')
 
 
 KERNEL_ARGS = 'console=ttyS0 loglevel=5 panic=-1 log_buf_len=8M printk.devkmsg=on'
@@ -278,7 +292,8 @@ class Guest:
     output."""
 
     def __init__(self, name, kernel='stock', device_props='', qemu_args='',
-                 kernel_args='', mem_mib=2048, balloon=True, iommu=False):
+                 kernel_args='', mem_mib=2048, balloon=True, iommu=False,
+                 rng=None):
         self.name = name
         self.kernel = kernel
         self.device_props = device_props
@@ -301,8 +316,12 @@ class Guest:
         self.sock_dir = tempfile.mkdtemp(prefix='vfc-')
         agent_path = os.path.join(self.sock_dir, 'agent.sock')
         qmp_path = os.path.join(self.sock_dir, 'qmp.sock')
+        if iommu:
+            # Debian's kernel leaves the Intel IOMMU off unless asked.
+            kernel_args = (kernel_args + ' intel_iommu=on').strip()
         cmd = qemu_command(kernel, initrd, (KERNEL_ARGS + ' ' + kernel_args).strip(),
-                           mem_mib, device_props, qemu_args, balloon, iommu)
+                           mem_mib, device_props, qemu_args, balloon, iommu,
+                           rng)
         # The console goes straight to its file: a reader that fell behind
         # would slow the guest's every printk to the serial line's pace.
         cmd += ['-chardev', 'file,id=con,path=%s' % self.log_path,

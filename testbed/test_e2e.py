@@ -96,6 +96,22 @@ def still(g, tries=20):
     raise GuestError('the balloon never held still for a MemTotal read')
 
 
+@scenario(iommu=True, rng='')
+def test_iommu_physical(guest, drv, step):
+    """A virtual IOMMU in use in the guest (intel-iommu, intel_iommu=on)
+    and a device without iommu_platform, QEMU's default: VIRTIO_F_ACCESS_
+    PLATFORM is not offered, so the device reads and writes guest-physical
+    addresses ("Reserved Feature Bits"). A driver that hands it IOVAs from
+    the DMA API never gets a request back; one that follows the rule
+    inflates and deflates exactly. In the boot of test_rng_iommu_physical,
+    which shows the same for the rng."""
+    assert 'DMAR: IOMMU enabled' in guest.sh('dmesg'), \
+        'the guest kernel did not enable the IOMMU'
+    load(step, guest, drv)
+    inflate_deflate(guest, step, drv.name, GIB // 2)
+    step('unload %s driver' % drv.name, drv.unload, guest)
+
+
 @scenario(props='iommu_platform=on', iommu=True)
 def test_iommu_refused(guest, drv, step):
     """iommu_platform=on: the device insists on VIRTIO_F_ACCESS_PLATFORM,
