@@ -96,7 +96,7 @@ def still(g, tries=20):
     raise GuestError('the balloon never held still for a MemTotal read')
 
 
-@scenario(iommu=True, rng='')
+@scenario(iommu=True, rng='', test_drivers=('kernel', 'vfc'))
 def test_iommu_physical(guest, drv, step):
     """A virtual IOMMU in use in the guest (intel-iommu, intel_iommu=on)
     and a device without iommu_platform, QEMU's default: VIRTIO_F_ACCESS_

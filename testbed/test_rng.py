@@ -23,6 +23,11 @@ pytestmark = pytest.mark.e2e
 # "Reserved Feature Bits"
 VIRTIO_F_ACCESS_PLATFORM = 33
 
+# The transport's scenarios run the kernel's driver on the test kernel too:
+# its checkers (DMA-API debug with the IOMMU, lockdep around hot-unplug)
+# watch the reference as they watch vfc.
+BOTH = ('kernel', 'vfc')
+
 
 def load_rng(step, g, drv):
     step('load %s rng driver' % drv.name, drv.load_rng, g)
@@ -86,14 +91,14 @@ def check_irqs(step, g, drv, msix):
     step('unload %s driver' % drv.name, drv.unload, g)
 
 
-@scenario(rng='')
+@scenario(rng='', test_drivers=BOTH)
 def test_rng_msix(guest, drv, step):
     """vectors=2 (QEMU's default): MSI-X, a vector for config changes and
     one for the queue."""
     check_irqs(step, guest, drv, True)
 
 
-@scenario(rng='')
+@scenario(rng='', test_drivers=BOTH)
 def test_rng_one_vector(guest, drv, step):
     """vectors=1: too few for config changes and the queue apart or
     shared; both drivers fall back to INTx."""
@@ -102,7 +107,7 @@ def test_rng_one_vector(guest, drv, step):
     replug(step, guest, '')
 
 
-@scenario(rng='')
+@scenario(rng='', test_drivers=BOTH)
 def test_rng_intx(guest, drv, step):
     """vectors=0: no MSI-X capability at all; INTx."""
     replug(step, guest, 'vectors=0')
@@ -122,7 +127,7 @@ def check_access_platform(step, g, drv, negotiated):
     step('unload %s driver' % drv.name, drv.unload, g)
 
 
-@scenario(iommu=True, rng='')
+@scenario(iommu=True, rng='', test_drivers=BOTH)
 def test_rng_iommu_physical(guest, drv, step):
     """A virtual IOMMU in use and a device without iommu_platform: no
     ACCESS_PLATFORM, so the device reads and writes guest-physical
@@ -131,7 +136,7 @@ def test_rng_iommu_physical(guest, drv, step):
     check_access_platform(step, guest, drv, False)
 
 
-@scenario(iommu=True, rng='')
+@scenario(iommu=True, rng='', test_drivers=BOTH)
 def test_rng_iommu_platform(guest, drv, step):
     """iommu_platform=on: ACCESS_PLATFORM negotiated, the device goes
     through the IOMMU, the driver hands it IOVAs from the DMA API."""
@@ -168,7 +173,7 @@ def replug(step, g, props):
          g, rng_device(props))
 
 
-@scenario(rng='')
+@scenario(rng='', test_drivers=BOTH)
 def test_hotunplug_balloon(guest, drv, step, cycles=3):
     """device_del of the balloon with 256 MiB in it, three times: remove
     gives every page back to the guest (and tells the device) before the
@@ -203,7 +208,7 @@ def reader_state(g):
     return rc, g.sh('cat /tmp/rd.err').strip()
 
 
-@scenario(rng='')
+@scenario(rng='', test_drivers=BOTH)
 def test_hotunplug_rng_reader(guest, drv, step, cycles=3):
     """A reader blocked on /dev/hwrng (the device gives 64 bytes per 10
     minutes) when the device is unplugged, three times: remove wakes it
