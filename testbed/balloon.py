@@ -77,20 +77,21 @@ VIRTIO_ID_RNG = 4
 VIRTIO_ID_BALLOON = 5
 
 
+def device_attr(g, drv, attr, dev_id=VIRTIO_ID_BALLOON):
+    """A sysfs attribute of the device with that virtio device id on the
+    driver's bus, or None if there is none; one guest command."""
+    out = g.sh('cd /sys/bus/%s/devices 2>/dev/null && for d in *; do '
+               'if [ "$(cat $d/device)" = 0x%04x ]; then cat $d/%s; break; fi; '
+               'done; true' % (drv.bus, dev_id, attr)).strip()
+    return out or None
+
+
 def bus_device(g, drv, dev_id=VIRTIO_ID_BALLOON):
     """The name of the device with that virtio device id on the driver's
     bus, or None."""
     out = g.sh('cd /sys/bus/%s/devices 2>/dev/null && grep -l "^0x%04x$" '
                '*/device || true' % (drv.bus, dev_id)).split()
     return out[0].split('/')[0] if out else None
-
-
-def device_attr(g, drv, attr, dev_id=VIRTIO_ID_BALLOON):
-    """A sysfs attribute of that device on the driver's bus, or None."""
-    dev = bus_device(g, drv, dev_id)
-    if dev is None:
-        return None
-    return g.sh('cat /sys/bus/%s/devices/%s/%s' % (drv.bus, dev, attr)).strip()
 
 
 def device_status(g, drv, dev_id=VIRTIO_ID_BALLOON):

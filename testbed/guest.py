@@ -265,14 +265,17 @@ def qemu_command(kernel, initrd, append, mem_mib=2048, device_props='',
         cmd += ['-device', 'intel-iommu']
     cmd += ['-device', 'pcie-root-port,id=rp1,chassis=1,slot=1']
     if balloon:
-        props = 'id=balloon0,bus=rp1,disable-legacy=on'
-        if device_props:
-            props += ',' + device_props
-        cmd += ['-device', 'virtio-balloon-pci,' + props]
+        cmd += ['-device', balloon_device(device_props)]
     if rng is not None:
         cmd += ['-device', 'pcie-root-port,id=rp2,chassis=2,slot=2',
                 '-device', rng_device(rng)]
     return cmd + qemu_args.split()
+
+
+def balloon_device(props=''):
+    """The -device (and device_add) argument of the test guests' balloon."""
+    return 'virtio-balloon-pci,id=balloon0,bus=rp1,disable-legacy=on' + \
+        (',' + props if props else '')
 
 
 def rng_device(props=''):

@@ -15,7 +15,7 @@ import pytest
 from balloon import (VIRTIO_ID_RNG, balloon_to, bus_device, check_memtotal,
                      device_attr, inflate_deflate, wait_driver_ok)
 from conftest import scenario
-from guest import GIB, MIB, GuestError, rng_device
+from guest import GIB, MIB, GuestError, balloon_device, rng_device
 from test_e2e import load
 
 pytestmark = pytest.mark.e2e
@@ -179,7 +179,7 @@ def test_hotunplug_balloon(guest, drv, step, cycles=3):
     gives every page back to the guest (and tells the device) before the
     device goes; device_add plugs it back, the driver binds it again; at
     the end it inflates and deflates as ever."""
-    spec = 'virtio-balloon-pci,id=balloon0,bus=rp1,disable-legacy=on'
+    spec = balloon_device(guest.device_props)
     load(step, guest, drv)
     mem0 = guest.meminfo()
     for i in range(cycles):
