@@ -37,6 +37,7 @@
 #include <uapi/linux/virtio_config.h>
 #include <uapi/linux/virtio_ids.h>
 
+#include "vfc_compat.h"
 #include <vfc/vfc.h>
 #include <vfc/vfc_config.h>
 #include <vfc/vfc_ring.h>
@@ -713,6 +714,6 @@ module_driver(vfc_balloon_driver, vfc_register_driver, vfc_unregister_driver);
 
 /* By hand: vfc ids make no "virtio:" alias, see struct vfc_device_id. */
 MODULE_ALIAS("vfc:d00000005v*");
-MODULE_IMPORT_NS(VFC);
+MODULE_IMPORT_NS(VFC_NS);
 MODULE_DESCRIPTION("vfc: virtio memory balloon driver");
 MODULE_LICENSE("GPL");

@@ -19,6 +19,7 @@
 #include <uapi/linux/virtio_config.h>
 #include <uapi/linux/virtio_ring.h>
 
+#include "vfc_compat.h"
 #include <vfc/vfc.h>
 #include <vfc/vfc_config.h>
 #include <vfc/vfc_ring.h>
@@ -121,7 +122,7 @@ void vfc_add_status(struct vfc_device *vdev, u8 status)
 	might_sleep();
 	vdev->config->set_status(vdev, vdev->config->get_status(vdev) | status);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_add_status, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_add_status, VFC_NS);
 
 /**
  * vfc_reset_device() - reset a device and wait for it to finish
@@ -153,7 +154,7 @@ int vfc_reset_device(struct vfc_device *vdev)
 		vdev->config->synchronize_cbs(vdev);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_reset_device, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_reset_device, VFC_NS);
 
 /**
  * vfc_device_ready() - tell the device the driver is ready (DRIVER_OK)
@@ -180,7 +181,7 @@ void vfc_device_ready(struct vfc_device *vdev)
 	vfc_vring_set_cbs_live(vdev, true);
 	vdev->config->set_status(vdev, status | VIRTIO_CONFIG_S_DRIVER_OK);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_device_ready, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_device_ready, VFC_NS);
 
 /*
  * Give up on a device ("3.1.1 Driver Requirements: Device Initialization":
@@ -246,7 +247,7 @@ void vfc_config_changed(struct vfc_device *vdev)
 		vdev->config_change_pending = true;
 	spin_unlock_irqrestore(&vdev->config_lock, flags);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_config_changed, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_config_changed, VFC_NS);
 
 /* Start delivering config changes, first the one that came in meanwhile. */
 static void vfc_config_enable(struct vfc_device *vdev)
@@ -318,7 +319,7 @@ int vfc_config_read(struct vfc_device *vdev, unsigned int offset, void *buf,
 			    tries, offset);
 	return -EAGAIN;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_config_read, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_config_read, VFC_NS);
 
 /**
  * vfc_config_write() - write to the device's config space
@@ -337,7 +338,7 @@ void vfc_config_write(struct vfc_device *vdev, unsigned int offset,
 {
 	vdev->config->set(vdev, offset, buf, len);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_config_write, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_config_write, VFC_NS);
 
 /* ------------------------------------------------------------------------
  * The bus: matching, probe and remove
@@ -351,21 +352,26 @@ static bool vfc_id_match(const struct vfc_device *vdev,
 	return id->vendor == VFC_DEV_ANY_ID || id->vendor == vdev->id.vendor;
 }
 
-static int vfc_bus_match(struct device *dev, struct device_driver *drv)
+static int vfc_bus_match(struct device *dev,
+			 VFC_BUS_MATCH_CONST struct device_driver *drv)
 {
-	struct vfc_device *vdev = dev_to_vfc(dev);
+	const struct vfc_driver *vdrv = container_of(drv, const struct vfc_driver,
+						     driver);
+	const struct vfc_device *vdev = dev_to_vfc(dev);
 	const struct vfc_device_id *id;
 
-	for (id = drv_to_vfc(drv)->id_table; id->device; id++)
+	for (id = vdrv->id_table; id->device; id++)
 		if (vfc_id_match(vdev, id))
 			return 1;
 	return 0;
 }
 
 /* The same string as the modalias attribute, for module autoloading. */
-static int vfc_bus_uevent(struct device *dev, struct kobj_uevent_env *env)
+static int vfc_bus_uevent(VFC_BUS_UEVENT_CONST struct device *dev,
+			  struct kobj_uevent_env *env)
 {
-	struct vfc_device *vdev = dev_to_vfc(dev);
+	const struct vfc_device *vdev = container_of(dev, const struct vfc_device,
+						     dev);
 
 	return add_uevent_var(env, "MODALIAS=vfc:d%08Xv%08X", vdev->id.device,
 			      vdev->id.vendor);
@@ -508,7 +514,7 @@ static void vfc_bus_remove(struct device *dev)
 	vfc_add_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE);
 }
 
-static struct bus_type vfc_bus = {
+static VFC_BUS_TYPE vfc_bus = {
 	.name = "vfc",
 	.dev_groups = vfc_dev_groups,
 	.match = vfc_bus_match,
@@ -557,7 +563,7 @@ int __vfc_register_driver(struct vfc_driver *drv, struct module *owner)
 	drv->driver.owner = owner;
 	return driver_register(&drv->driver);
 }
-EXPORT_SYMBOL_NS_GPL(__vfc_register_driver, VFC);
+EXPORT_SYMBOL_NS_GPL(__vfc_register_driver, VFC_NS);
 
 /**
  * vfc_unregister_driver() - unregister a driver from the vfc bus
@@ -572,7 +578,7 @@ void vfc_unregister_driver(struct vfc_driver *drv)
 {
 	driver_unregister(&drv->driver);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_unregister_driver, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_unregister_driver, VFC_NS);
 
 /* ------------------------------------------------------------------------
  * Devices
@@ -646,7 +652,7 @@ err_name:
 	ida_free(&vfc_index_ida, vdev->index);
 	return err;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_register_device, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_register_device, VFC_NS);
 
 /**
  * vfc_unregister_device() - remove a device from the vfc bus
@@ -671,7 +677,7 @@ void vfc_unregister_device(struct vfc_device *vdev)
 	device_unregister(&vdev->dev);
 	ida_free(&vfc_index_ida, index);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_unregister_device, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_unregister_device, VFC_NS);
 
 static int __init vfc_init(void)
 {

@@ -15,6 +15,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <uapi/linux/virtio_config.h>
+#include "vfc_compat.h"
 #include <vfc/vfc.h>
 #include <xen/xen.h>
 
@@ -521,7 +522,7 @@ vfc_vring_create_virtqueue(struct vfc_device *vdev,
 	spin_unlock_irq(&vdev->vqs_list_lock);
 	return &vr->vq;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_vring_create_virtqueue, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_vring_create_virtqueue, VFC_NS);
 
 /**
  * vfc_vring_del_virtqueue() - free a virtqueue and its ring
@@ -547,7 +548,7 @@ void vfc_vring_del_virtqueue(struct vfc_virtqueue *vq)
 	/* Each layout's queue begins with the common part. */
 	kfree(vr);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_vring_del_virtqueue, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_vring_del_virtqueue, VFC_NS);
 
 /**
  * vfc_vring_transport_features() - the transport feature bits vfc
@@ -617,7 +618,7 @@ int vfc_vq_add_sgs(struct vfc_virtqueue *vq, struct scatterlist *sgs[],
 		return -EIO;
 	return VFC_VRING_CALL(vr, add, sgs, total, out_sgs, in_sgs, data, gfp);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_vq_add_sgs, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_vq_add_sgs, VFC_NS);
 
 /* The first @num entries of @sg (fewer if it ends sooner), one way. */
 static int add_one_way(struct vfc_virtqueue *vq, struct scatterlist *sg,
@@ -654,7 +655,7 @@ int vfc_vq_add_outbuf(struct vfc_virtqueue *vq, struct scatterlist sg[],
 {
 	return add_one_way(vq, sg, num, true, data, gfp);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_vq_add_outbuf, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_vq_add_outbuf, VFC_NS);
 
 /**
  * vfc_vq_add_inbuf() - offer a buffer the device only writes
@@ -672,7 +673,7 @@ int vfc_vq_add_inbuf(struct vfc_virtqueue *vq, struct scatterlist sg[],
 {
 	return add_one_way(vq, sg, num, false, data, gfp);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_vq_add_inbuf, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_vq_add_inbuf, VFC_NS);
 
 /**
  * vfc_vq_kick_prepare() - publish added buffers; does the device want to
@@ -690,7 +691,7 @@ bool vfc_vq_kick_prepare(struct vfc_virtqueue *vq)
 		return false;
 	return VFC_VRING_CALL(vr, kick_prepare);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_vq_kick_prepare, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_vq_kick_prepare, VFC_NS);
 
 /**
  * vfc_vq_notify() - tell the device there are new buffers
@@ -713,7 +714,7 @@ bool vfc_vq_notify(struct vfc_virtqueue *vq)
 	}
 	return true;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_vq_notify, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_vq_notify, VFC_NS);
 
 /**
  * vfc_vq_kick() - vfc_vq_kick_prepare() then, if wanted, vfc_vq_notify()
@@ -728,7 +729,7 @@ bool vfc_vq_kick(struct vfc_virtqueue *vq)
 		return vfc_vq_notify(vq);
 	return !vfc_vq_is_broken(vq);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_vq_kick, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_vq_kick, VFC_NS);
 
 /**
  * vfc_vq_get_buf() - take back the next buffer the device used
@@ -750,7 +751,7 @@ void *vfc_vq_get_buf(struct vfc_virtqueue *vq, unsigned int *len)
 		return NULL;
 	return VFC_VRING_CALL(vr, get_buf, len);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_vq_get_buf, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_vq_get_buf, VFC_NS);
 
 /**
  * vfc_vq_disable_cb() - ask the device not to interrupt for used buffers
@@ -766,7 +767,7 @@ void vfc_vq_disable_cb(struct vfc_virtqueue *vq)
 
 	VFC_VRING_CALL_VOID(vr, disable_cb);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_vq_disable_cb, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_vq_disable_cb, VFC_NS);
 
 /**
  * vfc_vq_enable_cb_prepare() - ask for interrupts again, check later
@@ -781,7 +782,7 @@ unsigned int vfc_vq_enable_cb_prepare(struct vfc_virtqueue *vq)
 
 	return VFC_VRING_CALL(vr, enable_cb_prepare);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_vq_enable_cb_prepare, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_vq_enable_cb_prepare, VFC_NS);
 
 /**
  * vfc_vq_poll() - did the device use buffers since a position?
@@ -799,7 +800,7 @@ bool vfc_vq_poll(struct vfc_virtqueue *vq, unsigned int last_used_idx)
 		return false;
 	return VFC_VRING_CALL(vr, poll, last_used_idx);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_vq_poll, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_vq_poll, VFC_NS);
 
 /**
  * vfc_vq_enable_cb() - ask for interrupts again
@@ -813,7 +814,7 @@ bool vfc_vq_enable_cb(struct vfc_virtqueue *vq)
 {
 	return !vfc_vq_poll(vq, vfc_vq_enable_cb_prepare(vq));
 }
-EXPORT_SYMBOL_NS_GPL(vfc_vq_enable_cb, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_vq_enable_cb, VFC_NS);
 
 /**
  * vfc_vq_enable_cb_delayed() - ask for an interrupt after most of the
@@ -838,7 +839,7 @@ bool vfc_vq_enable_cb_delayed(struct vfc_virtqueue *vq)
 		return true;
 	return VFC_VRING_CALL(vr, enable_cb_delayed);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_vq_enable_cb_delayed, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_vq_enable_cb_delayed, VFC_NS);
 
 /**
  * vfc_vq_detach_unused_buf() - take back a buffer the device never used
@@ -860,7 +861,7 @@ void *vfc_vq_detach_unused_buf(struct vfc_virtqueue *vq)
 			return vfc_vring_detach(vr, i);
 	return NULL;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_vq_detach_unused_buf, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_vq_detach_unused_buf, VFC_NS);
 
 /**
  * vfc_vring_interrupt() - the transport's used-buffer interrupt for a queue
@@ -888,7 +889,7 @@ irqreturn_t vfc_vring_interrupt(int irq, void *vq)
 		vr->vq.callback(&vr->vq);
 	return IRQ_HANDLED;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_vring_interrupt, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_vring_interrupt, VFC_NS);
 
 /* ------------------------------------------------------------------------
  * State
@@ -906,7 +907,7 @@ bool vfc_vq_is_broken(const struct vfc_virtqueue *vq)
 {
 	return READ_ONCE(to_vfc_vring(vq)->broken);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_vq_is_broken, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_vq_is_broken, VFC_NS);
 
 /**
  * vfc_vq_broken_reason() - why the queue is broken
@@ -923,7 +924,7 @@ const char *vfc_vq_broken_reason(const struct vfc_virtqueue *vq)
 	return smp_load_acquire(&vr->broken) ? READ_ONCE(vr->broken_reason) :
 					       NULL;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_vq_broken_reason, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_vq_broken_reason, VFC_NS);
 
 /**
  * vfc_break_device() - break every queue of a device
@@ -949,7 +950,7 @@ void vfc_break_device(struct vfc_device *vdev)
 			vq->callback(vq);
 	spin_unlock_irqrestore(&vdev->vqs_list_lock, flags);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_break_device, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_break_device, VFC_NS);
 
 /**
  * vfc_vring_set_cbs_live() - open or close the window for callbacks
@@ -986,7 +987,7 @@ unsigned int vfc_vq_get_vring_size(const struct vfc_virtqueue *vq)
 {
 	return vq->num_max;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_vq_get_vring_size, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_vq_get_vring_size, VFC_NS);
 
 /**
  * vfc_vq_get_desc_addr() - DMA address of the descriptor area
@@ -998,7 +999,7 @@ dma_addr_t vfc_vq_get_desc_addr(const struct vfc_virtqueue *vq)
 {
 	return to_vfc_vring(vq)->desc.dma;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_vq_get_desc_addr, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_vq_get_desc_addr, VFC_NS);
 
 /**
  * vfc_vq_get_avail_addr() - DMA address of the driver area
@@ -1011,7 +1012,7 @@ dma_addr_t vfc_vq_get_avail_addr(const struct vfc_virtqueue *vq)
 {
 	return to_vfc_vring(vq)->driver.dma;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_vq_get_avail_addr, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_vq_get_avail_addr, VFC_NS);
 
 /**
  * vfc_vq_get_used_addr() - DMA address of the device area
@@ -1024,7 +1025,7 @@ dma_addr_t vfc_vq_get_used_addr(const struct vfc_virtqueue *vq)
 {
 	return to_vfc_vring(vq)->device.dma;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_vq_get_used_addr, VFC);
+EXPORT_SYMBOL_NS_GPL(vfc_vq_get_used_addr, VFC_NS);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /**

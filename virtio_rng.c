@@ -24,6 +24,7 @@
 #include <linux/wait.h>
 #include <uapi/linux/virtio_ids.h>
 
+#include "vfc_compat.h"
 #include <vfc/vfc.h>
 #include <vfc/vfc_config.h>
 #include <vfc/vfc_ring.h>
@@ -259,6 +260,6 @@ module_driver(vfc_rng_driver, vfc_register_driver, vfc_unregister_driver);
 
 /* By hand: vfc ids make no "virtio:" alias, see struct vfc_device_id. */
 MODULE_ALIAS("vfc:d00000004v*");
-MODULE_IMPORT_NS(VFC);
+MODULE_IMPORT_NS(VFC_NS);
 MODULE_DESCRIPTION("vfc: virtio entropy device driver (hwrng)");
 MODULE_LICENSE("GPL");

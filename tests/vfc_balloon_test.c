@@ -20,6 +20,7 @@
 #include <linux/scatterlist.h>
 #include <linux/string.h>
 
+#include "vfc_compat.h"
 #include <vfc/vfc.h>
 #include <vfc/vfc_ring.h>
 
@@ -428,5 +429,5 @@ kunit_test_suite(vfc_balloon_suite);
 
 MODULE_DESCRIPTION("KUnit tests for vfc_balloon's arithmetic and requests");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(VFC);
-MODULE_IMPORT_NS(VFC_TEST);
+MODULE_IMPORT_NS(VFC_NS);
+MODULE_IMPORT_NS(VFC_TEST_NS);

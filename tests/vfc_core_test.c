@@ -24,6 +24,7 @@
 #include <uapi/linux/virtio_config.h>
 #include <uapi/linux/virtio_ring.h>
 
+#include "vfc_compat.h"
 #include <vfc/vfc.h>
 #include <vfc/vfc_config.h>
 
@@ -1153,7 +1154,7 @@ static struct kunit_suite vfc_core_test_suite = {
 
 kunit_test_suite(vfc_core_test_suite);
 
-MODULE_IMPORT_NS(VFC);
-MODULE_IMPORT_NS(VFC_TEST);
+MODULE_IMPORT_NS(VFC_NS);
+MODULE_IMPORT_NS(VFC_TEST_NS);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests for the vfc core");

@@ -27,9 +27,9 @@
 #include <linux/sizes.h>
 #include <linux/string.h>
 #include <linux/types.h>
-#include <asm/unaligned.h>
 #include <uapi/linux/virtio_pci.h>
 
+#include "vfc_compat.h"
 #include "virtio_pci_caps.h"
 
 /* QEMU's modern virtio-pci function */
@@ -966,6 +966,6 @@ static struct kunit_suite vfc_pci_caps_test_suite = {
 
 kunit_test_suite(vfc_pci_caps_test_suite);
 
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_IMPORT_NS(VFC_KUNIT_NS);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests for vfc's virtio-PCI capability parser");

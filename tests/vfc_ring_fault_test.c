@@ -22,6 +22,7 @@
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
+#include "vfc_compat.h"
 #include <vfc/vfc_ring.h>
 
 #include "vfc_test_support.h"
@@ -126,5 +127,5 @@ kunit_test_suite(vfc_ring_fault_suite);
 
 MODULE_DESCRIPTION("KUnit tests for vfc's virtqueues under fault injection");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(VFC);
-MODULE_IMPORT_NS(VFC_TEST);
+MODULE_IMPORT_NS(VFC_NS);
+MODULE_IMPORT_NS(VFC_TEST_NS);

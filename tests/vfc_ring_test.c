@@ -29,6 +29,7 @@
 #include <uapi/linux/virtio_config.h>
 #include <uapi/linux/virtio_ring.h>
 
+#include "vfc_compat.h"
 #include <vfc/vfc.h>
 #include <vfc/vfc_config.h>
 #include <vfc/vfc_ring.h>
@@ -1636,6 +1637,6 @@ kunit_test_suite(vfc_ring_suite);
 
 MODULE_DESCRIPTION("KUnit tests for vfc's virtqueues, split and packed");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(VFC);
-MODULE_IMPORT_NS(VFC_TEST);
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_IMPORT_NS(VFC_NS);
+MODULE_IMPORT_NS(VFC_TEST_NS);
+MODULE_IMPORT_NS(VFC_KUNIT_NS);

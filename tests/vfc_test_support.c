@@ -45,6 +45,7 @@
 #include <uapi/linux/virtio_config.h>
 #include <uapi/linux/virtio_ring.h>
 
+#include "vfc_compat.h"
 #include <vfc/vfc.h>
 #include <vfc/vfc_config.h>
 #include <vfc/vfc_ring.h>
@@ -114,9 +115,8 @@ static void vfc_fake_dma_free(struct device *dev, size_t size, void *cpu,
 	dma->bad_frees++;
 }
 
-static dma_addr_t vfc_fake_dma_map_page(struct device *dev, struct page *page,
-					unsigned long offset, size_t size,
-					enum dma_data_direction dir,
+static dma_addr_t vfc_fake_dma_map_phys(struct device *dev, phys_addr_t phys,
+					size_t size, enum dma_data_direction dir,
 					unsigned long attrs)
 {
 	struct vfc_fake_dma *dma = to_fake_dma(dev);
@@ -134,7 +134,7 @@ static dma_addr_t vfc_fake_dma_map_page(struct device *dev, struct page *page,
 		if (dma->maps_left > 0)
 			dma->maps_left--;
 		/* No IOMMU: the device sees guest-physical addresses. */
-		m->addr = page_to_phys(page) + offset;
+		m->addr = phys;
 		m->size = size;
 		m->dir = dir;
 		m->live = true;
@@ -145,7 +145,7 @@ static dma_addr_t vfc_fake_dma_map_page(struct device *dev, struct page *page,
 	return DMA_MAPPING_ERROR;
 }
 
-static void vfc_fake_dma_unmap_page(struct device *dev, dma_addr_t addr,
+static void vfc_fake_dma_unmap_phys(struct device *dev, dma_addr_t addr,
 				    size_t size, enum dma_data_direction dir,
 				    unsigned long attrs)
 {
@@ -165,6 +165,17 @@ static void vfc_fake_dma_unmap_page(struct device *dev, dma_addr_t addr,
 	dma->bad_unmaps++;
 }
 
+#ifndef VFC_DMA_OPS_MAP_PHYS
+static dma_addr_t vfc_fake_dma_map_page(struct device *dev, struct page *page,
+					unsigned long offset, size_t size,
+					enum dma_data_direction dir,
+					unsigned long attrs)
+{
+	return vfc_fake_dma_map_phys(dev, page_to_phys(page) + offset, size,
+				     dir, attrs);
+}
+#endif
+
 static void vfc_fake_dma_unmap_sg(struct device *dev, struct scatterlist *sgl,
 				  int nents, enum dma_data_direction dir,
 				  unsigned long attrs)
@@ -173,7 +184,7 @@ static void vfc_fake_dma_unmap_sg(struct device *dev, struct scatterlist *sgl,
 	int i;
 
 	for_each_sg(sgl, sg, nents, i)
-		vfc_fake_dma_unmap_page(dev, sg->dma_address, sg->length, dir,
+		vfc_fake_dma_unmap_phys(dev, sg->dma_address, sg->length, dir,
 					attrs);
 }
 
@@ -186,9 +197,8 @@ static int vfc_fake_dma_map_sg(struct device *dev, struct scatterlist *sgl,
 	int i;
 
 	for_each_sg(sgl, sg, nents, i) {
-		sg->dma_address = vfc_fake_dma_map_page(dev, sg_page(sg),
-							sg->offset, sg->length,
-							dir, attrs);
+		sg->dma_address = vfc_fake_dma_map_phys(dev, sg_phys(sg),
+							sg->length, dir, attrs);
 		if (sg->dma_address == DMA_MAPPING_ERROR) {
 			vfc_fake_dma_unmap_sg(dev, sgl, i, dir, attrs);
 			return -EIO;
@@ -201,8 +211,13 @@ static int vfc_fake_dma_map_sg(struct device *dev, struct scatterlist *sgl,
 static const struct dma_map_ops vfc_fake_dma_ops = {
 	.alloc = vfc_fake_dma_alloc,
 	.free = vfc_fake_dma_free,
+#ifdef VFC_DMA_OPS_MAP_PHYS
+	.map_phys = vfc_fake_dma_map_phys,
+	.unmap_phys = vfc_fake_dma_unmap_phys,
+#else
 	.map_page = vfc_fake_dma_map_page,
-	.unmap_page = vfc_fake_dma_unmap_page,
+	.unmap_page = vfc_fake_dma_unmap_phys,
+#endif
 	.map_sg = vfc_fake_dma_map_sg,
 	.unmap_sg = vfc_fake_dma_unmap_sg,
 };
@@ -222,7 +237,7 @@ bool vfc_fake_dma_covers(const struct vfc_fake_dma *dma, u64 addr, u32 len,
 	}
 	return false;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_fake_dma_covers, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_fake_dma_covers, VFC_TEST_NS);
 
 static void vfc_fake_dma_release(struct device *dev)
 {
@@ -243,12 +258,24 @@ struct vfc_fake_dma *vfc_fake_dma_new(const char *name)
 		return NULL;
 	}
 	set_dma_ops(&dma->dev, &vfc_fake_dma_ops);
+	/*
+	 * set_dma_ops() takes effect only where the kernel has per-device DMA
+	 * ops (CONFIG_DMA_OPS up to 6.9, CONFIG_ARCH_HAS_DMA_OPS after; on x86
+	 * only GART_IOMMU or XEN selects it from 6.10 on). Without them this
+	 * device would quietly take the real DMA path and every check on it
+	 * would pass unseen: refuse, so that the suites fail at once.
+	 */
+	if (get_dma_ops(&dma->dev) != &vfc_fake_dma_ops) {
+		pr_err("vfc_test_support: set_dma_ops() has no effect on this kernel (no CONFIG_ARCH_HAS_DMA_OPS); the fake DMA device cannot work\n");
+		put_device(&dma->dev);
+		return NULL;
+	}
 	dma->dev.coherent_dma_mask = DMA_BIT_MASK(64);
 	dma->dev.dma_mask = &dma->dev.coherent_dma_mask;
 	dma->maps_left = -1;
 	return dma;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_fake_dma_new, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_fake_dma_new, VFC_TEST_NS);
 
 /* The one live coherent allocation, or NULL if there is not exactly one. */
 const struct vfc_fake_alloc *vfc_fake_dma_ring(const struct vfc_fake_dma *dma)
@@ -262,7 +289,7 @@ const struct vfc_fake_alloc *vfc_fake_dma_ring(const struct vfc_fake_dma *dma)
 			return &dma->allocs[i];
 	return NULL;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_fake_dma_ring, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_fake_dma_ring, VFC_TEST_NS);
 
 /**
  * vfc_fake_dma_expect_clean() - the leak check every case ends with
@@ -285,7 +312,7 @@ void vfc_fake_dma_expect_clean(struct kunit *test,
 			    "freed what was not allocated");
 	KUNIT_EXPECT_EQ(test, dma->overflows, 0U);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_fake_dma_expect_clean, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_fake_dma_expect_clean, VFC_TEST_NS);
 
 /* ------------------------------------------------------------------------
  * A vfc device that is never registered
@@ -325,7 +352,7 @@ struct vfc_device *vfc_test_vdev_new(const char *name, u64 features)
 	vdev->features = features;
 	return vdev;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_test_vdev_new, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_test_vdev_new, VFC_TEST_NS);
 
 /* ------------------------------------------------------------------------
  * The fake transport
@@ -343,7 +370,7 @@ int vfc_fake_releases(void)
 {
 	return atomic_read(&vfc_fake_released);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_fake_releases, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_fake_releases, VFC_TEST_NS);
 
 static void vfc_fake_log(struct vfc_fake *fake, u8 status)
 {
@@ -491,7 +518,7 @@ struct vfc_fake *vfc_fake_new(struct kunit *test, u64 features)
 		fake->config[i] = i;
 	return fake;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_fake_new, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_fake_new, VFC_TEST_NS);
 
 /* How many status writes had @bit set. */
 unsigned int vfc_fake_writes_with(const struct vfc_fake *fake, u8 bit)
@@ -504,7 +531,7 @@ unsigned int vfc_fake_writes_with(const struct vfc_fake *fake, u8 bit)
 			n++;
 	return n;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_fake_writes_with, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_fake_writes_with, VFC_TEST_NS);
 
 /* The status log from entry @from on is exactly @expected. */
 void vfc_fake_expect_log(struct kunit *test, const struct vfc_fake *fake,
@@ -518,7 +545,7 @@ void vfc_fake_expect_log(struct kunit *test, const struct vfc_fake *fake,
 		KUNIT_EXPECT_EQ_MSG(test, fake->log[from + i], expected[i],
 				    "status write %u", from + i);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_fake_expect_log, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_fake_expect_log, VFC_TEST_NS);
 
 /* ------------------------------------------------------------------------
  * The fake ring device: checks and helpers
@@ -882,7 +909,7 @@ const struct vfc_rt_ring_ops vfc_rt_split_ops = {
 	.kick_hint = vfc_rt_split_kick_hint,
 	.scribble = vfc_rt_split_scribble,
 };
-EXPORT_SYMBOL_NS_GPL(vfc_rt_split_ops, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_rt_split_ops, VFC_TEST_NS);
 
 /* ------------------------------------------------------------------------
  * The device's side of the packed layout
@@ -919,7 +946,7 @@ void vfc_rt_packed_set_kicks(struct vfc_rt *rt, u16 flags, u16 pos,
 	/* Publish the wish before the driver's next look at the ring. */
 	virt_mb();
 }
-EXPORT_SYMBOL_NS_GPL(vfc_rt_packed_set_kicks, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_rt_packed_set_kicks, VFC_TEST_NS);
 
 static void vfc_rt_packed_attach(struct vfc_rt *rt)
 {
@@ -1268,7 +1295,7 @@ const struct vfc_rt_ring_ops vfc_rt_packed_ops = {
 	.kick_hint = vfc_rt_packed_kick_hint,
 	.scribble = vfc_rt_packed_scribble,
 };
-EXPORT_SYMBOL_NS_GPL(vfc_rt_packed_ops, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_rt_packed_ops, VFC_TEST_NS);
 
 /* ------------------------------------------------------------------------
  * The fake device, layout-independent
@@ -1282,7 +1309,7 @@ bool vfc_rt_notify(struct vfc_virtqueue *vq)
 	rt->kicks++;
 	return !rt->notify_fails;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_rt_notify, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_rt_notify, VFC_TEST_NS);
 
 void vfc_rt_callback(struct vfc_virtqueue *vq)
 {
@@ -1290,7 +1317,7 @@ void vfc_rt_callback(struct vfc_virtqueue *vq)
 
 	rt->callbacks++;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_rt_callback, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_rt_callback, VFC_TEST_NS);
 
 /* The device takes the next available buffer, which must be there. */
 struct vfc_rt_taken *vfc_rt_take(struct vfc_rt *rt, unsigned int i)
@@ -1300,7 +1327,7 @@ struct vfc_rt_taken *vfc_rt_take(struct vfc_rt *rt, unsigned int i)
 			      "no buffer %u available", i);
 	return &rt->taken[i];
 }
-EXPORT_SYMBOL_NS_GPL(vfc_rt_take, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_rt_take, VFC_TEST_NS);
 
 /* Write the pattern into the first @len writable bytes of @t. */
 static void vfc_rt_fill(const struct vfc_rt_taken *t, u32 len)
@@ -1322,7 +1349,7 @@ void vfc_rt_push(struct vfc_rt *rt, const struct vfc_rt_taken *t,
 	vfc_rt_fill(t, len);
 	rt->ops->push_used(rt, t->id, len);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_rt_push, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_rt_push, VFC_TEST_NS);
 
 /*
  * The device decides on an interrupt for what it used since it last did,
@@ -1345,7 +1372,7 @@ void vfc_rt_interrupt(struct vfc_rt *rt)
 	if (ret == IRQ_HANDLED)
 		rt->irqs_handled++;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_rt_interrupt, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_rt_interrupt, VFC_TEST_NS);
 
 void vfc_rt_complete(struct vfc_rt *rt, const struct vfc_rt_taken *t,
 		     u32 len)
@@ -1353,7 +1380,7 @@ void vfc_rt_complete(struct vfc_rt *rt, const struct vfc_rt_taken *t,
 	vfc_rt_push(rt, t, len);
 	vfc_rt_interrupt(rt);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_rt_complete, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_rt_complete, VFC_TEST_NS);
 
 /* ------------------------------------------------------------------------
  * The driver's side
@@ -1396,7 +1423,7 @@ struct vfc_virtqueue *vfc_rt_create(struct vfc_rt *rt,
 	rt->ops->kick_hint(rt, VFC_RT_KICKS_WANTED);
 	return vq;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_rt_create, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_rt_create, VFC_TEST_NS);
 
 /* Create the queue the row describes. */
 void vfc_rt_start(struct vfc_rt *rt)
@@ -1408,7 +1435,7 @@ void vfc_rt_start(struct vfc_rt *rt)
 	KUNIT_ASSERT_FALSE_MSG(rt->test, IS_ERR(vq), "create: %ld",
 			       PTR_ERR(vq));
 }
-EXPORT_SYMBOL_NS_GPL(vfc_rt_start, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_rt_start, VFC_TEST_NS);
 
 /* Detach what is left, as a driver does after reset, and free the queue. */
 void vfc_rt_destroy(struct vfc_rt *rt)
@@ -1426,7 +1453,7 @@ void vfc_rt_destroy(struct vfc_rt *rt)
 	rt->drv = NULL;
 	rt->dev = NULL;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_rt_destroy, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_rt_destroy, VFC_TEST_NS);
 
 /*
  * Lay out buffer @i: @nr_out readable then @nr_in writable entries of @len
@@ -1462,7 +1489,7 @@ struct vfc_rt_buf *vfc_rt_prep(struct vfc_rt *rt, unsigned int i,
 	}
 	return b;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_rt_prep, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_rt_prep, VFC_TEST_NS);
 
 /* Post each writable entry of @b as a scatterlist of its own. */
 void vfc_rt_in_per_entry(struct vfc_rt_buf *b)
@@ -1474,7 +1501,7 @@ void vfc_rt_in_per_entry(struct vfc_rt_buf *b)
 		sg_init_one(&b->in[e], b->mem[b->nr_out + e],
 			    b->len[b->nr_out + e]);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_rt_in_per_entry, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_rt_in_per_entry, VFC_TEST_NS);
 
 /* vfc_vq_add_sgs() with @b as its own token. */
 int vfc_rt_add(struct vfc_rt *rt, struct vfc_rt_buf *b)
@@ -1491,7 +1518,7 @@ int vfc_rt_add(struct vfc_rt *rt, struct vfc_rt_buf *b)
 		sgs[out + in++] = b->in;
 	return vfc_vq_add_sgs(rt->vq, sgs, out, in, b, GFP_KERNEL);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_rt_add, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_rt_add, VFC_TEST_NS);
 
 /* The device found @b as the driver posted it, entry by entry. */
 void vfc_rt_expect_taken(struct vfc_rt *rt, const struct vfc_rt_buf *b,
@@ -1512,7 +1539,7 @@ void vfc_rt_expect_taken(struct vfc_rt *rt, const struct vfc_rt_buf *b,
 		KUNIT_EXPECT_EQ(test, t->elem[e].len, (u32)b->len[e]);
 	}
 }
-EXPORT_SYMBOL_NS_GPL(vfc_rt_expect_taken, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_rt_expect_taken, VFC_TEST_NS);
 
 /* The first @len writable bytes of @b hold the pattern, the rest zeroes. */
 void vfc_rt_expect_written(struct vfc_rt *rt,
@@ -1530,7 +1557,7 @@ void vfc_rt_expect_written(struct vfc_rt *rt,
 		len -= n;
 	}
 }
-EXPORT_SYMBOL_NS_GPL(vfc_rt_expect_written, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_rt_expect_written, VFC_TEST_NS);
 
 /* The next used buffer must be @b, with @len bytes written. */
 void vfc_rt_expect_used(struct vfc_rt *rt, const struct vfc_rt_buf *b,
@@ -1546,7 +1573,7 @@ void vfc_rt_expect_used(struct vfc_rt *rt, const struct vfc_rt_buf *b,
 				vfc_vq_broken_reason(rt->vq) ?: "no");
 	KUNIT_EXPECT_EQ(rt->test, got, len);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_rt_expect_used, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_rt_expect_used, VFC_TEST_NS);
 
 /* No used buffer is waiting. */
 void vfc_rt_expect_none(struct vfc_rt *rt)
@@ -1555,7 +1582,7 @@ void vfc_rt_expect_none(struct vfc_rt *rt)
 
 	KUNIT_EXPECT_NULL(rt->test, vfc_vq_get_buf(rt->vq, &len));
 }
-EXPORT_SYMBOL_NS_GPL(vfc_rt_expect_none, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_rt_expect_none, VFC_TEST_NS);
 
 /* No used buffer is waiting, and looking for one broke nothing. */
 void vfc_rt_expect_idle(struct vfc_rt *rt)
@@ -1564,7 +1591,7 @@ void vfc_rt_expect_idle(struct vfc_rt *rt)
 	KUNIT_EXPECT_FALSE_MSG(rt->test, vfc_vq_is_broken(rt->vq),
 			       "broken: %s", vfc_vq_broken_reason(rt->vq));
 }
-EXPORT_SYMBOL_NS_GPL(vfc_rt_expect_idle, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_rt_expect_idle, VFC_TEST_NS);
 
 /*
  * Detach what is left: each token must be one of @expected (a bit per
@@ -1595,7 +1622,7 @@ void vfc_rt_expect_detach(struct vfc_rt *rt, unsigned long expected)
 	KUNIT_EXPECT_EQ(test, rt->dma->live_maps, 0U);
 	KUNIT_EXPECT_EQ(test, rt->vq->num_free, rt->num);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_rt_expect_detach, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_rt_expect_detach, VFC_TEST_NS);
 
 /* One buffer there and back: the queue works. */
 void vfc_rt_round_trip_one(struct vfc_rt *rt, unsigned int i)
@@ -1612,7 +1639,7 @@ void vfc_rt_round_trip_one(struct vfc_rt *rt, unsigned int i)
 	vfc_rt_expect_written(rt, b, 20);
 	vfc_rt_expect_idle(rt);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_rt_round_trip_one, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_rt_round_trip_one, VFC_TEST_NS);
 
 /* ------------------------------------------------------------------------
  * The fixture
@@ -1655,7 +1682,7 @@ struct vfc_rt *vfc_rt_new(struct kunit *test, const struct vfc_rt_case *row)
 		put_device(&rt->vdev->dev);
 	return NULL;
 }
-EXPORT_SYMBOL_NS_GPL(vfc_rt_new, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_rt_new, VFC_TEST_NS);
 
 /**
  * vfc_rt_free() - free what is left of a fixture, then the leak check
@@ -1675,9 +1702,26 @@ void vfc_rt_free(struct vfc_rt *rt)
 	KUNIT_EXPECT_TRUE(rt->test, list_empty(&rt->vdev->vqs));
 	put_device(&rt->vdev->dev);
 }
-EXPORT_SYMBOL_NS_GPL(vfc_rt_free, VFC_TEST);
+EXPORT_SYMBOL_NS_GPL(vfc_rt_free, VFC_TEST_NS);
+
+/* No suite may load where the fake DMA device cannot be made. */
+static int __init vfc_test_support_init(void)
+{
+	struct vfc_fake_dma *dma = vfc_fake_dma_new("vfc-test-dma-check");
+
+	if (!dma)
+		return -EOPNOTSUPP;
+	put_device(&dma->dev);
+	return 0;
+}
+module_init(vfc_test_support_init);
+
+static void __exit vfc_test_support_exit(void)
+{
+}
+module_exit(vfc_test_support_exit);
 
 MODULE_DESCRIPTION("vfc KUnit suites: fakes and fixtures they share");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(VFC);
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_IMPORT_NS(VFC_NS);
+MODULE_IMPORT_NS(VFC_KUNIT_NS);

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfc: the one place where kernel lines differ.
+ *
+ * vfc builds from one source against Linux 6.1 and 6.12 (both tested by
+ * `make check`: W=1, sparse, checkpatch, KUnit and the scenarios). Every
+ * difference between kernel versions is a shim here, guarded by the
+ * version that made the change and named after it; the sources use the
+ * shim and never test the version themselves.
+ *
+ * Shims marked "untested" are written from the change's documentation for
+ * kernels after 6.12, which cannot be installed where vfc is tested.
+ */
+#ifndef _VFC_COMPAT_H
+#define _VFC_COMPAT_H
+
+#include <linux/device.h>
+#include <linux/pci.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/version.h>
+
+/*
+ * Linux major.minor or later. The one use of LINUX_VERSION_CODE in vfc
+ * (scripts/lint.sh turns checkpatch's LINUX_VERSION_CODE rule off here alone).
+ */
+#define VFC_LINUX_AT_LEAST(major, minor) \
+	(KERNEL_VERSION(major, minor, 0) <= LINUX_VERSION_CODE)
+
+/*
+ * 6.12, "move asm/unaligned.h to linux/unaligned.h": the unaligned
+ * accessors moved out of asm/.
+ */
+#if VFC_LINUX_AT_LEAST(6, 12)
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
+
+/*
+ * 6.3, "driver core: make struct bus_type.uevent() take a const *": the bus
+ * uevent callback gets a const struct device.
+ */
+#if VFC_LINUX_AT_LEAST(6, 3)
+#define VFC_BUS_UEVENT_CONST const
+#else
+#define VFC_BUS_UEVENT_CONST
+#endif
+
+/*
+ * 6.11, "driver core: have match() callback in struct bus_type take a
+ * const *": the bus match callback gets a const struct device_driver.
+ */
+#if VFC_LINUX_AT_LEAST(6, 11)
+#define VFC_BUS_MATCH_CONST const
+#else
+#define VFC_BUS_MATCH_CONST
+#endif
+
+/*
+ * 6.4, the driver core keeps a bus's state to itself (struct bus_type lost
+ * its ->p): bus_register(), struct device and struct device_driver take a
+ * const struct bus_type, and checkpatch wants vfc's bus const. Up to 6.3
+ * bus_register() writes into it. (Old spellings live here: checkpatch's
+ * CONST_STRUCT rule is off for this file alone, see scripts/lint.sh.)
+ */
+#if VFC_LINUX_AT_LEAST(6, 4)
+#define VFC_BUS_TYPE const struct bus_type
+#else
+#define VFC_BUS_TYPE struct bus_type
+#endif
+
+/*
+ * 6.13, "module: Convert symbol namespace to string literal" (untested):
+ * EXPORT_SYMBOL_NS*() and MODULE_IMPORT_NS() take the namespace as a string
+ * literal; before, as a bare word they stringify themselves. Sources name
+ * vfc's namespaces only through these.
+ */
+#if VFC_LINUX_AT_LEAST(6, 13)
+#define VFC_NS		"VFC"
+#define VFC_TEST_NS	"VFC_TEST"
+#define VFC_KUNIT_NS	"EXPORTED_FOR_KUNIT_TESTING"
+#else
+#define VFC_NS		VFC
+#define VFC_TEST_NS	VFC_TEST
+#define VFC_KUNIT_NS	EXPORTED_FOR_KUNIT_TESTING
+#endif
+
+/*
+ * 6.19, "dma-mapping: remove unused map_page callback" (untested): struct
+ * dma_map_ops maps physical addresses, map_phys() and unmap_phys() in place
+ * of map_page() and unmap_page(). The KUnit fake DMA device has both forms.
+ */
+#if VFC_LINUX_AT_LEAST(6, 19)
+#define VFC_DMA_OPS_MAP_PHYS
+#endif
+
+/*
+ * 7.0, "mm: balloon infrastructure cleanups" (untested): the balloon's
+ * header is <linux/balloon.h> (was <linux/balloon_compaction.h>), and
+ * CONFIG_BALLOON_MIGRATION and CONFIG_BALLOON are what
+ * CONFIG_BALLOON_COMPACTION and CONFIG_MEMORY_BALLOON were. For the
+ * balloon's movable pages: a file that wants the header defines
+ * VFC_COMPAT_BALLOON before including this one.
+ */
+#if VFC_LINUX_AT_LEAST(7, 0)
+#define VFC_BALLOON_MIGRATION	IS_ENABLED(CONFIG_BALLOON_MIGRATION)
+#ifdef VFC_COMPAT_BALLOON
+#include <linux/balloon.h>
+#endif
+#else
+#define VFC_BALLOON_MIGRATION	IS_ENABLED(CONFIG_BALLOON_COMPACTION)
+#ifdef VFC_COMPAT_BALLOON
+#include <linux/balloon_compaction.h>
+#endif
+#endif
+
+/*
+ * No shim: modpost wants a MODULE_DESCRIPTION() in every module, with W=1
+ * from 6.5 and always from 6.15 ("modpost: require a MODULE_DESCRIPTION()").
+ * Every vfc module has one; `make lint` builds with W=1 against 6.12, whose
+ * modpost says so if one is missing.
+ */
+
+/*
+ * "driver core: generic driver_override infrastructure" and "PCI: use
+ * generic driver_override infrastructure" (mainline 7.0, and 6.12.y stable
+ * from 6.12.94: Debian's 6.12 has it): a device's driver_override moved
+ * from struct pci_dev into struct device, behind its own lock and
+ * device_set_driver_override(). No version tells which a 6.12 has, so
+ * Kbuild looks for the helper in the kernel's headers.
+ */
+#ifdef VFC_HAVE_DEVICE_DRIVER_OVERRIDE
+static inline int vfc_set_driver_override(struct pci_dev *pdev, const char *name)
+{
+	return device_set_driver_override(&pdev->dev, name);
+}
+
+static inline bool vfc_driver_override_is(struct pci_dev *pdev,
+					  const char *name)
+{
+	bool is;
+
+	spin_lock(&pdev->dev.driver_override.lock);
+	is = pdev->dev.driver_override.name &&
+	     !strcmp(pdev->dev.driver_override.name, name);
+	spin_unlock(&pdev->dev.driver_override.lock);
+	return is;
+}
+#else
+static inline int vfc_set_driver_override(struct pci_dev *pdev, const char *name)
+{
+	return driver_set_override(&pdev->dev, &pdev->driver_override, name,
+				   strlen(name));
+}
+
+static inline bool vfc_driver_override_is(struct pci_dev *pdev,
+					  const char *name)
+{
+	bool is;
+
+	device_lock(&pdev->dev);
+	is = pdev->driver_override && !strcmp(pdev->driver_override, name);
+	device_unlock(&pdev->dev);
+	return is;
+}
+#endif
+
+#endif /* _VFC_COMPAT_H */
