@@ -14,6 +14,7 @@
 #define _VFC_PCI_INTERNAL_H
 
 #include <linux/interrupt.h>
+#include <linux/pci.h>
 #include <linux/types.h>
 #include <uapi/linux/virtio_pci.h>
 #include <vfc/vfc.h>
@@ -25,6 +26,11 @@ struct pci_dev;
 struct vfc_pci_device;
 
 /* "vfcN-<queue name>" and the like, for /proc/interrupts. */
+#define VFC_PCI_VENDOR 0x1af4
+#define VFC_PCI_TRANSITIONAL_FIRST 0x1000
+#define VFC_PCI_MODERN_FIRST 0x1040
+#define VFC_PCI_MODERN_LAST 0x107f
+
 #define VFC_PCI_IRQ_NAME_LEN 32
 
 /**
@@ -100,7 +106,16 @@ struct vfc_pci_device {
 	unsigned int nvqs;
 };
 
+extern struct pci_driver vfc_pci_driver;
+int vfc_pci_virtio_id(const struct pci_dev *pdev);
+
+/* virtio_pci_takeover.c */
+int vfc_pci_takeover_init(void);
+void vfc_pci_takeover_existing(void);
+void vfc_pci_takeover_exit(void);
+
 #if IS_ENABLED(CONFIG_KUNIT)
+int vfc_pci_takeover_parse(const char *s, u64 *types);
 extern const struct vfc_config_ops vfc_pci_config_ops;
 int vfc_pci_setup_vq(struct vfc_pci_device *vp, unsigned int index,
 		     const struct vfc_vq_info *info, u16 vector);

@@ -7,14 +7,15 @@
  * ones (0x1000-0x103f) through their modern interface. There is no module
  * device table: vfc_pci must never be loaded automatically in place of the
  * kernel's virtio_pci, which usually drives the guest's disk and network.
- * A device moves between the two with driver_override (guest/vfc-move).
+ * It takes devices from virtio_pci only of the types its takeover=
+ * parameter names, and gives them back when it unloads
+ * (virtio_pci_takeover.c); guest/vfc-move moves one by hand.
  *
  * Interrupts: MSI-X with a vector for config changes and one per queue,
  * else one vector shared by the queues, else INTx with the ISR register.
  * A vector the device refuses (reads back VIRTIO_MSI_NO_VECTOR) moves on to
  * the next mode.
  */
-#include <asm/unaligned.h>
 #include <kunit/visibility.h>
 #include <linux/delay.h>
 #include <linux/interrupt.h>
@@ -23,16 +24,12 @@
 #include <linux/slab.h>
 #include <uapi/linux/virtio_config.h>
 #include <uapi/linux/virtio_pci.h>
+#include "vfc_compat.h"
 #include <vfc/vfc.h>
 #include <vfc/vfc_config.h>
 #include <vfc/vfc_ring.h>
 
 #include "vfc_pci_internal.h"
-
-#define VFC_PCI_VENDOR 0x1af4
-#define VFC_PCI_TRANSITIONAL_FIRST 0x1000
-#define VFC_PCI_MODERN_FIRST 0x1040
-#define VFC_PCI_MODERN_LAST 0x107f
 
 /* A reset that takes longer than this is a device that does not reset. */
 #define VFC_PCI_RESET_TIMEOUT_MS 1000
@@ -740,9 +737,10 @@ static int vfc_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	u32 v;
 	int i, err;
 
-	if (pdev->device < VFC_PCI_TRANSITIONAL_FIRST ||
-	    pdev->device > VFC_PCI_MODERN_LAST)
-		return -ENODEV;
+	int virtio_id = vfc_pci_virtio_id(pdev);
+
+	if (virtio_id < 0)
+		return virtio_id;
 
 	vp = kzalloc(sizeof(*vp), GFP_KERNEL);
 	cfg = kzalloc(VFC_PCI_CFG_SPACE, GFP_KERNEL);
@@ -751,10 +749,7 @@ static int vfc_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_alloc;
 	}
 	vp->pdev = pdev;
-	/* Transitional ids carry the virtio device id in the subsystem id. */
-	vp->vdev.id.device = pdev->device >= VFC_PCI_MODERN_FIRST ?
-			     pdev->device - VFC_PCI_MODERN_FIRST :
-			     pdev->subsystem_device;
+	vp->vdev.id.device = virtio_id;
 	vp->vdev.id.vendor = pdev->subsystem_vendor;
 
 	err = pci_enable_device(pdev);
@@ -841,15 +836,37 @@ static const struct pci_device_id vfc_pci_ids[] = {
 	{ }
 };
 
-static struct pci_driver vfc_pci_driver = {
+struct pci_driver vfc_pci_driver = {
 	.name = "vfc_pci",
 	.id_table = vfc_pci_ids,
 	.probe = vfc_pci_probe,
 	.remove = vfc_pci_remove,
 };
 
-module_pci_driver(vfc_pci_driver);
+static int __init vfc_pci_init(void)
+{
+	int err;
+
+	err = vfc_pci_takeover_init();
+	if (err)
+		return err;
+	err = pci_register_driver(&vfc_pci_driver);
+	if (err) {
+		vfc_pci_takeover_exit();
+		return err;
+	}
+	vfc_pci_takeover_existing();
+	return 0;
+}
+module_init(vfc_pci_init);
+
+static void __exit vfc_pci_exit(void)
+{
+	pci_unregister_driver(&vfc_pci_driver);
+	vfc_pci_takeover_exit();
+}
+module_exit(vfc_pci_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("vfc: virtio-PCI modern transport");
-MODULE_IMPORT_NS(VFC);
+MODULE_IMPORT_NS(VFC_NS);

@@ -18,10 +18,10 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
-#include <asm/unaligned.h>
 #include <uapi/linux/virtio_config.h>
 #include <uapi/linux/virtio_pci.h>
 
+#include "vfc_compat.h"
 #include <vfc/vfc.h>
 #include <vfc/vfc_config.h>
 #include <vfc/vfc_ring.h>
@@ -408,7 +408,49 @@ static void vfc_pci_interrupts_teardown(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, t->callbacks, 0U);
 }
 
+/*
+ * takeover=: what it names, and every malformed value refused with nothing
+ * taken (the module then fails to load with -EINVAL).
+ */
+static void vfc_pci_takeover_param(struct kunit *test)
+{
+	static const struct {
+		const char *s;
+		int err;
+		u64 types;
+	} cases[] = {
+		{ NULL, 0, 0 },
+		{ "", 0, 0 },
+		{ "balloon", 0, BIT_ULL(5) },
+		{ "rng", 0, BIT_ULL(4) },
+		{ "balloon,rng", 0, BIT_ULL(4) | BIT_ULL(5) },
+		{ " rng , balloon ", 0, BIT_ULL(4) | BIT_ULL(5) },
+		{ "1,63", 0, BIT_ULL(1) | BIT_ULL(63) },
+		{ "0x2", 0, BIT_ULL(2) },
+		{ "0", -EINVAL, 0 },
+		{ "64", -EINVAL, 0 },
+		{ "-1", -EINVAL, 0 },
+		{ "blk", -EINVAL, 0 },
+		{ "balloon,", -EINVAL, 0 },
+		{ ",rng", -EINVAL, 0 },
+		{ "rng,,balloon", -EINVAL, 0 },
+		{ "Balloon", -EINVAL, 0 },
+		{ "99999999999", -EINVAL, 0 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		u64 types = ~0ULL;
+
+		KUNIT_EXPECT_EQ_MSG(test, vfc_pci_takeover_parse(cases[i].s, &types),
+				    cases[i].err, "takeover=%s", cases[i].s);
+		KUNIT_EXPECT_EQ_MSG(test, types, cases[i].types, "takeover=%s",
+				    cases[i].s);
+	}
+}
+
 static struct kunit_case vfc_pci_test_cases[] = {
+	KUNIT_CASE(vfc_pci_takeover_param),
 	KUNIT_CASE(vfc_pci_queue_size_zero),
 	KUNIT_CASE(vfc_pci_vector_refused),
 	KUNIT_CASE(vfc_pci_generation_unsettled),
@@ -427,8 +469,8 @@ static struct kunit_suite vfc_pci_test_suite = {
 
 kunit_test_suite(vfc_pci_test_suite);
 
-MODULE_IMPORT_NS(VFC);
-MODULE_IMPORT_NS(VFC_TEST);
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_IMPORT_NS(VFC_NS);
+MODULE_IMPORT_NS(VFC_TEST_NS);
+MODULE_IMPORT_NS(VFC_KUNIT_NS);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests for vfc_pci's register layer");
