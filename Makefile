@@ -8,14 +8,19 @@
 #   make guest           boot a guest with the balloon bound; the terminal is yours
 #   make kunit           the KUnit suites as modules (test-kernel guest)
 #   make kunit-run       the KUnit suites built in, with the kernel's kunit.py run
-#   make e2e             end-to-end scenarios; KERNEL=stock|test DRIVER=vfc|kernel
+#   make e2e             end-to-end scenarios; KERNEL= DRIVER=vfc|kernel
 #                        SCENARIO= DEVICE_PROPS= QEMU_ARGS= KERNEL_ARGS=
 #   make bench           balloon steps, kernel's driver vs vfc, same boot
-#   make lint            W=1 + sparse against both kernels, checkpatch --strict
-#   make modules-stock   build for Debian's stock kernel (build/stock/)
-#   make modules-test    build for the project's test kernel (build/test/)
-#   make test-kernel     build (or find cached) the test kernel
+#   make lint            W=1 + sparse against every kernel, checkpatch --strict
+#   make modules-K       build for guest kernel K (build/K/)
+#   make test-kernel     build (or find cached) both test kernels
 #   make deps            install missing Debian packages
+#
+# The guest kernels (KERNEL=, comma-separated where a list makes sense):
+#   stock       Debian's 6.1 (linux-image-amd64)
+#   stock-6.12  Debian's 6.12 (linux-image-6.12-amd64, from bookworm-security)
+#   test        the project's 6.1 kernel with the kernel's checkers
+#   test-6.12   the project's 6.12 kernel with the kernel's checkers
 #
 # The test targets take pytest's own options too: make e2e PYTEST_ARGS='-k small'.
 
@@ -26,6 +31,7 @@ RUN := /usr/bin/python3 testbed/run.py
 export KERNEL DRIVER SCENARIO DEVICE_PROPS QEMU_ARGS KERNEL_ARGS ROUNDS
 
 .PHONY: all modules clean deps test-kernel modules-stock modules-test \
+	modules-stock-6.12 modules-test-6.12 \
 	lint kunit kunit-run e2e check demo bench guest
 
 all: modules
@@ -44,13 +50,14 @@ deps:
 	@scripts/deps.sh
 
 test-kernel: deps
-	@scripts/build-kernel.sh >/dev/null
+	@scripts/build-kernel.sh 6.1 >/dev/null
+	@scripts/build-kernel.sh 6.12 >/dev/null
 
-modules-stock: deps
-	scripts/build-modules.sh stock
+modules-stock modules-stock-6.12: deps
+	scripts/build-modules.sh $(@:modules-%=%)
 
-modules-test: test-kernel
-	scripts/build-modules.sh test
+modules-test modules-test-6.12: test-kernel
+	scripts/build-modules.sh $(@:modules-%=%)
 
 lint kunit kunit-run check: deps test-kernel
 	$(RUN) $@ $(PYTEST_ARGS)

@@ -1,22 +1,36 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build the vfc test kernel from Debian's linux-source (6.1) with the config
-# fragment kernel/test.config, and cache it outside the checkout. The cache
-# key is the linux-source package version plus the fragment's contents, so a
+# Build a vfc test kernel from Debian's linux-source-<line> with the config
+# fragment kernel/test.config, plus kernel/test-<line>.config where the line
+# needs options of its own, and cache it outside the checkout. The cache key
+# is the linux-source package version plus the fragments' contents, so a
 # rebuild happens only when either changes. Prints the kernel's directory.
 #
-# Usage: scripts/build-kernel.sh [--print-dir]
+# Usage: scripts/build-kernel.sh [6.1|6.12] [--print-dir]
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${VFC_CACHE:-/var/cache/vfc}
-tarball=/usr/src/linux-source-6.1.tar.xz
-fragment=$top/kernel/test.config
+line=6.1
+case "${1:-}" in
+6.1 | 6.12) line=$1; shift ;;
+"" | --print-dir) ;;
+*) echo "usage: $0 [6.1|6.12] [--print-dir]" >&2; exit 2 ;;
+esac
+tarball=/usr/src/linux-source-$line.tar.xz
+fragments=("$top/kernel/test.config")
+[ -f "$top/kernel/test-$line.config" ] && fragments+=("$top/kernel/test-$line.config")
 
-version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
-key=$( { echo "$version"; cat "$fragment"; } | sha256sum | cut -c1-12)
-dir=$cache/test-kernel-$key
+version=$(dpkg-query -W -f='${Version}' "linux-source-$line" 2>/dev/null) ||
+	{ echo "linux-source-$line is not installed: run 'make deps'" >&2; exit 1; }
+key=$( { echo "$version"; cat "${fragments[@]}"; } | sha256sum | cut -c1-12)
+# 6.1 keeps the directory name it had before there were two lines.
+if [ "$line" = 6.1 ]; then
+	dir=$cache/test-kernel-$key
+else
+	dir=$cache/test-kernel-$line-$key
+fi
 
 if [ "${1:-}" = "--print-dir" ]; then
 	echo "$dir"
@@ -29,38 +43,38 @@ fi
 
 log() { echo "[test-kernel] $*" >&2; }
 
-log "building test kernel (linux-source $version, fragment key $key) in $dir"
+log "building test kernel $line (linux-source $version, fragment key $key) in $dir"
 log "this takes about 5-8 minutes on 2 cores; it is cached afterwards"
 rm -rf "$dir"
 mkdir -p "$dir/obj"
 log "unpacking $tarball"
 tar -xf "$tarball" -C "$dir"
-mv "$dir/linux-source-6.1" "$dir/src"
+mv "$dir/linux-source-$line" "$dir/src"
 
 mk() { make -C "$dir/src" O="$dir/obj" "$@"; }
 
 mk -s allnoconfig >/dev/null
 "$dir/src/scripts/kconfig/merge_config.sh" -m -O "$dir/obj" \
-	"$dir/obj/.config" "$fragment" >/dev/null
+	"$dir/obj/.config" "${fragments[@]}" >/dev/null
 mk -s olddefconfig >/dev/null
 
 # Every option of the fragment must have survived olddefconfig.
 bad=0
-while IFS= read -r line; do
-	case "$line" in
+while IFS= read -r opt_line; do
+	case "$opt_line" in
 	CONFIG_*=n)
-		opt=${line%%=*}
+		opt=${opt_line%%=*}
 		if grep -q "^$opt=" "$dir/obj/.config"; then
 			log "fragment wants $opt unset but .config has: $(grep "^$opt=" "$dir/obj/.config")"
 			bad=1
 		fi ;;
 	CONFIG_*)
-		if ! grep -qxF "$line" "$dir/obj/.config"; then
-			log "fragment wants $line but .config has: $(grep "^${line%%=*}=" "$dir/obj/.config" || echo unset)"
+		if ! grep -qxF "$opt_line" "$dir/obj/.config"; then
+			log "fragment wants $opt_line but .config has: $(grep "^${opt_line%%=*}=" "$dir/obj/.config" || echo unset)"
 			bad=1
 		fi ;;
 	esac
-done < "$fragment"
+done < <(cat "${fragments[@]}")
 [ "$bad" = 0 ] || { log "config fragment did not apply"; exit 1; }
 
 # Show progress: one line per 250 compiled objects; full log kept in the cache.

@@ -14,6 +14,10 @@ want=(
 	"linux-source-6.1:/usr/src/linux-source-6.1.tar.xz"
 	"linux-headers-amd64:"
 	"linux-image-amd64:"
+	# Linux 6.12, from bookworm-security: the second kernel line
+	"linux-source-6.12:/usr/src/linux-source-6.12.tar.xz"
+	"linux-headers-6.12-amd64:"
+	"linux-image-6.12-amd64:"
 	"bc:/usr/bin/bc"
 	"bison:/usr/bin/bison"
 	"flex:/usr/bin/flex"
@@ -43,13 +47,15 @@ for entry in "${want[@]}"; do
 	missing+=("$pkg")
 done
 
-# The stock guest kernel's headers must match its image exactly.
-if dpkg-query -W -f='${Status}' linux-image-amd64 2>/dev/null | grep -q "ok installed"; then
-	rel=$(dpkg-query -W -f='${Depends}' linux-image-amd64 | sed -n 's/.*linux-image-\([^ ,]*\).*/\1/p')
-	if [ -n "$rel" ] && [ ! -d "/usr/src/linux-headers-$rel" ]; then
-		missing+=("linux-headers-$rel")
+# Each stock guest kernel's headers must match its image exactly.
+for image in linux-image-amd64 linux-image-6.12-amd64; do
+	if dpkg-query -W -f='${Status}' "$image" 2>/dev/null | grep -q "ok installed"; then
+		rel=$(dpkg-query -W -f='${Depends}' "$image" | sed -n 's/.*linux-image-\([^ ,]*\).*/\1/p')
+		if [ -n "$rel" ] && [ ! -d "/usr/src/linux-headers-$rel" ]; then
+			missing+=("linux-headers-$rel")
+		fi
 	fi
-fi
+done
 
 if [ ${#missing[@]} -eq 0 ]; then
 	exit 0

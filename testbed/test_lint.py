@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Static checks: W=1 and sparse builds against both guest kernels, and
-the kernel's checkpatch.pl --strict; zero findings each."""
+"""Static checks, for both kernel lines: W=1 and sparse builds against
+every guest kernel, and each line's checkpatch.pl --strict; zero findings
+each."""
 
 import os
 import subprocess
@@ -11,8 +12,10 @@ from guest import TOP
 
 
 @pytest.mark.lint
-@pytest.mark.parametrize('check', ['stock', 'test', 'checkpatch'],
-                         ids=['w1-sparse-stock', 'w1-sparse-test', 'checkpatch'])
+@pytest.mark.parametrize('check', [
+    'stock', 'test', 'stock-6.12', 'test-6.12', 'checkpatch', 'checkpatch-6.12'],
+    ids=['w1-sparse-stock', 'w1-sparse-test', 'w1-sparse-stock-6.12',
+         'w1-sparse-test-6.12', 'checkpatch', 'checkpatch-6.12'])
 def test_lint(check):
     p = subprocess.run([os.path.join(TOP, 'scripts', 'lint.sh'), check],
                        capture_output=True, text=True)
