@@ -26,11 +26,11 @@ class Driver:
 
     def load(self, g):
         for mod in self.load_mods:
-            g.sh('modprobe %s' % mod)
+            modprobe(g, mod)
 
     def load_rng(self, g):
-        g.sh('modprobe %s' % self.load_mods[0])
-        g.sh('modprobe %s' % self.rng)
+        modprobe(g, self.load_mods[0])
+        modprobe(g, self.rng)
 
     def unload(self, g):
         for mod in self.unload_mods:
@@ -208,6 +208,19 @@ def balloon_settles(g, target, quiet_secs=3, timeout=600):
         if not g.qmp.wait_event('BALLOON_CHANGE', quiet_secs):
             return g.qmp.cmd('query-balloon')['actual']
     raise GuestError('balloon never settled; last actual %d MiB' % (actual // MIB))
+
+
+def builtin(g, mod):
+    """Whether the guest kernel has module mod built in (Debian's 6.12:
+    virtio, virtio_pci)."""
+    return g.run('tr - _ < /lib/modules/$(uname -r)/modules.builtin | '
+                 'grep -q "/%s.ko$"' % mod, check=False)[0] == 0
+
+
+def modprobe(g, mod):
+    """Load mod unless the kernel has it built in."""
+    if not builtin(g, mod):
+        g.sh('modprobe %s' % mod)
 
 
 def loaded(g):

@@ -3,7 +3,8 @@
 driver x device-property matrix.
 
 Options (each defaults to the make variable of the same name):
-  --kernel stock,test       guest kernels (default: each scenario's own)
+  --kernel stock,test,...   guest kernels: stock, test, stock-6.12,
+                            test-6.12 (default: each scenario's own)
   --driver kernel,vfc       balloon drivers (default: the check matrix)
   --scenario a,b            scenario names (or use -k)
   --device-props P          extra virtio-balloon-pci properties; without it,
@@ -25,12 +26,21 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from balloon import DRIVERS, loaded  # noqa: E402
 from guest import boot_guest, prepare  # noqa: E402
 
-KERNELS = ('stock', 'test')
+# The guest kernels: Debian's (stock) and the project's with the kernel's
+# checkers (test), for each kernel line.
+KERNELS = ('stock', 'test', 'stock-6.12', 'test-6.12')
+
+
+def is_stock(kernel):
+    return kernel.startswith('stock')
 
 # The ring rows of the check matrix: split (QEMU's default), and packed with
 # each ring feature on and off, for the scenarios marked ring_rows.
 CHECK_RING_PROPS = ('', 'packed=on', 'packed=on,event_idx=off',
                     'packed=on,indirect_desc=off')
+# On 6.12 both layouts, not each ring feature again: the ring code is the
+# same on both lines, and 6.1's rows cover the features.
+CHECK_RING_PROPS_612 = ('', 'packed=on')
 
 # The phases of make check, in the order they run, and their markers.
 PHASES = ('lint', 'kunit', 'kunit_run', 'e2e', 'demo', 'bench')
@@ -40,7 +50,8 @@ def pytest_addoption(parser):
     env = os.environ.get
     g = parser.getgroup('vfc', 'vfc test bed')
     g.addoption('--kernel', default=env('KERNEL') or '',
-                help='guest kernels: stock, test or both, comma-separated')
+                help='guest kernels: stock, test, stock-6.12, test-6.12, '
+                'comma-separated')
     g.addoption('--driver', default=env('DRIVER') or '',
                 help='balloon drivers: kernel, vfc or both')
     g.addoption('--scenario', default=env('SCENARIO') or '',
@@ -113,8 +124,8 @@ def scenario(kernels=KERNELS, drivers=('kernel', 'vfc'), test_drivers=('vfc',),
              fresh=()):
     """Declare an end-to-end scenario and where it runs.
 
-    drivers: the drivers it runs with on the stock kernel, () for one that
-    loads what it needs; test_drivers: on the test kernel, whose checkers
+    drivers: the drivers it runs with on the stock kernels, () for one that
+    loads what it needs; test_drivers: on the test kernels, whose checkers
     watch vfc (make e2e DRIVER= runs any mix); ring_rows: it runs on the
     packed rows of the check matrix too; props, iommu: its own device
     configuration; rng: the properties of a virtio-rng-pci beside the
@@ -133,18 +144,19 @@ def scenario_runs(config, kernels, drivers, test_drivers, ring_rows,
     want_kernels = csv(config.getoption('kernel'), KERNELS, 'KERNEL')
     want_drivers = csv(config.getoption('driver'), DRIVERS, 'DRIVER')
     given_props = config.getoption('device_props')
-    rows = [given_props] if given_props is not None else \
-        CHECK_RING_PROPS if ring_rows else ('',)
     for kernel in kernels:
         if want_kernels and kernel not in want_kernels:
             continue
+        rows = [given_props] if given_props is not None else \
+            ('',) if not ring_rows else \
+            CHECK_RING_PROPS_612 if kernel.endswith('-6.12') else CHECK_RING_PROPS
         if not drivers:
             drvs = ['']
         elif want_drivers:
             drvs = [d for d in drivers if d in want_drivers]
         else:
             drvs = [d for d in drivers
-                    if kernel == 'stock' or d in test_drivers]
+                    if is_stock(kernel) or d in test_drivers]
         for row in rows:
             for drv in drvs:
                 yield Run(Boot(kernel, row, props, iommu, rng), drv, last,
@@ -330,13 +342,22 @@ DRIVER_MODULES = {m for d in DRIVERS.values() for m in d.unload_mods}
 
 def leftovers(g):
     """What a scenario left behind that the next one in the boot would
-    trip over: driver modules still loaded, memory still in the balloon.
-    With no driver bound, the balloon's target goes back to all of the
+    trip over: driver modules still loaded, virtio functions with no
+    driver though the kernel's virtio_pci is there, memory still in the
+    balloon. With no driver bound, the balloon's target goes back to all of the
     guest's memory: a scenario that unloads its driver while inflated
     leaves the target low, and the next driver would inflate at once."""
     mods = sorted(DRIVER_MODULES & set(loaded(g)))
     if mods:
         return 'modules still loaded: ' + ' '.join(mods)
+    # Where the kernel's virtio_pci is (built in on 6.12), vfc_pci hands
+    # back what it took when it unloads: no virtio function stays orphaned.
+    orphans = g.sh('test -d /sys/bus/pci/drivers/virtio-pci || exit 0; '
+                   'for d in /sys/bus/pci/devices/*; do '
+                   '[ "$(cat $d/vendor)" = 0x1af4 ] && [ ! -e $d/driver ] && '
+                   'echo ${d##*/}; done; true').split()
+    if orphans:
+        return 'virtio functions left without a driver: ' + ' '.join(orphans)
     if g.balloon:
         actual = g.qmp.cmd('query-balloon')['actual']
         if actual != g.mem:

@@ -206,6 +206,18 @@ def build_initramfs(kernel, out):
             src = os.path.join(kmods, 'kernel', *sub)
             if os.path.isdir(src):
                 shutil.copytree(src, os.path.join(moddir, 'kernel', *sub))
+        # Debian's 6.12 compresses its modules; busybox's modprobe loads
+        # plain ones.
+        for dirpath, _, files in os.walk(moddir):
+            for f in files:
+                if f.endswith('.ko.xz'):
+                    subprocess.run(['xz', '-d', os.path.join(dirpath, f)],
+                                   check=True)
+        # vfc_pci takes the devices vfc has drivers for from the kernel's
+        # virtio_pci (built in on 6.12), as the README tells a user to.
+        os.makedirs(os.path.join(root, 'etc', 'modprobe.d'))
+        with open(os.path.join(root, 'etc', 'modprobe.d', 'vfc.conf'), 'w') as f:
+            f.write(MODPROBE_CONF)
         extra = os.path.join(moddir, 'extra')
         os.makedirs(extra)
         built = os.path.join(BUILD, kernel, 'src')
@@ -230,6 +242,8 @@ def build_initramfs(kernel, out):
         shutil.rmtree(root)
 
 
+MODPROBE_CONF = 'options vfc_pci takeover=balloon,rng\n'
+
 _prepared = set()
 
 
@@ -237,8 +251,9 @@ def prepare(kernel):
     """The kernel, vfc's modules for it and its initramfs, once a session."""
     if kernel in _prepared:
         return
-    if kernel == 'test':
-        subprocess.run([os.path.join(TOP, 'scripts', 'build-kernel.sh')],
+    if kernel.startswith('test'):
+        line = kernel.partition('-')[2] or '6.1'
+        subprocess.run([os.path.join(TOP, 'scripts', 'build-kernel.sh'), line],
                        check=True, stdout=subprocess.DEVNULL)
     subprocess.run([os.path.join(TOP, 'scripts', 'build-modules.sh'), kernel],
                    check=True)

@@ -37,8 +37,10 @@ def interactive():
     from balloon import DRIVERS
     kernel = os.environ.get('KERNEL') or 'stock'
     driver = os.environ.get('DRIVER') or 'vfc'
-    if kernel not in ('stock', 'test') or driver not in DRIVERS:
-        sys.exit('make guest: KERNEL is stock or test, DRIVER kernel or vfc')
+    from conftest import KERNELS
+    if kernel not in KERNELS or driver not in DRIVERS:
+        sys.exit('make guest: KERNEL is one of %s, DRIVER kernel or vfc' %
+                 ', '.join(KERNELS))
     prepare(kernel)
     append = '%s vfc_guest.shell vfc_guest.load=%s %s' % (
         KERNEL_ARGS, ','.join(DRIVERS[driver].load_mods),

@@ -7,7 +7,7 @@ conftest.py for where each runs."""
 import pytest
 
 from balloon import (DRIVERS, PAGE, VIRTIO_STATUS_DRIVER_OK,
-                     balloon_settles, balloon_to, check_memtotal,
+                     balloon_settles, balloon_to, builtin, check_memtotal,
                      device_status, inflate_deflate, loaded, wait_driver_ok)
 from conftest import scenario
 from guest import GIB, MIB, GuestError
@@ -29,7 +29,7 @@ def test_reference(guest, drv, step):
     step('unload %s driver' % drv.name, drv.unload, guest)
 
 
-@scenario(fresh=('test',))
+@scenario(fresh=('test', 'test-6.12'))
 def test_small(guest, drv, step):
     """The same down to 0.5 GiB of guest memory and back. On the test
     kernel in a fresh boot: its debug options (KASAN's shadow alone is 256
@@ -143,21 +143,21 @@ def test_move(guest, step):
 
 @scenario(drivers=())
 def test_coexist(guest, step):
-    """vfc.ko beside the kernel's own virtio.ko and virtio_ring.ko: no
-    symbol, bus or module name collides, so all three load and both buses
-    register."""
-    step('load virtio.ko and virtio_ring.ko', guest.sh,
-         'modprobe virtio && modprobe virtio_ring')
+    """vfc.ko beside the kernel's own virtio core (virtio.ko and
+    virtio_ring.ko, or built in as in Debian's 6.12): no symbol, bus or
+    module name collides, so all load and both buses register."""
+    kmods = [m for m in ('virtio', 'virtio_ring') if not builtin(guest, m)]
+    step('load the kernel\'s virtio core', guest.sh,
+         'true' + ''.join(' && modprobe %s' % m for m in kmods))
     step('load vfc.ko', guest.sh, 'modprobe vfc')
     mods = loaded(guest)
-    for m in ('virtio', 'virtio_ring', 'vfc'):
+    for m in kmods + ['vfc']:
         assert m in mods, '%s not loaded: %s' % (m, ' '.join(mods))
     assert guest.run('test -d /sys/bus/virtio && test -d /sys/bus/vfc',
                      check=False)[0] == 0, 'both buses must be registered'
-    step('unload all three', guest.sh,
-         'rmmod vfc && rmmod virtio && rmmod virtio_ring')
-    assert not {'virtio', 'virtio_ring', 'vfc'} & set(loaded(guest)), \
-        'modules left loaded'
+    step('unload them', guest.sh,
+         'rmmod vfc' + ''.join(' && rmmod %s' % m for m in kmods))
+    assert not set(kmods + ['vfc']) & set(loaded(guest)), 'modules left loaded'
 
 
 # The test bed's own self-test: testbed/fault/vfc_runner_fault.ko plants a
@@ -165,7 +165,7 @@ def test_coexist(guest, step):
 # itself and fails when the planted one is missing. A planted fault leaves
 # the kernel tainted, so they run last in their boot.
 
-@scenario(kernels=('test',), drivers=(), last=True)
+@scenario(kernels=('test', 'test-6.12'), drivers=(), last=True)
 def test_runner_catches_warn(guest):
     """A module that WARNs on load: the report check must see it."""
     guest.sh('modprobe vfc_runner_fault fault=warn')
@@ -175,7 +175,7 @@ def test_runner_catches_warn(guest):
                for r in reports), 'planted WARN not caught: %s' % reports
 
 
-@scenario(kernels=('test',), drivers=(), last=True)
+@scenario(kernels=('test', 'test-6.12'), drivers=(), last=True)
 def test_runner_catches_leak(guest):
     """A kmalloc nobody frees: the forced kmemleak scan must report it."""
     guest.sh('modprobe vfc_runner_fault fault=leak')
