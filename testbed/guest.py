@@ -299,6 +299,42 @@ def rng_device(props=''):
         (',' + props if props else '')
 
 
+def device_del(g, dev_id, timeout=60):
+    """Unplug a device as a user does (device_del: the guest's pciehp
+    removes it after its 5 s attention-button wait); seconds it took."""
+    g.qmp.drop_events('DEVICE_DELETED')
+    t = time.time()
+    g.qmp.cmd('device_del', id=dev_id)
+    while True:
+        ev = g.qmp.wait_event('DEVICE_DELETED', t + timeout - time.time())
+        if ev is None:
+            raise GuestError('%s was not removed within %d s' % (dev_id, timeout))
+        if ev.get('data', {}).get('device') == dev_id:
+            return time.time() - t
+
+
+def device_add(g, spec):
+    """Plug a device back: device_add with a -device style spec."""
+    driver, *props = spec.split(',')
+    args = dict(p.split('=', 1) for p in props)
+    g.qmp.cmd('device_add', driver=driver, **args)
+
+
+def swap_balloon(g, props, timeout=30):
+    """Replace the guest's balloon, with no driver of the project's bound,
+    by one with other properties (device_del, device_add) and wait until
+    the guest has enumerated it: a boot serves several ring rows so."""
+    device_del(g, 'balloon0')
+    device_add(g, balloon_device(props))
+    g.device_props = props
+    deadline = time.time() + timeout
+    while g.run('grep -qx 0x1045 /sys/bus/pci/devices/*/device', check=False)[0]:
+        if time.time() > deadline:
+            raise GuestError('the balloon plugged back did not appear in %d s'
+                             % timeout)
+        time.sleep(0.2)
+
+
 KERNEL_ARGS = 'console=ttyS0 loglevel=5 panic=-1 log_buf_len=8M printk.devkmsg=on'
 
 

@@ -15,7 +15,8 @@ import pytest
 from balloon import (VIRTIO_ID_RNG, balloon_to, bus_device, check_memtotal,
                      device_attr, inflate_deflate, wait_driver_ok)
 from conftest import scenario
-from guest import GIB, MIB, GuestError, balloon_device, rng_device
+from guest import (GIB, MIB, GuestError, balloon_device, device_add,
+                   device_del, rng_device)
 from test_e2e import load
 
 pytestmark = pytest.mark.e2e
@@ -143,27 +144,6 @@ def test_rng_iommu_platform(guest, drv, step):
     replug(step, guest, 'iommu_platform=on')
     check_access_platform(step, guest, drv, True)
     replug(step, guest, '')
-
-
-def device_del(g, dev_id, timeout=60):
-    """Unplug a device as a user does (device_del: the guest's pciehp
-    removes it after its 5 s attention-button wait); seconds it took."""
-    g.qmp.drop_events('DEVICE_DELETED')
-    t = time.time()
-    g.qmp.cmd('device_del', id=dev_id)
-    while True:
-        ev = g.qmp.wait_event('DEVICE_DELETED', t + timeout - time.time())
-        if ev is None:
-            raise GuestError('%s was not removed within %d s' % (dev_id, timeout))
-        if ev.get('data', {}).get('device') == dev_id:
-            return time.time() - t
-
-
-def device_add(g, spec):
-    """Plug a device back: device_add with a -device style spec."""
-    driver, *props = spec.split(',')
-    args = dict(p.split('=', 1) for p in props)
-    g.qmp.cmd('device_add', driver=driver, **args)
 
 
 def replug(step, g, props):
