@@ -342,7 +342,11 @@ def guest(request, pool, boot):
     left = None if failed else leftovers(g)
     err = None
     nxt = run_of(request.node.vfc_nextitem)
-    if failed or left or not nxt or run_of(request.node).last or nxt.fresh \
+    # A test that leaves the guest changed (last) is followed in its guest
+    # only by another such test of the same boot.
+    changed = run_of(request.node).last and not (
+        nxt and nxt.last and nxt.boot == boot)
+    if failed or left or not nxt or changed or nxt.fresh \
             or not pool.serves(nxt.boot):
         more, err = pool.end()
         reports += more
