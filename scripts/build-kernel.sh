@@ -93,4 +93,16 @@ mk -s INSTALL_MOD_PATH="$dir/mods" INSTALL_MOD_STRIP=1 modules_install >/dev/nul
 rm -rf "$dir/src/Documentation"
 touch "$dir/.done"
 log "built in $((SECONDS - start)) s"
+# The same line's kernels of older keys (~2 GB each) are of no more use.
+if [ "$line" = 6.1 ]; then
+	old=("$cache"/test-kernel-????????????)
+else
+	old=("$cache/test-kernel-$line-"????????????)
+fi
+for d in "${old[@]}"; do
+	if [ -d "$d" ] && [ "$d" != "$dir" ]; then
+		log "removing $d (an older key)"
+		rm -rf "$d"
+	fi
+done
 echo "$dir"
