@@ -38,8 +38,8 @@
 #endif
 
 /*
- * 6.3, "driver core: make struct bus_type.uevent() take a const *": the bus
- * uevent callback gets a const struct device.
+ * 6.3, 2a81ada32f0e "driver core: make struct bus_type.uevent() take a
+ * const *": the bus uevent callback gets a const struct device.
  */
 #if VFC_LINUX_AT_LEAST(6, 3)
 #define VFC_BUS_UEVENT_CONST const
@@ -48,8 +48,9 @@
 #endif
 
 /*
- * 6.11, "driver core: have match() callback in struct bus_type take a
- * const *": the bus match callback gets a const struct device_driver.
+ * 6.11, d69d80484598 "driver core: have match() callback in struct
+ * bus_type take a const *": the bus match callback gets a const struct
+ * device_driver.
  */
 #if VFC_LINUX_AT_LEAST(6, 11)
 #define VFC_BUS_MATCH_CONST const
@@ -58,9 +59,10 @@
 #endif
 
 /*
- * 6.4, the driver core keeps a bus's state to itself (struct bus_type lost
- * its ->p): bus_register(), struct device and struct device_driver take a
- * const struct bus_type, and checkpatch wants vfc's bus const. Up to 6.3
+ * 6.4, d492cc2573a0 "driver core: device.h: make struct bus_type a const
+ * *" and the series around it (struct bus_type lost its ->p):
+ * bus_register(), struct device and struct device_driver take a const
+ * struct bus_type, and checkpatch wants vfc's bus const. Up to 6.3
  * bus_register() writes into it. (Old spellings live here: checkpatch's
  * CONST_STRUCT rule is off for this file alone, see scripts/lint.sh.)
  */
@@ -71,7 +73,8 @@
 #endif
 
 /*
- * 6.13, "module: Convert symbol namespace to string literal" (untested):
+ * 6.13, cdd30ebb1b9f "module: Convert symbol namespace to string literal"
+ * (untested):
  * EXPORT_SYMBOL_NS*() and MODULE_IMPORT_NS() take the namespace as a string
  * literal; before, as a bare word they stringify themselves. Sources name
  * vfc's namespaces only through these.
@@ -136,16 +139,13 @@ static inline int vfc_set_driver_override(struct pci_dev *pdev, const char *name
 	return device_set_driver_override(&pdev->dev, name);
 }
 
-static inline bool vfc_driver_override_is(struct pci_dev *pdev,
-					  const char *name)
+/* The function's driver_override into @buf, "" if none. */
+static inline void vfc_driver_override_get(struct pci_dev *pdev, char *buf,
+					   size_t len)
 {
-	bool is;
-
 	spin_lock(&pdev->dev.driver_override.lock);
-	is = pdev->dev.driver_override.name &&
-	     !strcmp(pdev->dev.driver_override.name, name);
+	strscpy(buf, pdev->dev.driver_override.name ?: "", len);
 	spin_unlock(&pdev->dev.driver_override.lock);
-	return is;
 }
 #else
 static inline int vfc_set_driver_override(struct pci_dev *pdev, const char *name)
@@ -154,16 +154,23 @@ static inline int vfc_set_driver_override(struct pci_dev *pdev, const char *name
 				   strlen(name));
 }
 
+static inline void vfc_driver_override_get(struct pci_dev *pdev, char *buf,
+					   size_t len)
+{
+	device_lock(&pdev->dev);
+	strscpy(buf, pdev->driver_override ?: "", len);
+	device_unlock(&pdev->dev);
+}
+#endif
+
+/* Whether the function's driver_override names @name. */
 static inline bool vfc_driver_override_is(struct pci_dev *pdev,
 					  const char *name)
 {
-	bool is;
+	char buf[32];
 
-	device_lock(&pdev->dev);
-	is = pdev->driver_override && !strcmp(pdev->driver_override, name);
-	device_unlock(&pdev->dev);
-	return is;
+	vfc_driver_override_get(pdev, buf, sizeof(buf));
+	return !strcmp(buf, name);
 }
-#endif
 
 #endif /* _VFC_COMPAT_H */

@@ -4,12 +4,13 @@
  * Bus"), implementing struct vfc_config_ops for the vfc core.
  *
  * Binds modern virtio functions (device ids 0x1040-0x107f) and transitional
- * ones (0x1000-0x103f) through their modern interface. There is no module
- * device table: vfc_pci must never be loaded automatically in place of the
- * kernel's virtio_pci, which usually drives the guest's disk and network.
- * It takes devices from virtio_pci only of the types its takeover=
- * parameter names, and gives them back when it unloads
- * (virtio_pci_takeover.c); guest/vfc-move moves one by hand.
+ * ones (0x1000-0x103f) through their modern interface, and only those
+ * given to it (driver_override). There is no module device table: vfc_pci
+ * must never be loaded automatically in place of the kernel's virtio_pci,
+ * which usually drives the guest's disk and network. It takes the devices
+ * of the types its takeover= parameter names, from virtio_pci or free, and
+ * gives them back when it unloads (virtio_pci_takeover.c); guest/vfc-move
+ * moves one by hand.
  *
  * Interrupts: MSI-X with a vector for config changes and one per queue,
  * else one vector shared by the queues, else INTx with the ISR register.
@@ -831,8 +832,13 @@ static void vfc_pci_remove(struct pci_dev *pdev)
 	put_device(&vp->vdev.dev);
 }
 
+/*
+ * Only functions given to vfc_pci: their driver_override names it
+ * (takeover=, guest/vfc-move). A free function of another type, a disk
+ * that virtio_pci has not probed yet say, is never bound by accident.
+ */
 static const struct pci_device_id vfc_pci_ids[] = {
-	{ PCI_DEVICE(VFC_PCI_VENDOR, PCI_ANY_ID) },
+	{ PCI_DEVICE_DRIVER_OVERRIDE(VFC_PCI_VENDOR, PCI_ANY_ID, 1) },
 	{ }
 };
 
@@ -841,6 +847,8 @@ struct pci_driver vfc_pci_driver = {
 	.id_table = vfc_pci_ids,
 	.probe = vfc_pci_probe,
 	.remove = vfc_pci_remove,
+	/* The takeover's device_attach() must find it probed. */
+	.driver.probe_type = PROBE_FORCE_SYNCHRONOUS,
 };
 
 static int __init vfc_pci_init(void)

@@ -3,14 +3,16 @@
  * vfc_pci's takeover: the virtio PCI functions vfc_pci takes from the
  * kernel's own virtio_pci, and giving them back.
  *
- * vfc_pci has no module device table and binds only functions no other
- * driver holds. Where the kernel's virtio_pci is built in (Debian's 6.12)
- * or loaded, it holds every virtio function from boot, hot-plugged ones
- * included. The module parameter takeover= names the virtio device types
- * vfc_pci takes instead ("balloon,rng", or device ids); for each function
- * of those types vfc_pci
+ * vfc_pci has no module device table and binds only functions whose
+ * driver_override names it. Where the kernel's virtio_pci is built in
+ * (Debian's 6.12) or loaded, it holds every virtio function from boot,
+ * hot-plugged ones included. The module parameter takeover= names the
+ * virtio device types vfc_pci takes ("balloon,rng", or device ids); for
+ * each function of those types vfc_pci
  *  - at load, sets its driver_override to vfc_pci, unbinds it from the
- *    driver it has and probes it again, so that vfc_pci alone matches;
+ *    driver it has and probes it again, so that vfc_pci alone matches,
+ *    unless an override names another driver than virtio-pci (vfio-pci,
+ *    say), which it leaves alone;
  *  - while loaded, sets the override of functions of those types as they
  *    are added (hot-plug), before any driver probes them;
  *  - at unload, clears the override of every function it names vfc_pci
@@ -79,6 +81,8 @@ VISIBLE_IF_KUNIT int vfc_pci_takeover_parse(const char *s, u64 *types)
 	if (!buf)
 		return -ENOMEM;
 	cur = strim(buf);
+	if (!*cur)
+		cur = NULL;	/* blanks only: none */
 	while (!err && (tok = strsep(&cur, ","))) {
 		unsigned int i, id = 0;
 
@@ -131,7 +135,7 @@ static void vfc_pci_hand_back_one(struct pci_dev *pdev)
 /* Take one function from the driver that holds it, if any. */
 static void vfc_pci_take(struct pci_dev *pdev)
 {
-	char from[32] = "no driver";
+	char from[32] = "no driver", override[32];
 	int err;
 
 	device_lock(&pdev->dev);
@@ -142,6 +146,15 @@ static void vfc_pci_take(struct pci_dev *pdev)
 	if (pdev->dev.driver)
 		strscpy(from, pdev->dev.driver->name, sizeof(from));
 	device_unlock(&pdev->dev);
+
+	/* Someone gave it to another driver on purpose: leave it there. */
+	vfc_driver_override_get(pdev, override, sizeof(override));
+	if (*override && strcmp(override, "virtio-pci") &&
+	    strcmp(override, vfc_pci_driver.name)) {
+		pci_info(pdev, "vfc_pci: driver_override names %s; not taking it\n",
+			 override);
+		return;
+	}
 
 	err = vfc_set_driver_override(pdev, vfc_pci_driver.name);
 	if (err) {

@@ -421,6 +421,7 @@ static void vfc_pci_takeover_param(struct kunit *test)
 	} cases[] = {
 		{ NULL, 0, 0 },
 		{ "", 0, 0 },
+		{ "  ", 0, 0 },
 		{ "balloon", 0, BIT_ULL(5) },
 		{ "rng", 0, BIT_ULL(4) },
 		{ "balloon,rng", 0, BIT_ULL(4) | BIT_ULL(5) },

@@ -10,7 +10,8 @@
  *
  * Nothing here is named like the kernel's own virtio stack: vfc lives beside
  * it in the same guest. Symbols are exported in the VFC namespace; users add
- * MODULE_IMPORT_NS(VFC).
+ * MODULE_IMPORT_NS(VFC), or MODULE_IMPORT_NS("VFC") from Linux 6.13 on
+ * (vfc's own sources write VFC_NS, from vfc_compat.h).
  */
 #ifndef _VFC_VFC_H
 #define _VFC_VFC_H
