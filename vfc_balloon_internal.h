@@ -18,6 +18,10 @@
 #include <linux/limits.h>
 #include <linux/minmax.h>
 #include <linux/types.h>
+#include <linux/mmzone.h>
+#include <linux/vm_event_item.h>
+#include <linux/virtio_byteorder.h>
+#include <uapi/linux/virtio_balloon.h>
 #include <asm/byteorder.h>
 #include <asm/page.h>
 
@@ -126,5 +130,44 @@ static inline int vfc_balloon_page_frames(u64 pfn, __le32 *frames,
 		frames[i] = cpu_to_le32(first + i);
 	return VFC_BALLOON_FRAMES_PER_PAGE;
 }
+
+/**
+ * vfc_balloon_stat_set() - one entry of a memory statistics report
+ * @st: the entry ("5.5.6.3 Memory Statistics": a 16-bit tag and a 64-bit
+ *	value, little-endian, packed into 10 bytes)
+ * @tag: VIRTIO_BALLOON_S_*
+ * @val: the value, in bytes for amounts of memory
+ */
+static inline void vfc_balloon_stat_set(struct virtio_balloon_stat *st,
+					u16 tag, u64 val)
+{
+	/* Modern devices only: little-endian. */
+	st->tag = __cpu_to_virtio16(true, tag);
+	st->val = __cpu_to_virtio64(true, val);
+}
+
+/*
+ * The most statistics a report carries: the ten of "Memory Statistics
+ * Tags", and the six that Linux 6.10 added where the uapi header has them.
+ */
+#ifdef VIRTIO_BALLOON_S_OOM_KILL
+#define VFC_BALLOON_MAX_STATS	16U
+#else
+#define VFC_BALLOON_MAX_STATS	10U
+#endif
+static_assert(VFC_BALLOON_MAX_STATS <= VIRTIO_BALLOON_S_NR);
+
+#ifdef CONFIG_VM_EVENT_COUNTERS
+/* Allocation stalls in all zones: ALLOCSTALL_* are one per zone, in order. */
+static inline u64 vfc_balloon_alloc_stalls(const unsigned long *events)
+{
+	u64 sum = 0;
+	int z;
+
+	for (z = 0; z < MAX_NR_ZONES; z++)
+		sum += events[ALLOCSTALL_NORMAL - ZONE_NORMAL + z];
+	return sum;
+}
+#endif
 
 #endif /* _VFC_BALLOON_INTERNAL_H */

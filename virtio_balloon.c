@@ -11,9 +11,13 @@
  * entries at a time, and reports the balloon's size in actual after each
  * request.
  *
- * Not yet: memory statistics, deflate-on-OOM, free page hinting and
- * reporting, page poison, and balloon compaction (the pages are unmovable,
- * so a full balloon pins them where they are).
+ * With VIRTIO_BALLOON_F_STATS_VQ the guest's memory statistics go to the
+ * device on the stats queue: a report at probe, and a fresh one each time
+ * the device hands the buffer back (vfc_balloon_stats_work()).
+ *
+ * Not yet: deflate-on-OOM, free page hinting and reporting, page poison,
+ * and balloon compaction (the pages are unmovable, so a full balloon pins
+ * them where they are).
  *
  * Spec references are to virtio v1.4, "5.5 Traditional Memory Balloon
  * Device" and its subsections.
@@ -31,6 +35,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/stddef.h>
+#include <linux/vmstat.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <uapi/linux/virtio_balloon.h>
@@ -87,11 +92,18 @@
 #define VFC_BALLOON_RESERVE_SHIFT	5
 #define VFC_BALLOON_RESERVE_MIN		(SZ_16M >> PAGE_SHIFT)
 
-/* "5.5.2 Virtqueues": inflateq and deflateq are queues 0 and 1. */
+/*
+ * "5.5.2 Virtqueues": inflateq and deflateq are queues 0 and 1; the
+ * queues of features (statsq, free_page_vq, reporting_vq) exist only where
+ * their feature is negotiated, and those that exist follow in that order,
+ * numbered on from 2, as QEMU and Linux number them.
+ */
 enum {
 	VFC_BALLOON_VQ_INFLATE,
 	VFC_BALLOON_VQ_DEFLATE,
 	VFC_BALLOON_NR_VQS,
+	VFC_BALLOON_VQ_STATS = VFC_BALLOON_NR_VQS,
+	VFC_BALLOON_MAX_VQS,
 };
 
 /* The ABI: "5.5.4 Device configuration layout", "5.5.6 Device Operation". */
@@ -129,6 +141,16 @@ struct vfc_balloon_queue {
  *	off the guest's managed page count
  * @nr_pages: the number of pages on @pages
  * @reserve: pages of MemAvailable the balloon never takes, set at probe
+ * @stats_vq: the stats queue, or NULL without VIRTIO_BALLOON_F_STATS_VQ
+ * @stats: the one stats buffer, room for VFC_BALLOON_MAX_STATS entries.
+ *	Kmalloc'd (the DMA API maps it); the device holds it between
+ *	reports, so it is freed only after vfc_del_vqs(). Every report
+ *	carries the same statistics ("Memory Statistics").
+ * @stats_work: refills and resends @stats once the device used it, and
+ *	retries later if it could not
+ * @stats_ours: the device used @stats and it is not yet available again;
+ *	only @stats_work touches it
+ * @events: the VM event counters, read for a report (too big for a stack)
  *
  * Only the work uses @q, @retry_delay, @pages and @nr_pages; remove() uses
  * them once the work is stopped (@stopped set, then the work cancelled).
@@ -145,6 +167,11 @@ struct vfc_balloon {
 	struct list_head pages;
 	unsigned int nr_pages;
 	unsigned long reserve;
+	struct vfc_virtqueue *stats_vq;
+	struct virtio_balloon_stat *stats;
+	struct delayed_work stats_work;
+	bool stats_ours;
+	unsigned long *events;
 };
 
 /* Both queues' callback: a request came back; the work waits for it. */
@@ -154,6 +181,9 @@ static void vfc_balloon_ack(struct vfc_virtqueue *vq)
 
 	wake_up(&vb->acked);
 }
+
+/* The stats queue's callback: the device wants a fresh report. */
+static void vfc_balloon_stats_used(struct vfc_virtqueue *vq);
 
 /* ------------------------------------------------------------------------
  * Scheduling the work
@@ -182,9 +212,21 @@ static void vfc_balloon_queue(struct vfc_balloon *vb, unsigned long delay)
 	spin_unlock_irqrestore(&vb->stop_lock, flags);
 }
 
+/* The same for the stats work. Context: any. */
+static void vfc_balloon_queue_stats(struct vfc_balloon *vb, unsigned long delay)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vb->stop_lock, flags);
+	if (!vb->stopped)
+		mod_delayed_work(system_freezable_wq, &vb->stats_work, delay);
+	spin_unlock_irqrestore(&vb->stop_lock, flags);
+}
+
 /*
- * No more work from now on. Once this returns, vfc_balloon_queue() queues
- * nothing; a run already queued or running is the caller's to cancel.
+ * No more work from now on. Once this returns, vfc_balloon_queue() and
+ * vfc_balloon_queue_stats() queue nothing; a run already queued or running
+ * is the caller's to cancel.
  */
 static void vfc_balloon_set_stopped(struct vfc_balloon *vb)
 {
@@ -520,6 +562,123 @@ static void vfc_balloon_work(struct work_struct *work)
 }
 
 /* ------------------------------------------------------------------------
+ * Memory statistics ("5.5.6.3 Memory Statistics")
+ */
+
+/*
+ * Every statistic the guest kernel can compute, from the sources
+ * /proc/meminfo and /proc/vmstat use: MEMTOT and MEMFREE are MemTotal and
+ * MemFree, AVAIL is MemAvailable. Which ones depends only on the kernel
+ * (its config and its uapi header's tags), so every report carries the
+ * same set. Return: the entries written.
+ */
+static unsigned int vfc_balloon_fill_stats(struct vfc_balloon *vb)
+{
+	struct virtio_balloon_stat *st = vb->stats;
+	unsigned int n = 0;
+	struct sysinfo i;
+
+	si_meminfo(&i);
+	vfc_balloon_stat_set(&st[n++], VIRTIO_BALLOON_S_MEMFREE,
+			     (u64)i.freeram * i.mem_unit);
+	vfc_balloon_stat_set(&st[n++], VIRTIO_BALLOON_S_MEMTOT,
+			     (u64)i.totalram * i.mem_unit);
+	vfc_balloon_stat_set(&st[n++], VIRTIO_BALLOON_S_AVAIL,
+			     (u64)si_mem_available() << PAGE_SHIFT);
+	vfc_balloon_stat_set(&st[n++], VIRTIO_BALLOON_S_CACHES,
+			     (u64)global_node_page_state(NR_FILE_PAGES) <<
+			     PAGE_SHIFT);
+#ifdef CONFIG_VM_EVENT_COUNTERS
+	all_vm_events(vb->events);
+	vfc_balloon_stat_set(&st[n++], VIRTIO_BALLOON_S_SWAP_IN,
+			     (u64)vb->events[PSWPIN] << PAGE_SHIFT);
+	vfc_balloon_stat_set(&st[n++], VIRTIO_BALLOON_S_SWAP_OUT,
+			     (u64)vb->events[PSWPOUT] << PAGE_SHIFT);
+	vfc_balloon_stat_set(&st[n++], VIRTIO_BALLOON_S_MAJFLT,
+			     vb->events[PGMAJFAULT]);
+	vfc_balloon_stat_set(&st[n++], VIRTIO_BALLOON_S_MINFLT,
+			     vb->events[PGFAULT]);
+#ifdef CONFIG_HUGETLB_PAGE
+	vfc_balloon_stat_set(&st[n++], VIRTIO_BALLOON_S_HTLB_PGALLOC,
+			     vb->events[HTLB_BUDDY_PGALLOC]);
+	vfc_balloon_stat_set(&st[n++], VIRTIO_BALLOON_S_HTLB_PGFAIL,
+			     vb->events[HTLB_BUDDY_PGALLOC_FAIL]);
+#endif
+#ifdef VIRTIO_BALLOON_S_OOM_KILL
+	/* The tags 6.10 added: the OOM killer, stalls, reclaim. */
+	vfc_balloon_stat_set(&st[n++], VIRTIO_BALLOON_S_OOM_KILL,
+			     vb->events[OOM_KILL]);
+	vfc_balloon_stat_set(&st[n++], VIRTIO_BALLOON_S_ALLOC_STALL,
+			     vfc_balloon_alloc_stalls(vb->events));
+	vfc_balloon_stat_set(&st[n++], VIRTIO_BALLOON_S_ASYNC_SCAN,
+			     (u64)vb->events[PGSCAN_KSWAPD] << PAGE_SHIFT);
+	vfc_balloon_stat_set(&st[n++], VIRTIO_BALLOON_S_DIRECT_SCAN,
+			     (u64)vb->events[PGSCAN_DIRECT] << PAGE_SHIFT);
+	vfc_balloon_stat_set(&st[n++], VIRTIO_BALLOON_S_ASYNC_RECLAIM,
+			     (u64)vb->events[PGSTEAL_KSWAPD] << PAGE_SHIFT);
+	vfc_balloon_stat_set(&st[n++], VIRTIO_BALLOON_S_DIRECT_RECLAIM,
+			     (u64)vb->events[PGSTEAL_DIRECT] << PAGE_SHIFT);
+#endif
+#endif
+	return n;
+}
+
+/*
+ * Fill the stats buffer and make it available: at probe (before DRIVER_OK,
+ * the kick after it) and each time the device used it. The device holds
+ * at most this one buffer. Return: 0 or the add's error.
+ */
+static int vfc_balloon_add_stats(struct vfc_balloon *vb)
+{
+	struct scatterlist sg;
+	unsigned int n;
+
+	n = vfc_balloon_fill_stats(vb);
+	sg_init_one(&sg, vb->stats, n * sizeof(vb->stats[0]));
+	return vfc_vq_add_outbuf(vb->stats_vq, &sg, 1, vb->stats, GFP_KERNEL);
+}
+
+/* After a failed refill: the device has no buffer to ask with meanwhile. */
+#define VFC_BALLOON_STATS_RETRY		HZ
+
+/*
+ * The device used the buffer (its request for a report), or probe set the
+ * device going: refill and resend the buffer if it is back, and notify.
+ * Only this work touches the stats queue once the device is live.
+ */
+static void vfc_balloon_stats_work(struct work_struct *work)
+{
+	struct vfc_balloon *vb = container_of(to_delayed_work(work),
+					      struct vfc_balloon, stats_work);
+	unsigned int len;
+	int err;
+
+	/*
+	 * The length the device says it wrote means nothing in a
+	 * device-read-only buffer.
+	 */
+	if (vfc_vq_get_buf(vb->stats_vq, &len))
+		vb->stats_ours = true;
+	if (vb->stats_ours) {
+		err = vfc_balloon_add_stats(vb);
+		if (err) {
+			dev_warn_ratelimited(&vb->vdev->dev,
+					     "cannot send memory statistics (%d); trying again in %u s\n",
+					     err, VFC_BALLOON_STATS_RETRY / HZ);
+			vfc_balloon_queue_stats(vb, VFC_BALLOON_STATS_RETRY);
+			return;
+		}
+		vb->stats_ours = false;
+	}
+	vfc_vq_kick(vb->stats_vq);
+}
+
+static void vfc_balloon_stats_used(struct vfc_virtqueue *vq)
+{
+	vfc_balloon_queue_stats(vq->vdev->priv, 0);
+}
+
+/* ------------------------------------------------------------------------
  * The driver
  */
 
@@ -538,19 +697,35 @@ static int vfc_balloon_validate(struct vfc_device *vdev)
 	return 0;
 }
 
-static const struct vfc_vq_info vfc_balloon_vq_info[VFC_BALLOON_NR_VQS] = {
+static const struct vfc_vq_info vfc_balloon_vq_info[VFC_BALLOON_MAX_VQS] = {
 	[VFC_BALLOON_VQ_INFLATE] = { .name = "inflate",
 				     .callback = vfc_balloon_ack },
 	[VFC_BALLOON_VQ_DEFLATE] = { .name = "deflate",
 				     .callback = vfc_balloon_ack },
+	[VFC_BALLOON_VQ_STATS] = { .name = "stats",
+				   .callback = vfc_balloon_stats_used },
 };
 
-/* "5.5.5 Device Initialization", with neither stats nor hinting queues. */
+/* The queues of the negotiated features, in index order ("Virtqueues"). */
+static unsigned int vfc_balloon_queues(struct vfc_device *vdev,
+				       struct vfc_vq_info info[])
+{
+	unsigned int n = 0;
+
+	info[n++] = vfc_balloon_vq_info[VFC_BALLOON_VQ_INFLATE];
+	info[n++] = vfc_balloon_vq_info[VFC_BALLOON_VQ_DEFLATE];
+	if (vfc_has_feature(vdev, VIRTIO_BALLOON_F_STATS_VQ))
+		info[n++] = vfc_balloon_vq_info[VFC_BALLOON_VQ_STATS];
+	return n;
+}
+
+/* "5.5.5 Device Initialization", without the hinting queue yet. */
 static int vfc_balloon_probe(struct vfc_device *vdev)
 {
-	struct vfc_virtqueue *vqs[VFC_BALLOON_NR_VQS];
+	struct vfc_vq_info info[VFC_BALLOON_MAX_VQS];
+	struct vfc_virtqueue *vqs[VFC_BALLOON_MAX_VQS];
 	struct vfc_balloon *vb;
-	unsigned int i;
+	unsigned int i, nvqs;
 	int err;
 
 	vb = kzalloc(sizeof(*vb), GFP_KERNEL);
@@ -562,8 +737,20 @@ static int vfc_balloon_probe(struct vfc_device *vdev)
 	spin_lock_init(&vb->stop_lock);
 	vb->retry_delay = VFC_BALLOON_RETRY_MIN;
 	INIT_LIST_HEAD(&vb->pages);
+	INIT_DELAYED_WORK(&vb->stats_work, vfc_balloon_stats_work);
 	vb->reserve = max(totalram_pages() >> VFC_BALLOON_RESERVE_SHIFT,
 			  (unsigned long)VFC_BALLOON_RESERVE_MIN);
+	nvqs = vfc_balloon_queues(vdev, info);
+	if (nvqs > VFC_BALLOON_NR_VQS) {
+		vb->stats = kcalloc(VFC_BALLOON_MAX_STATS, sizeof(*vb->stats),
+				    GFP_KERNEL);
+		vb->events = kcalloc(NR_VM_EVENT_ITEMS, sizeof(*vb->events),
+				     GFP_KERNEL);
+		if (!vb->stats || !vb->events) {
+			err = -ENOMEM;
+			goto err_frames;
+		}
+	}
 
 	for (i = 0; i < VFC_BALLOON_NR_VQS; i++) {
 		vb->q[i].frames = kmalloc_array(VFC_BALLOON_ARRAY_LEN,
@@ -576,14 +763,32 @@ static int vfc_balloon_probe(struct vfc_device *vdev)
 
 	/* The callbacks find the balloon here as soon as the queues exist. */
 	vdev->priv = vb;
-	err = vfc_find_vqs(vdev, VFC_BALLOON_NR_VQS, vqs, vfc_balloon_vq_info);
+	err = vfc_find_vqs(vdev, nvqs, vqs, info);
 	if (err)
 		goto err_find_vqs;
 	for (i = 0; i < VFC_BALLOON_NR_VQS; i++)
 		vb->q[i].vq = vqs[i];
 
+	/* The first report, made available before DRIVER_OK. */
+	if (nvqs > VFC_BALLOON_NR_VQS) {
+		vb->stats_vq = vqs[VFC_BALLOON_VQ_STATS];
+		err = vfc_balloon_add_stats(vb);
+		if (err) {
+			vfc_reset_device(vdev);
+			vfc_del_vqs(vdev);
+			goto err_find_vqs;
+		}
+	}
+
 	/* The work uses the queues at once, which needs DRIVER_OK first. */
 	vfc_device_ready(vdev);
+	/*
+	 * The work notifies the device of the first report: it alone uses
+	 * the stats queue from now on, and it also finds the buffer if the
+	 * device used it before its callback could run.
+	 */
+	if (vb->stats_vq)
+		vfc_balloon_queue_stats(vb, 0);
 	vfc_balloon_queue(vb, 0);
 	return 0;
 
@@ -592,6 +797,8 @@ err_find_vqs:
 err_frames:
 	for (i = 0; i < VFC_BALLOON_NR_VQS; i++)
 		kfree(vb->q[i].frames);
+	kfree(vb->events);
+	kfree(vb->stats);
 	kfree(vb);
 	return err;
 }
@@ -645,6 +852,7 @@ static void vfc_balloon_remove(struct vfc_device *vdev)
 	 */
 	vfc_balloon_set_stopped(vb);
 	cancel_delayed_work_sync(&vb->work);
+	cancel_delayed_work_sync(&vb->stats_work);
 
 	vfc_balloon_deflate_all(vb);
 
@@ -660,9 +868,12 @@ static void vfc_balloon_remove(struct vfc_device *vdev)
 			"device did not reset (%d); freeing its %u balloon pages anyway\n",
 			err, vb->nr_pages);
 
-	/* A request that was never answered is unmapped here. */
+	/* A request never answered, and the stats buffer, unmapped here. */
 	for (i = 0; i < VFC_BALLOON_NR_VQS; i++)
 		while (vfc_vq_detach_unused_buf(vb->q[i].vq))
+			;
+	if (vb->stats_vq)
+		while (vfc_vq_detach_unused_buf(vb->stats_vq))
 			;
 	vfc_del_vqs(vdev);
 
@@ -672,6 +883,8 @@ static void vfc_balloon_remove(struct vfc_device *vdev)
 	/* Only now: the ring kept the arrays mapped until the detach. */
 	for (i = 0; i < VFC_BALLOON_NR_VQS; i++)
 		kfree(vb->q[i].frames);
+	kfree(vb->events);
+	kfree(vb->stats);
 	vdev->priv = NULL;
 	kfree(vb);
 }
@@ -693,10 +906,12 @@ static const struct vfc_device_id vfc_balloon_id_table[] = {
 /*
  * "5.5.3.1 Driver Requirements: Feature bits": accept MUST_TELL_HOST when
  * offered. Honouring it costs nothing: pages are never used before the
- * device acknowledged their deflate request, negotiated or not.
+ * device acknowledged their deflate request, negotiated or not. STATS_VQ:
+ * the memory statistics.
  */
 static const unsigned int vfc_balloon_features[] = {
 	VIRTIO_BALLOON_F_MUST_TELL_HOST,
+	VIRTIO_BALLOON_F_STATS_VQ,
 };
 
 static struct vfc_driver vfc_balloon_driver = {

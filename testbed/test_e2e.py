@@ -4,11 +4,14 @@ driven over QMP. Each runs with the kernel's own driver (the reference run
 proves the scenario) and with vfc's (which proves vfc); see scenario() in
 conftest.py for where each runs."""
 
+import time
+
 import pytest
 
 from balloon import (DRIVERS, PAGE, VIRTIO_STATUS_DRIVER_OK,
                      balloon_settles, balloon_to, builtin, check_memtotal,
-                     device_status, inflate_deflate, loaded, wait_driver_ok)
+                     device_status, expect, inflate_deflate, loaded,
+                     wait_driver_ok)
 from conftest import scenario
 from guest import GIB, MIB, GuestError
 
@@ -85,6 +88,64 @@ def test_overcommit(guest, drv, step):
     step('deflate to %d MiB' % (guest.mem // MIB), balloon_to, guest, guest.mem)
     check_memtotal(guest, mem0, 0, 'deflated')
     step('unload %s driver' % drv.name, drv.unload, guest)
+
+
+BALLOON_QOM = '/machine/peripheral/balloon0'
+
+
+def guest_stats(g, newer_than=0, timeout=30):
+    """QEMU's copy of the guest's last memory statistics report (qom-get
+    guest-stats: {'stats': {'stat-total-memory': bytes, ...},
+    'last-update': seconds}), once one newer than newer_than came."""
+    deadline = time.time() + timeout
+    while True:
+        st = g.qmp.cmd('qom-get', path=BALLOON_QOM, property='guest-stats')
+        if st['last-update'] > newer_than:
+            return st
+        if time.time() > deadline:
+            raise GuestError('no memory statistics report newer than %d in %d s'
+                             % (newer_than, timeout))
+        time.sleep(0.5)
+
+
+def check_stats(g, st, what):
+    """A report agrees with /proc/meminfo: MemTotal exactly (the balloon
+    held still), MemFree and MemAvailable within 64 MiB (they move)."""
+    stats = st['stats']
+    expect(stats['stat-total-memory'] == g.meminfo(), '%s: stat-total-memory '
+           '%d, MemTotal %d' % (what, stats['stat-total-memory'], g.meminfo()))
+    for key, field in (('stat-free-memory', 'MemFree'),
+                       ('stat-available-memory', 'MemAvailable')):
+        expect(abs(stats[key] - g.meminfo(field)) <= 64 * MIB,
+               '%s: %s %d, %s %d' % (what, key, stats[key], field,
+                                     g.meminfo(field)))
+
+
+@scenario()
+def test_stats(guest, drv, step):
+    """VIRTIO_BALLOON_F_STATS_VQ ("Memory Statistics"): QEMU, polling
+    every second, shows the guest's statistics (what libvirt's dommemstat
+    reads): a report at probe, in agreement with /proc/meminfo, and after
+    inflating by 512 MiB a fresh one with MemTotal 512 MiB lower."""
+    guest.qmp.cmd('qom-set', path=BALLOON_QOM,
+                  property='guest-stats-polling-interval', value=1)
+    try:
+        # QEMU keeps the last report across drivers: only a newer one counts.
+        t0 = int(time.time()) - 1
+        load(step, guest, drv)
+        st = step('first report', guest_stats, guest, t0)
+        check_stats(guest, st, 'at probe')
+        mem0 = guest.meminfo()
+        step('inflate by 512 MiB', balloon_to, guest, guest.mem - GIB // 2)
+        check_memtotal(guest, mem0, GIB // 2, 'inflated')
+        st = step('a report after the inflate', guest_stats, guest,
+                  int(time.time()) + 1)
+        check_stats(guest, st, 'inflated')
+        step('deflate', balloon_to, guest, guest.mem)
+        step('unload %s driver' % drv.name, drv.unload, guest)
+    finally:
+        guest.qmp.cmd('qom-set', path=BALLOON_QOM,
+                      property='guest-stats-polling-interval', value=0)
 
 
 def still(g, tries=20):
