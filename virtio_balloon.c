@@ -15,14 +15,29 @@
  * device on the stats queue: a report at probe, and a fresh one each time
  * the device hands the buffer back (vfc_balloon_stats_work()).
  *
- * Not yet: deflate-on-OOM, free page hinting and reporting, page poison,
- * and balloon compaction (the pages are unmovable, so a full balloon pins
- * them where they are).
+ * With VIRTIO_BALLOON_F_DEFLATE_ON_OOM the pages in the balloon stay
+ * counted in MemTotal, and the OOM notifier takes one request's worth out
+ * of the balloon each time the guest would otherwise kill a process.
+ *
+ * With VIRTIO_BALLOON_F_REPORTING the kernel's page reporting hands
+ * free blocks to vfc_balloon_report(), which names them to the device on
+ * the reporting queue; VIRTIO_BALLOON_F_PAGE_POISON tells the device what
+ * those pages hold when the guest poisons or zeroes freed pages.
+ *
+ * A device that leaves a request unanswered is reset, and every page in
+ * the balloon goes back to the guest (vfc_balloon_give_up()).
+ *
+ * The pages in the balloon are movable where the kernel has balloon
+ * compaction: compaction moves them through vfc_balloon_migrate(), so a
+ * full balloon does not pin memory where it lies.
+ *
+ * Not yet: free page hinting.
  *
  * Spec references are to virtio v1.4, "5.5 Traditional Memory Balloon
  * Device" and its subsections.
  */
 #include <linux/build_bug.h>
+#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/gfp.h>
 #include <linux/jiffies.h>
@@ -30,6 +45,11 @@
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/notifier.h>
+#include <linux/oom.h>
+#include <linux/page_reporting.h>
+#include <linux/poison.h>
 #include <linux/scatterlist.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -38,10 +58,13 @@
 #include <linux/vmstat.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <linux/vm_event_item.h>
 #include <uapi/linux/virtio_balloon.h>
 #include <uapi/linux/virtio_config.h>
 #include <uapi/linux/virtio_ids.h>
 
+/* The kernel's balloon page list and compaction, whatever its header. */
+#define VFC_COMPAT_BALLOON
 #include "vfc_compat.h"
 #include <vfc/vfc.h>
 #include <vfc/vfc_config.h>
@@ -75,11 +98,17 @@
 /*
  * Balloon pages: any page the guest can spare without working hard for it.
  * No retrying reclaim, no OOM killer, no emergency reserves, and no
- * warning when none is left: falling short of the target is normal. Not
- * movable, as vfc cannot migrate balloon pages yet.
+ * warning when none is left: falling short of the target is normal.
+ * Movable where compaction can move them (vfc_balloon_migrate()), so
+ * they come from movable page blocks and leave the others whole.
  */
+#if VFC_BALLOON_MIGRATION
+#define VFC_BALLOON_GFP_BASE	GFP_HIGHUSER_MOVABLE
+#else
+#define VFC_BALLOON_GFP_BASE	GFP_HIGHUSER
+#endif
 #define VFC_BALLOON_GFP \
-	(GFP_HIGHUSER | __GFP_NORETRY | __GFP_NOWARN | __GFP_NOMEMALLOC)
+	(VFC_BALLOON_GFP_BASE | __GFP_NORETRY | __GFP_NOWARN | __GFP_NOMEMALLOC)
 
 /*
  * What the balloon leaves the guest, whatever the target: 1/32 of its
@@ -103,13 +132,22 @@ enum {
 	VFC_BALLOON_VQ_DEFLATE,
 	VFC_BALLOON_NR_VQS,
 	VFC_BALLOON_VQ_STATS = VFC_BALLOON_NR_VQS,
+	VFC_BALLOON_VQ_REPORTING,
 	VFC_BALLOON_MAX_VQS,
 };
+
+/*
+ * The OOM notifier runs before the OOM killer picks a victim, and the
+ * kernel's balloon driver with priority 80: the same order, so that a
+ * guest running both drivers (each on its own device) tries both first.
+ */
+#define VFC_BALLOON_OOM_PRIORITY	80
 
 /* The ABI: "5.5.4 Device configuration layout", "5.5.6 Device Operation". */
 static_assert(VFC_BALLOON_PFN_SHIFT == VIRTIO_BALLOON_PFN_SHIFT);
 static_assert(offsetof(struct virtio_balloon_config, num_pages) == 0);
 static_assert(offsetof(struct virtio_balloon_config, actual) == 4);
+static_assert(offsetof(struct virtio_balloon_config, poison_val) == 12);
 
 /**
  * struct vfc_balloon_queue - a queue and the request it carries
@@ -130,6 +168,11 @@ struct vfc_balloon_queue {
  * @q: the inflate and deflate queues
  * @acked: the queues' callbacks wake it when the device used a buffer
  * @work: moves the balloon toward its target; on system_freezable_wq
+ * @lock: held by whoever moves pages in or out of the balloon (@work, the
+ *	OOM notifier, remove()), for one request at a time, and around every
+ *	add to and kick of a queue once the device is live, so that
+ *	vfc_balloon_give_up(), which holds it, resets a device no one is
+ *	notifying
  * @stop_lock: protects @stopped. Taken with interrupts off: the config
  *	change path takes it in interrupt context, inside vdev->config_lock.
  * @stopped: the work must not be queued again: the device is going away,
@@ -137,9 +180,12 @@ struct vfc_balloon_queue {
  *	@stop_lock; the work also reads it without the lock, as a hint to
  *	stop early.
  * @retry_delay: the next wait before trying again after falling short
- * @pages: the pages in the balloon, linked through page->lru; each one is
- *	off the guest's managed page count
- * @nr_pages: the number of pages on @pages
+ * @b: the pages in the balloon: the kernel's balloon page list, from
+ *	which compaction may isolate a page to move it (b.pages_lock)
+ * @nr_pages: the number of pages in the balloon, isolated ones included
+ * @managed: pages in the balloon leave the guest's managed page count
+ *	(MemTotal); not with VIRTIO_BALLOON_F_DEFLATE_ON_OOM, where they
+ *	stay counted as the guest may take them back at any time
  * @reserve: pages of MemAvailable the balloon never takes, set at probe
  * @stats_vq: the stats queue, or NULL without VIRTIO_BALLOON_F_STATS_VQ
  * @stats: the one stats buffer, room for VFC_BALLOON_MAX_STATS entries.
@@ -151,30 +197,46 @@ struct vfc_balloon_queue {
  * @stats_ours: the device used @stats and it is not yet available again;
  *	only @stats_work touches it
  * @events: the VM event counters, read for a report (too big for a stack)
+ * @oom_nb: the OOM notifier, with VIRTIO_BALLOON_F_DEFLATE_ON_OOM
+ * @oom_registered: @oom_nb is registered
+ * @report_vq: the reporting queue, or NULL without
+ *	VIRTIO_BALLOON_F_REPORTING
+ * @pr: the page reporting device; the kernel's reporting work calls
+ *	vfc_balloon_report() through it
+ * @reporting: @pr is registered
  *
- * Only the work uses @q, @retry_delay, @pages and @nr_pages; remove() uses
- * them once the work is stopped (@stopped set, then the work cancelled).
- * So they need no lock.
+ * @q, @b (but for compaction's isolation) and @nr_pages are under @lock;
+ * only the work uses @retry_delay.
  */
 struct vfc_balloon {
 	struct vfc_device *vdev;
 	struct vfc_balloon_queue q[VFC_BALLOON_NR_VQS];
 	wait_queue_head_t acked;
 	struct delayed_work work;
+	struct mutex lock;		/* see above */
 	spinlock_t stop_lock;		/* protects stopped */
 	bool stopped;
 	unsigned long retry_delay;
-	struct list_head pages;
+	struct balloon_dev_info b;
 	unsigned int nr_pages;
+	bool managed;
 	unsigned long reserve;
 	struct vfc_virtqueue *stats_vq;
 	struct virtio_balloon_stat *stats;
 	struct delayed_work stats_work;
 	bool stats_ours;
 	unsigned long *events;
+	struct notifier_block oom_nb;
+	bool oom_registered;
+	struct vfc_virtqueue *report_vq;
+	struct page_reporting_dev_info pr;
+	bool reporting;
 };
 
-/* Both queues' callback: a request came back; the work waits for it. */
+/*
+ * The inflate, deflate and reporting queues' callback: a request came back,
+ * and whoever sent it waits for it.
+ */
 static void vfc_balloon_ack(struct vfc_virtqueue *vq)
 {
 	struct vfc_balloon *vb = vq->vdev->priv;
@@ -339,32 +401,6 @@ static int vfc_balloon_target(struct vfc_balloon *vb, u32 *num_pages)
 	return 0;
 }
 
-/*
- * The device did not answer a request, or broke its queue. Without its
- * acknowledgment no page of the request may be used, and no other request
- * may be sent: stop here. remove() frees what the balloon holds once the
- * device is reset.
- */
-static void vfc_balloon_give_up(struct vfc_balloon *vb,
-				struct vfc_balloon_queue *q, int err)
-{
-	vfc_balloon_set_stopped(vb);
-	if (err == -ETIMEDOUT)
-		dev_err(&vb->vdev->dev,
-			"%s request not acknowledged in time; balloon stopped at %u pages, freed when the device goes away\n",
-			q->vq->name, vb->nr_pages);
-	else
-		dev_err(&vb->vdev->dev,
-			"%s queue broken (%s); balloon stopped at %u pages, freed when the device goes away\n",
-			q->vq->name, vfc_vq_broken_reason(q->vq) ?: "?",
-			vb->nr_pages);
-	vfc_break_device(vb->vdev);
-}
-
-/* ------------------------------------------------------------------------
- * Inflating and deflating
- */
-
 /* Give back pages that were never named to the device (or no longer are). */
 static void vfc_balloon_free_list(struct list_head *list, bool managed)
 {
@@ -377,6 +413,84 @@ static void vfc_balloon_free_list(struct list_head *list, bool managed)
 		__free_page(page);
 	}
 }
+
+/*
+ * Give every page in the balloon back to the guest, once the device holds
+ * none: after a reset. Pages compaction has isolated just now are not on
+ * the list; they come back to it (or their replacement does) once their
+ * move ends, and the next call frees them. Return: the pages freed.
+ */
+static unsigned int vfc_balloon_release(struct vfc_balloon *vb)
+{
+	LIST_HEAD(pages);
+	unsigned int n;
+
+	n = balloon_page_list_dequeue(&vb->b, &pages, SIZE_MAX);
+	vfc_balloon_free_list(&pages, vb->managed);
+	/* Every page on the list is counted: a miscount is a bug. */
+	WARN_ON_ONCE(n > vb->nr_pages);
+	vb->nr_pages -= min(n, vb->nr_pages);
+	return n;
+}
+
+/* Whether a page is still on the balloon's list or isolated from it. */
+static bool vfc_balloon_holds(struct vfc_balloon *vb)
+{
+	bool holds;
+
+	spin_lock_irq(&vb->b.pages_lock);
+	holds = !list_empty(&vb->b.pages) || vb->b.isolated_pages;
+	spin_unlock_irq(&vb->b.pages_lock);
+	return holds;
+}
+
+/*
+ * The device did not answer a request on @vq in time, or broke its queue.
+ * Without its acknowledgment no page of the request may be used, and no
+ * other request may be sent. Reset the device: after that it holds no
+ * page and reads no request, so every page in the balloon goes back to
+ * the guest at once. The balloon then stays stopped (and empty) until the
+ * driver is bound again; a device that would not reset keeps its pages
+ * until remove(). Called with @lock held.
+ *
+ * Return: the pages given back to the guest.
+ */
+static unsigned int vfc_balloon_give_up(struct vfc_balloon *vb,
+					struct vfc_virtqueue *vq, int err)
+{
+	struct device *dev = &vb->vdev->dev;
+	unsigned int n;
+
+	lockdep_assert_held(&vb->lock);
+	vfc_balloon_set_stopped(vb);
+	if (err == -ETIMEDOUT)
+		dev_err(dev, "%s request not acknowledged in %u s\n",
+			vq->name, VFC_BALLOON_ACK_TIMEOUT / HZ);
+	else if (err == -ENOMEM)
+		dev_err(dev, "cannot map a %s request\n", vq->name);
+	else
+		dev_err(dev, "%s queue broken (%s)\n", vq->name,
+			vfc_vq_broken_reason(vq) ?: "?");
+	/* Wakes whoever waits on another queue: it fails with -EIO. */
+	vfc_break_device(vb->vdev);
+
+	err = vfc_reset_device(vb->vdev);
+	if (err) {
+		dev_err(dev,
+			"device did not reset (%d); balloon stopped at %u pages, freed when the device goes away\n",
+			err, vb->nr_pages);
+		return 0;
+	}
+	n = vfc_balloon_release(vb);
+	dev_err(dev,
+		"device reset; %u balloon pages given back to the guest; balloon stopped until the driver is bound again\n",
+		n);
+	return n;
+}
+
+/* ------------------------------------------------------------------------
+ * Inflating and deflating
+ */
 
 /*
  * Put up to @want pages (at most one request's worth) into the balloon.
@@ -435,16 +549,17 @@ static int vfc_balloon_inflate(struct vfc_balloon *vb, unsigned int want)
 
 	/*
 	 * Acknowledged: the pages are the device's, so they leave the
-	 * guest's memory as counted in MemTotal. Not acknowledged: the
-	 * device may hold them until it is reset ("5.5.6.1 Driver
-	 * Requirements: Device Operation": no use of a page between the
-	 * inflate request and its acknowledgment), so they are as gone as
-	 * acknowledged ones; counting them alike keeps one rule for every
-	 * page on @pages.
+	 * guest's memory as counted in MemTotal (unless the guest may take
+	 * them back on OOM, see @managed). Not acknowledged: the device may
+	 * hold them until it is reset ("5.5.6.1 Driver Requirements: Device
+	 * Operation": no use of a page between the inflate request and its
+	 * acknowledgment), so they are as gone as acknowledged ones;
+	 * counting them alike keeps one rule for every page in the balloon.
 	 */
-	list_for_each_entry(page, &batch, lru)
-		adjust_managed_page_count(page, -1);
-	list_splice(&batch, &vb->pages);
+	if (vb->managed)
+		list_for_each_entry(page, &batch, lru)
+			adjust_managed_page_count(page, -1);
+	balloon_page_list_enqueue(&vb->b, &batch);
 	vb->nr_pages += got;
 	if (err)
 		return err;
@@ -472,19 +587,20 @@ static int vfc_balloon_deflate(struct vfc_balloon *vb, unsigned int want,
 	int err;
 
 	want = min3(want, VFC_BALLOON_BATCH_PAGES, vb->nr_pages);
-	while (got < want) {
-		page = list_first_entry(&vb->pages, struct page, lru);
+	/* Fewer if compaction is moving some just now. */
+	got = balloon_page_list_dequeue(&vb->b, &batch, want);
+	if (!got)
+		return 0;
+	list_for_each_entry(page, &batch, lru) {
 		/* It was named to the device on inflate, so it fits. */
 		err = vfc_balloon_page_frames(page_to_pfn(page), &q->frames[n],
 					      VFC_BALLOON_ARRAY_LEN - n);
-		if (WARN_ON_ONCE(err < 0))
-			break;
+		if (WARN_ON_ONCE(err < 0)) {
+			balloon_page_list_enqueue(&vb->b, &batch);
+			return -ENOMEM;
+		}
 		n += err;
-		list_move(&page->lru, &batch);
-		got++;
 	}
-	if (!got)
-		return 0;
 
 	err = vfc_balloon_tell_host(vb, q, n, timeout);
 	if (err) {
@@ -493,11 +609,11 @@ static int vfc_balloon_deflate(struct vfc_balloon *vb, unsigned int want,
 		 * before the device acknowledged its deflate request, and
 		 * after a timeout it still may: back into the balloon.
 		 */
-		list_splice(&batch, &vb->pages);
+		balloon_page_list_enqueue(&vb->b, &batch);
 		return err;
 	}
 
-	vfc_balloon_free_list(&batch, true);
+	vfc_balloon_free_list(&batch, vb->managed);
 	vb->nr_pages -= got;
 	vfc_balloon_update_actual(vb);
 	return got;
@@ -519,15 +635,24 @@ static void vfc_balloon_work(struct work_struct *work)
 	int want, moved;
 
 	/* A lockless hint: remove() cancels the work after setting it. */
-	while (!READ_ONCE(vb->stopped) && !vfc_balloon_broken(vb)) {
+	while (!READ_ONCE(vb->stopped)) {
+		/* One request per hold: the OOM notifier may come between. */
+		mutex_lock(&vb->lock);
+		if (vfc_balloon_broken(vb)) {
+			mutex_unlock(&vb->lock);
+			break;
+		}
 		if (vfc_balloon_target(vb, &num_pages)) {
+			mutex_unlock(&vb->lock);
 			vfc_balloon_retry(vb);
 			return;
 		}
 		delta = vfc_balloon_pages_to_move(num_pages,
 						  vfc_balloon_actual(vb->nr_pages));
-		if (!delta)
+		if (!delta) {
+			mutex_unlock(&vb->lock);
 			break;
+		}
 
 		want = min_t(s64, abs(delta), VFC_BALLOON_BATCH_PAGES);
 		if (delta > 0) {
@@ -538,11 +663,12 @@ static void vfc_balloon_work(struct work_struct *work)
 			moved = vfc_balloon_deflate(vb, want,
 						    VFC_BALLOON_ACK_TIMEOUT);
 		}
+		if (moved == -EIO || moved == -ETIMEDOUT)
+			vfc_balloon_give_up(vb, q->vq, moved);
+		mutex_unlock(&vb->lock);
 
-		if (moved == -EIO || moved == -ETIMEDOUT) {
-			vfc_balloon_give_up(vb, q, moved);
+		if (moved == -EIO || moved == -ETIMEDOUT)
 			return;
-		}
 		if (moved < want) {
 			/* Say so once per shortage, not once per retry. */
 			if (vb->retry_delay == VFC_BALLOON_RETRY_MIN)
@@ -560,6 +686,225 @@ static void vfc_balloon_work(struct work_struct *work)
 	}
 	vb->retry_delay = VFC_BALLOON_RETRY_MIN;
 }
+
+/* ------------------------------------------------------------------------
+ * Deflate on OOM ("5.5.6.1 Driver Requirements: Device Operation")
+ */
+
+/*
+ * The guest is out of memory and about to kill a process for it. With
+ * VIRTIO_BALLOON_F_DEFLATE_ON_OOM the driver may use pages from the
+ * balloon "if this is required for system stability": give back one
+ * request's worth (VFC_BALLOON_BATCH_PAGES, 1 MiB on 4 KiB pages), which
+ * the allocation that failed then retries on. Each OOM call takes one
+ * such chunk, so a balloon empties only as far as the guest's need goes.
+ * The device still hears of every page first (MUST_TELL_HOST); a device
+ * that does not answer is reset, and then every page comes back at once.
+ *
+ * Context: the OOM path, a blocking notifier; may sleep.
+ */
+static int vfc_balloon_oom_notify(struct notifier_block *nb,
+				  unsigned long unused, void *parm)
+{
+	struct vfc_balloon *vb = container_of(nb, struct vfc_balloon, oom_nb);
+	unsigned long *freed = parm;
+	int moved;
+
+	mutex_lock(&vb->lock);
+	if (READ_ONCE(vb->stopped) || vfc_balloon_broken(vb) ||
+	    !vb->nr_pages) {
+		mutex_unlock(&vb->lock);
+		return NOTIFY_OK;
+	}
+	moved = vfc_balloon_deflate(vb, VFC_BALLOON_BATCH_PAGES,
+				    VFC_BALLOON_ACK_TIMEOUT);
+	if (moved == -EIO || moved == -ETIMEDOUT)
+		moved = vfc_balloon_give_up(vb, vb->q[VFC_BALLOON_VQ_DEFLATE].vq,
+					    moved);
+	if (moved > 0) {
+		*freed += moved;
+		dev_info_ratelimited(&vb->vdev->dev,
+				     "out of memory: gave %d pages back from the balloon, %u left\n",
+				     moved, vb->nr_pages);
+	}
+	mutex_unlock(&vb->lock);
+	return NOTIFY_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * Movable balloon pages
+ */
+
+#if VFC_BALLOON_MIGRATION
+/*
+ * Compaction moves a balloon page: @page, isolated from the balloon's
+ * list, is to be replaced by @newpage. For the device this is an inflate
+ * of @newpage followed by a deflate of @page, each acknowledged before the
+ * next step ("5.5.6.1 Driver Requirements: Device Operation"): the device
+ * hears of the new page before the old one goes back to the guest.
+ * Called with both pages locked.
+ *
+ * Return: 0 once @newpage is in the balloon and @page is the guest's;
+ * -EAGAIN to leave @page where it is (compaction puts it back and may try
+ * again): the balloon is busy, stopped, or the device failed.
+ */
+static int vfc_balloon_migrate(struct balloon_dev_info *b,
+			       struct page *newpage, struct page *page,
+			       enum migrate_mode mode)
+{
+	struct vfc_balloon *vb = container_of(b, struct vfc_balloon, b);
+	struct vfc_balloon_queue *in = &vb->q[VFC_BALLOON_VQ_INFLATE];
+	struct vfc_balloon_queue *out = &vb->q[VFC_BALLOON_VQ_DEFLATE];
+	unsigned long flags;
+	int err;
+
+	/*
+	 * Never wait for the lock: its holder may be allocating balloon
+	 * pages, and compacting memory for them, this very moment.
+	 */
+	if (!mutex_trylock(&vb->lock))
+		return -EAGAIN;
+	if (READ_ONCE(vb->stopped) || vfc_balloon_broken(vb) ||
+	    vfc_balloon_page_frames(page_to_pfn(newpage), in->frames,
+				    VFC_BALLOON_ARRAY_LEN) < 0) {
+		mutex_unlock(&vb->lock);
+		return -EAGAIN;
+	}
+	err = vfc_balloon_tell_host(vb, in, VFC_BALLOON_FRAMES_PER_PAGE,
+				    VFC_BALLOON_ACK_TIMEOUT);
+	if (err) {
+		/* Not sent (-ENOMEM), or reset: @newpage is free to go. */
+		if (err != -ENOMEM)
+			vfc_balloon_give_up(vb, in->vq, err);
+		mutex_unlock(&vb->lock);
+		return -EAGAIN;
+	}
+
+	/* The balloon's reference, which @page's drops below. */
+	get_page(newpage);
+	if (vb->managed && page_zone(page) != page_zone(newpage)) {
+		adjust_managed_page_count(page, 1);
+		adjust_managed_page_count(newpage, -1);
+	}
+	spin_lock_irqsave(&b->pages_lock, flags);
+	balloon_page_insert(b, newpage);
+	b->isolated_pages--;
+	__count_vm_event(BALLOON_MIGRATE);
+	spin_unlock_irqrestore(&b->pages_lock, flags);
+
+	/* It was named to the device on inflate, so it fits. */
+	vfc_balloon_page_frames(page_to_pfn(page), out->frames,
+				VFC_BALLOON_ARRAY_LEN);
+	err = vfc_balloon_tell_host(vb, out, VFC_BALLOON_FRAMES_PER_PAGE,
+				    VFC_BALLOON_ACK_TIMEOUT);
+	/*
+	 * MUST_TELL_HOST: @page is the guest's only once the device
+	 * acknowledged its deflate, or forgot it in a reset. The reset
+	 * costs the balloon, but this is a device that failed a request,
+	 * or a mapping that failed for one page, which does not happen.
+	 */
+	if (err)
+		vfc_balloon_give_up(vb, out->vq, err);
+	mutex_unlock(&vb->lock);
+
+	balloon_page_finalize(page);
+	put_page(page);
+	return 0;	/* MIGRATEPAGE_SUCCESS */
+}
+#endif
+
+/* ------------------------------------------------------------------------
+ * Free page reporting ("5.5.6.7 Free Page Reporting")
+ */
+
+#if IS_ENABLED(CONFIG_PAGE_REPORTING)
+/*
+ * The kernel's page reporting isolated @nents free blocks (of at least
+ * pageblock order): name them to the device as one device-writable buffer
+ * and wait for its acknowledgment, after which the guest may use them
+ * again. The device may discard their contents meanwhile, unless it
+ * agreed to VIRTIO_BALLOON_F_PAGE_POISON ("Page Poison"). A device that
+ * does not answer in time is reset before the pages go back to the free
+ * lists: only then can it no longer write to them.
+ *
+ * Context: the page reporting work; may sleep.
+ * Return: 0, or an error, after which the blocks return unreported.
+ */
+static int vfc_balloon_report(struct page_reporting_dev_info *pr,
+			      struct scatterlist *sg, unsigned int nents)
+{
+	struct vfc_balloon *vb = container_of(pr, struct vfc_balloon, pr);
+	struct vfc_virtqueue *vq = vb->report_vq;
+	void *token = NULL;
+	int err;
+
+	/* Given up on (see vfc_balloon_give_up()): nothing to report to. */
+	if (READ_ONCE(vb->stopped))
+		return -EIO;
+	mutex_lock(&vb->lock);
+	/*
+	 * Only one report is in flight, and probe checked that the queue
+	 * holds PAGE_REPORTING_CAPACITY entries: no indirect table needed,
+	 * so no allocation in the page allocator's own work.
+	 */
+	err = vfc_vq_add_inbuf(vq, sg, nents, vb, GFP_NOWAIT | __GFP_NOWARN);
+	if (!err)
+		vfc_vq_kick(vq);
+	mutex_unlock(&vb->lock);
+	if (err) {
+		dev_warn_ratelimited(&vb->vdev->dev,
+				     "cannot report %u free blocks (%d)\n",
+				     nents, err);
+		return err == -ENOMEM ? -ENOMEM : -EIO;
+	}
+
+	wait_event_timeout(vb->acked, vfc_balloon_used(vq, &token),
+			   VFC_BALLOON_ACK_TIMEOUT);
+	if (token)
+		return 0;
+
+	mutex_lock(&vb->lock);
+	if (!READ_ONCE(vb->stopped))
+		vfc_balloon_give_up(vb, vq, vfc_vq_is_broken(vq) ? -EIO :
+							      -ETIMEDOUT);
+	mutex_unlock(&vb->lock);
+	return -EIO;
+}
+
+/* Start reporting, if the queue can carry a full report. */
+static void vfc_balloon_start_reporting(struct vfc_balloon *vb)
+{
+	unsigned int size = vfc_vq_get_vring_size(vb->report_vq);
+	int err;
+
+	if (size < PAGE_REPORTING_CAPACITY) {
+		dev_warn(&vb->vdev->dev,
+			 "reporting queue has %u entries, a report needs %u; not reporting free pages\n",
+			 size, PAGE_REPORTING_CAPACITY);
+		return;
+	}
+	vb->pr.report = vfc_balloon_report;
+	err = page_reporting_register(&vb->pr);
+	if (err) {
+		/* -EBUSY: another driver reports already; there is one. */
+		dev_warn(&vb->vdev->dev,
+			 "cannot register for free page reporting (%d); not reporting free pages\n",
+			 err);
+		return;
+	}
+	vb->reporting = true;
+}
+
+static void vfc_balloon_stop_reporting(struct vfc_balloon *vb)
+{
+	if (vb->reporting)
+		page_reporting_unregister(&vb->pr);
+	vb->reporting = false;
+}
+#else
+static void vfc_balloon_start_reporting(struct vfc_balloon *vb) { }
+static void vfc_balloon_stop_reporting(struct vfc_balloon *vb) { }
+#endif
 
 /* ------------------------------------------------------------------------
  * Memory statistics ("5.5.6.3 Memory Statistics")
@@ -651,8 +996,9 @@ static void vfc_balloon_stats_work(struct work_struct *work)
 	struct vfc_balloon *vb = container_of(to_delayed_work(work),
 					      struct vfc_balloon, stats_work);
 	unsigned int len;
-	int err;
+	int err = 0;
 
+	mutex_lock(&vb->lock);
 	/*
 	 * The length the device says it wrote means nothing in a
 	 * device-read-only buffer.
@@ -661,16 +1007,18 @@ static void vfc_balloon_stats_work(struct work_struct *work)
 		vb->stats_ours = true;
 	if (vb->stats_ours) {
 		err = vfc_balloon_add_stats(vb);
-		if (err) {
-			dev_warn_ratelimited(&vb->vdev->dev,
-					     "cannot send memory statistics (%d); trying again in %u s\n",
-					     err, VFC_BALLOON_STATS_RETRY / HZ);
-			vfc_balloon_queue_stats(vb, VFC_BALLOON_STATS_RETRY);
-			return;
-		}
-		vb->stats_ours = false;
+		if (!err)
+			vb->stats_ours = false;
 	}
-	vfc_vq_kick(vb->stats_vq);
+	if (!err)
+		vfc_vq_kick(vb->stats_vq);
+	mutex_unlock(&vb->lock);
+	if (err && !vfc_vq_is_broken(vb->stats_vq)) {
+		dev_warn_ratelimited(&vb->vdev->dev,
+				     "cannot send memory statistics (%d); trying again in %u s\n",
+				     err, VFC_BALLOON_STATS_RETRY / HZ);
+		vfc_balloon_queue_stats(vb, VFC_BALLOON_STATS_RETRY);
+	}
 }
 
 static void vfc_balloon_stats_used(struct vfc_virtqueue *vq)
@@ -694,7 +1042,45 @@ static int vfc_balloon_validate(struct vfc_device *vdev)
 			"device requires VIRTIO_F_ACCESS_PLATFORM (iommu_platform=on), but the balloon passes guest-physical page numbers the IOMMU would not translate; not binding\n");
 		return -EINVAL;
 	}
+
+	/*
+	 * "5.5.3.1 Driver Requirements: Feature bits": PAGE_POISON only if
+	 * the guest writes a value into every page it frees (init_on_free=1
+	 * zeroes them, page_poison=1 fills them with PAGE_POISON); and a
+	 * guest that does must not accept PAGE_REPORTING without it, as the
+	 * device could then hand reported pages back with other contents.
+	 */
+	if (!want_init_on_free() && !page_poisoning_enabled_static()) {
+		__vfc_clear_bit(vdev, VIRTIO_BALLOON_F_PAGE_POISON);
+	} else if (!vfc_has_feature(vdev, VIRTIO_BALLOON_F_PAGE_POISON) &&
+		   vfc_has_feature(vdev, VIRTIO_BALLOON_F_REPORTING)) {
+		dev_info(&vdev->dev,
+			 "freed pages are %s but the device cannot keep that (no PAGE_POISON); not reporting free pages\n",
+			 want_init_on_free() ? "zeroed" : "poisoned");
+		__vfc_clear_bit(vdev, VIRTIO_BALLOON_F_REPORTING);
+	}
+	if (!IS_ENABLED(CONFIG_PAGE_REPORTING))
+		__vfc_clear_bit(vdev, VIRTIO_BALLOON_F_REPORTING);
 	return 0;
+}
+
+/*
+ * "Page Poison": the value freed pages hold, set before DRIVER_OK and
+ * never changed while it is set. init_on_free zeroes them; page poisoning
+ * fills them with the byte PAGE_POISON (the kernel lets poisoning win
+ * when both are asked for, so init_on_free is then off).
+ */
+static void vfc_balloon_set_poison(struct vfc_balloon *vb)
+{
+	u32 val = 0;
+	__le32 le;
+
+	if (!want_init_on_free())
+		memset(&val, PAGE_POISON, sizeof(val));
+	le = cpu_to_le32(val);
+	vfc_config_write(vb->vdev,
+			 offsetof(struct virtio_balloon_config, poison_val),
+			 &le, sizeof(le));
 }
 
 static const struct vfc_vq_info vfc_balloon_vq_info[VFC_BALLOON_MAX_VQS] = {
@@ -704,18 +1090,35 @@ static const struct vfc_vq_info vfc_balloon_vq_info[VFC_BALLOON_MAX_VQS] = {
 				     .callback = vfc_balloon_ack },
 	[VFC_BALLOON_VQ_STATS] = { .name = "stats",
 				   .callback = vfc_balloon_stats_used },
+	[VFC_BALLOON_VQ_REPORTING] = { .name = "reporting",
+				       .callback = vfc_balloon_ack },
 };
 
-/* The queues of the negotiated features, in index order ("Virtqueues"). */
-static unsigned int vfc_balloon_queues(struct vfc_device *vdev,
-				       struct vfc_vq_info info[])
-{
-	unsigned int n = 0;
+/* Each queue's feature; the first two have none (always there). */
+static const unsigned int vfc_balloon_vq_feature[VFC_BALLOON_MAX_VQS] = {
+	[VFC_BALLOON_VQ_STATS] = VIRTIO_BALLOON_F_STATS_VQ,
+	[VFC_BALLOON_VQ_REPORTING] = VIRTIO_BALLOON_F_REPORTING,
+};
 
-	info[n++] = vfc_balloon_vq_info[VFC_BALLOON_VQ_INFLATE];
-	info[n++] = vfc_balloon_vq_info[VFC_BALLOON_VQ_DEFLATE];
-	if (vfc_has_feature(vdev, VIRTIO_BALLOON_F_STATS_VQ))
-		info[n++] = vfc_balloon_vq_info[VFC_BALLOON_VQ_STATS];
+/*
+ * The queues of the negotiated features, in index order ("5.5.2
+ * Virtqueues": a queue whose feature is not negotiated does not exist, and
+ * the later ones move up). @which[i] is the VFC_BALLOON_VQ_* of queue i.
+ * Return: the number of queues.
+ */
+static unsigned int vfc_balloon_queues(struct vfc_device *vdev,
+				       struct vfc_vq_info info[],
+				       unsigned int which[])
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < VFC_BALLOON_MAX_VQS; i++) {
+		if (i >= VFC_BALLOON_NR_VQS &&
+		    !vfc_has_feature(vdev, vfc_balloon_vq_feature[i]))
+			continue;
+		which[n] = i;
+		info[n++] = vfc_balloon_vq_info[i];
+	}
 	return n;
 }
 
@@ -724,6 +1127,7 @@ static int vfc_balloon_probe(struct vfc_device *vdev)
 {
 	struct vfc_vq_info info[VFC_BALLOON_MAX_VQS];
 	struct vfc_virtqueue *vqs[VFC_BALLOON_MAX_VQS];
+	unsigned int which[VFC_BALLOON_MAX_VQS];
 	struct vfc_balloon *vb;
 	unsigned int i, nvqs;
 	int err;
@@ -734,14 +1138,19 @@ static int vfc_balloon_probe(struct vfc_device *vdev)
 	vb->vdev = vdev;
 	init_waitqueue_head(&vb->acked);
 	INIT_DELAYED_WORK(&vb->work, vfc_balloon_work);
+	mutex_init(&vb->lock);
 	spin_lock_init(&vb->stop_lock);
 	vb->retry_delay = VFC_BALLOON_RETRY_MIN;
-	INIT_LIST_HEAD(&vb->pages);
+	balloon_devinfo_init(&vb->b);
+#if VFC_BALLOON_MIGRATION
+	vb->b.migratepage = vfc_balloon_migrate;
+#endif
+	vb->managed = !vfc_has_feature(vdev, VIRTIO_BALLOON_F_DEFLATE_ON_OOM);
 	INIT_DELAYED_WORK(&vb->stats_work, vfc_balloon_stats_work);
 	vb->reserve = max(totalram_pages() >> VFC_BALLOON_RESERVE_SHIFT,
 			  (unsigned long)VFC_BALLOON_RESERVE_MIN);
-	nvqs = vfc_balloon_queues(vdev, info);
-	if (nvqs > VFC_BALLOON_NR_VQS) {
+	nvqs = vfc_balloon_queues(vdev, info, which);
+	if (vfc_has_feature(vdev, VIRTIO_BALLOON_F_STATS_VQ)) {
 		vb->stats = kcalloc(VFC_BALLOON_MAX_STATS, sizeof(*vb->stats),
 				    GFP_KERNEL);
 		vb->events = kcalloc(NR_VM_EVENT_ITEMS, sizeof(*vb->events),
@@ -766,12 +1175,17 @@ static int vfc_balloon_probe(struct vfc_device *vdev)
 	err = vfc_find_vqs(vdev, nvqs, vqs, info);
 	if (err)
 		goto err_find_vqs;
-	for (i = 0; i < VFC_BALLOON_NR_VQS; i++)
-		vb->q[i].vq = vqs[i];
+	for (i = 0; i < nvqs; i++) {
+		if (which[i] < VFC_BALLOON_NR_VQS)
+			vb->q[which[i]].vq = vqs[i];
+		else if (which[i] == VFC_BALLOON_VQ_STATS)
+			vb->stats_vq = vqs[i];
+		else
+			vb->report_vq = vqs[i];
+	}
 
 	/* The first report, made available before DRIVER_OK. */
-	if (nvqs > VFC_BALLOON_NR_VQS) {
-		vb->stats_vq = vqs[VFC_BALLOON_VQ_STATS];
+	if (vb->stats_vq) {
 		err = vfc_balloon_add_stats(vb);
 		if (err) {
 			vfc_reset_device(vdev);
@@ -779,6 +1193,8 @@ static int vfc_balloon_probe(struct vfc_device *vdev)
 			goto err_find_vqs;
 		}
 	}
+	if (vfc_has_feature(vdev, VIRTIO_BALLOON_F_PAGE_POISON))
+		vfc_balloon_set_poison(vb);
 
 	/* The work uses the queues at once, which needs DRIVER_OK first. */
 	vfc_device_ready(vdev);
@@ -789,6 +1205,20 @@ static int vfc_balloon_probe(struct vfc_device *vdev)
 	 */
 	if (vb->stats_vq)
 		vfc_balloon_queue_stats(vb, 0);
+	if (!vb->managed) {
+		vb->oom_nb.notifier_call = vfc_balloon_oom_notify;
+		vb->oom_nb.priority = VFC_BALLOON_OOM_PRIORITY;
+		err = register_oom_notifier(&vb->oom_nb);
+		if (err)
+			/* The pages stay in MemTotal all the same. */
+			dev_warn(&vdev->dev,
+				 "cannot register the OOM notifier (%d); the balloon will not deflate on OOM\n",
+				 err);
+		vb->oom_registered = !err;
+	}
+	/* "Device Initialization": reporting begins after DRIVER_OK. */
+	if (vb->report_vq)
+		vfc_balloon_start_reporting(vb);
 	vfc_balloon_queue(vb, 0);
 	return 0;
 
@@ -822,12 +1252,14 @@ static void vfc_balloon_deflate_all(struct vfc_balloon *vb)
 				 vb->nr_pages, VFC_BALLOON_REMOVE_TIMEOUT / HZ);
 			return;
 		}
+		mutex_lock(&vb->lock);
 		moved = vfc_balloon_deflate(vb, vb->nr_pages, deadline - now);
-		if (moved == -EIO || moved == -ETIMEDOUT) {
-			vfc_balloon_give_up(vb, &vb->q[VFC_BALLOON_VQ_DEFLATE],
+		if (moved == -EIO || moved == -ETIMEDOUT)
+			vfc_balloon_give_up(vb, vb->q[VFC_BALLOON_VQ_DEFLATE].vq,
 					    moved);
+		mutex_unlock(&vb->lock);
+		if (moved == -EIO || moved == -ETIMEDOUT)
 			return;
-		}
 		/* Out of mappings: the reset releases the pages anyway. */
 		if (moved < 0)
 			return;
@@ -846,10 +1278,15 @@ static void vfc_balloon_remove(struct vfc_device *vdev)
 	int err;
 
 	/*
-	 * Config changes are already off (the core stopped them before
-	 * calling us); stopping also keeps the work from queueing its own
-	 * retry. After the cancel nothing but us touches the queues.
+	 * Neither reports nor OOM calls from here on: both unregisters wait
+	 * for one in progress. Config changes are already off (the core
+	 * stopped them before calling us); stopping also keeps the work from
+	 * queueing its own retry. After the cancel nothing but us touches
+	 * the queues.
 	 */
+	vfc_balloon_stop_reporting(vb);
+	if (vb->oom_registered)
+		unregister_oom_notifier(&vb->oom_nb);
 	vfc_balloon_set_stopped(vb);
 	cancel_delayed_work_sync(&vb->work);
 	cancel_delayed_work_sync(&vb->stats_work);
@@ -868,17 +1305,32 @@ static void vfc_balloon_remove(struct vfc_device *vdev)
 			"device did not reset (%d); freeing its %u balloon pages anyway\n",
 			err, vb->nr_pages);
 
-	/* A request never answered, and the stats buffer, unmapped here. */
+	/*
+	 * A request never answered, the stats buffer, a report given up on:
+	 * unmapped here.
+	 */
 	for (i = 0; i < VFC_BALLOON_NR_VQS; i++)
 		while (vfc_vq_detach_unused_buf(vb->q[i].vq))
 			;
 	if (vb->stats_vq)
 		while (vfc_vq_detach_unused_buf(vb->stats_vq))
 			;
+	if (vb->report_vq)
+		while (vfc_vq_detach_unused_buf(vb->report_vq))
+			;
 	vfc_del_vqs(vdev);
 
-	vfc_balloon_free_list(&vb->pages, true);
-	vb->nr_pages = 0;
+	/*
+	 * Compaction no longer moves a page (the balloon is stopped), but
+	 * may still hold one it isolated before: wait for it to come back.
+	 */
+	for (;;) {
+		vfc_balloon_release(vb);
+		if (!vfc_balloon_holds(vb))
+			break;
+		msleep(20);
+	}
+	WARN_ON_ONCE(vb->nr_pages);
 
 	/* Only now: the ring kept the arrays mapped until the detach. */
 	for (i = 0; i < VFC_BALLOON_NR_VQS; i++)
@@ -907,11 +1359,15 @@ static const struct vfc_device_id vfc_balloon_id_table[] = {
  * "5.5.3.1 Driver Requirements: Feature bits": accept MUST_TELL_HOST when
  * offered. Honouring it costs nothing: pages are never used before the
  * device acknowledged their deflate request, negotiated or not. STATS_VQ:
- * the memory statistics.
+ * the memory statistics. DEFLATE_ON_OOM: the OOM notifier. PAGE_POISON
+ * and PAGE_REPORTING: vfc_balloon_validate() says when.
  */
 static const unsigned int vfc_balloon_features[] = {
 	VIRTIO_BALLOON_F_MUST_TELL_HOST,
 	VIRTIO_BALLOON_F_STATS_VQ,
+	VIRTIO_BALLOON_F_DEFLATE_ON_OOM,
+	VIRTIO_BALLOON_F_PAGE_POISON,
+	VIRTIO_BALLOON_F_REPORTING,
 };
 
 static struct vfc_driver vfc_balloon_driver = {
