@@ -127,8 +127,9 @@ def scenario(kernels=KERNELS, drivers=('kernel', 'vfc'), test_drivers=('vfc',),
     drivers: the drivers it runs with on the stock kernels, () for one that
     loads what it needs; test_drivers: on the 6.1 test kernel, whose
     checkers watch vfc (on test-6.12 vfc alone; make e2e DRIVER= runs any
-    mix); ring_rows: it runs on the
-    packed rows of the check matrix too; props, iommu: its own device
+    mix); ring_rows: it runs on the packed rows of the check matrix too
+    (True), or on the packed=on row only ('layouts': both ring layouts,
+    not each ring feature again); props, iommu: its own device
     configuration; rng: the properties of a virtio-rng-pci beside the
     balloon ('' for QEMU's defaults), None for no rng; last: it leaves the guest changed (a planted fault taints
     the kernel), so it runs after every other scenario of its boot; fresh:
@@ -150,7 +151,8 @@ def scenario_runs(config, kernels, drivers, test_drivers, ring_rows,
             continue
         rows = [given_props] if given_props is not None else \
             ('',) if not ring_rows else \
-            CHECK_RING_PROPS_612 if kernel.endswith('-6.12') else CHECK_RING_PROPS
+            CHECK_RING_PROPS_612 if kernel.endswith('-6.12') or \
+            ring_rows == 'layouts' else CHECK_RING_PROPS
         if not drivers:
             drvs = ['']
         elif want_drivers:

@@ -337,6 +337,11 @@ def swap_balloon(g, props, timeout=30):
 
 KERNEL_ARGS = 'console=ttyS0 loglevel=5 panic=-1 log_buf_len=8M printk.devkmsg=on'
 
+# The test kernels zero every page they free: a balloon driver must then
+# tell the device so (VIRTIO_BALLOON_F_PAGE_POISON), and the checkers watch
+# that path; the stock kernels run without, the path most guests take.
+TEST_KERNEL_ARGS = 'init_on_free=1'
+
 
 class Guest:
     """A QEMU q35 guest with a virtio-balloon-pci device and a QMP socket.
@@ -373,6 +378,8 @@ class Guest:
         if iommu:
             # Debian's kernel leaves the Intel IOMMU off unless asked.
             kernel_args = (kernel_args + ' intel_iommu=on').strip()
+        if kernel.startswith('test'):
+            kernel_args = (TEST_KERNEL_ARGS + ' ' + kernel_args).strip()
         cmd = qemu_command(kernel, initrd, (KERNEL_ARGS + ' ' + kernel_args).strip(),
                            mem_mib, device_props, qemu_args, balloon, iommu,
                            rng)
@@ -463,6 +470,14 @@ class Guest:
         m = re.search(r'^%s:\s+(\d+) kB' % field, out, re.M)
         if not m:
             raise GuestError('no %s in /proc/meminfo' % field)
+        return int(m.group(1)) * 1024
+
+    def qemu_rss(self):
+        """QEMU's resident set size in bytes: the guest memory the host
+        really holds (and what it gets back when the guest's free pages
+        are reported and discarded)."""
+        with open('/proc/%d/status' % self.proc.pid) as f:
+            m = re.search(r'^VmRSS:\s+(\d+) kB', f.read(), re.M)
         return int(m.group(1)) * 1024
 
     def kmemleak_scan(self):

@@ -44,10 +44,11 @@ def test_small(guest, drv, step):
     step('unload %s driver' % drv.name, drv.unload, guest)
 
 
-@scenario(ring_rows=True)
+@scenario(ring_rows='layouts')
 def test_rmmod_inflated(guest, drv, step):
     """Unloading the driver with 1 GiB in the balloon gives all of it back,
-    to the guest and (deflating) to the device."""
+    to the guest and (deflating) to the device. On both ring layouts; each
+    ring feature's row is reference's."""
     load(step, guest, drv)
     mem0 = guest.meminfo()
     step('inflate by 1 GiB', balloon_to, guest, guest.mem - GIB)
