@@ -119,6 +119,86 @@
 #endif
 
 /*
+ * 6.7, "mm: shrinker: add infrastructure for dynamically allocating
+ * shrinker" and the series after it: a shrinker is allocated by
+ * shrinker_alloc(), carries its owner in private_data, and is freed by
+ * shrinker_free(); register_shrinker() of an embedded one went away. A
+ * file that wants a shrinker defines VFC_COMPAT_SHRINKER before including
+ * this one, and uses vfc_shrinker_create(), vfc_shrinker_private() and
+ * vfc_shrinker_destroy() only.
+ */
+#ifdef VFC_COMPAT_SHRINKER
+#include <linux/shrinker.h>
+#include <linux/slab.h>
+
+#if VFC_LINUX_AT_LEAST(6, 7)
+static inline struct shrinker *
+vfc_shrinker_create(const char *name,
+		    unsigned long (*count)(struct shrinker *, struct shrink_control *),
+		    unsigned long (*scan)(struct shrinker *, struct shrink_control *),
+		    void *priv)
+{
+	struct shrinker *s = shrinker_alloc(0, "%s", name);
+
+	if (!s)
+		return NULL;
+	s->count_objects = count;
+	s->scan_objects = scan;
+	s->private_data = priv;
+	shrinker_register(s);
+	return s;
+}
+
+static inline void *vfc_shrinker_private(struct shrinker *s)
+{
+	return s->private_data;
+}
+
+static inline void vfc_shrinker_destroy(struct shrinker *s)
+{
+	shrinker_free(s);
+}
+#else
+struct vfc_shrinker {
+	struct shrinker s;
+	void *priv;
+};
+
+static inline struct shrinker *
+vfc_shrinker_create(const char *name,
+		    unsigned long (*count)(struct shrinker *, struct shrink_control *),
+		    unsigned long (*scan)(struct shrinker *, struct shrink_control *),
+		    void *priv)
+{
+	struct vfc_shrinker *v = kzalloc(sizeof(*v), GFP_KERNEL);
+
+	if (!v)
+		return NULL;
+	v->s.count_objects = count;
+	v->s.scan_objects = scan;
+	v->s.seeks = DEFAULT_SEEKS;
+	v->priv = priv;
+	if (register_shrinker(&v->s, "%s", name)) {
+		kfree(v);
+		return NULL;
+	}
+	return &v->s;
+}
+
+static inline void *vfc_shrinker_private(struct shrinker *s)
+{
+	return container_of(s, struct vfc_shrinker, s)->priv;
+}
+
+static inline void vfc_shrinker_destroy(struct shrinker *s)
+{
+	unregister_shrinker(s);
+	kfree(container_of(s, struct vfc_shrinker, s));
+}
+#endif
+#endif /* VFC_COMPAT_SHRINKER */
+
+/*
  * No shim: modpost wants a MODULE_DESCRIPTION() in every module, with W=1
  * from 6.5 and always from 6.15 ("modpost: require a MODULE_DESCRIPTION()").
  * Every vfc module has one; `make lint` builds with W=1 against 6.12, whose

@@ -24,14 +24,19 @@
  * the reporting queue; VIRTIO_BALLOON_F_PAGE_POISON tells the device what
  * those pages hold when the guest poisons or zeroes freed pages.
  *
+ * With VIRTIO_BALLOON_F_FREE_PAGE_HINT the device asks, through a command
+ * id in its config space, which pages the guest does not need (live
+ * migration then skips them): vfc_balloon_hint_work() takes free blocks
+ * from the guest, names them on the hinting queue, and keeps them until
+ * the device says it is done with them, or the guest needs the memory
+ * (the shrinker).
+ *
  * A device that leaves a request unanswered is reset, and every page in
  * the balloon goes back to the guest (vfc_balloon_give_up()).
  *
  * The pages in the balloon are movable where the kernel has balloon
  * compaction: compaction moves them through vfc_balloon_migrate(), so a
  * full balloon does not pin memory where it lies.
- *
- * Not yet: free page hinting.
  *
  * Spec references are to virtio v1.4, "5.5 Traditional Memory Balloon
  * Device" and its subsections.
@@ -65,6 +70,8 @@
 
 /* The kernel's balloon page list and compaction, whatever its header. */
 #define VFC_COMPAT_BALLOON
+/* The hinted blocks' shrinker. */
+#define VFC_COMPAT_SHRINKER
 #include "vfc_compat.h"
 #include <vfc/vfc.h>
 #include <vfc/vfc_config.h>
@@ -132,6 +139,7 @@ enum {
 	VFC_BALLOON_VQ_DEFLATE,
 	VFC_BALLOON_NR_VQS,
 	VFC_BALLOON_VQ_STATS = VFC_BALLOON_NR_VQS,
+	VFC_BALLOON_VQ_HINT,
 	VFC_BALLOON_VQ_REPORTING,
 	VFC_BALLOON_MAX_VQS,
 };
@@ -147,6 +155,8 @@ enum {
 static_assert(VFC_BALLOON_PFN_SHIFT == VIRTIO_BALLOON_PFN_SHIFT);
 static_assert(offsetof(struct virtio_balloon_config, num_pages) == 0);
 static_assert(offsetof(struct virtio_balloon_config, actual) == 4);
+static_assert(offsetof(struct virtio_balloon_config,
+		       free_page_hint_cmd_id) == 8);
 static_assert(offsetof(struct virtio_balloon_config, poison_val) == 12);
 
 /**
@@ -204,7 +214,24 @@ struct vfc_balloon_queue {
  * @pr: the page reporting device; the kernel's reporting work calls
  *	vfc_balloon_report() through it
  * @reporting: @pr is registered
+ * @hint_vq: the hinting queue (free_page_vq), or NULL without
+ *	VIRTIO_BALLOON_F_FREE_PAGE_HINT
+ * @hint_wq: runs @hint_work; unbound, as a round may take seconds
+ * @hint_work: follows the device's command id (vfc_balloon_hint_work())
+ * @hint_cmd: the two command buffers: [0] the round's id, [1] STOP.
+ *	Kmalloc'd (the DMA API maps them); freed only after vfc_del_vqs()
+ * @hint_cmd_busy: bit i set while @hint_cmd[i] is the device's
+ * @hint_id: the id of the round under way or last run; 0 after the
+ *	device said STOP or DONE, so that it may use an id again
+ * @hint_changed: the config changed since the round last read the id
+ * @hint_inflight: blocks on the hinting queue, not yet used
+ * @hint_lock: protects @hinted, @nr_hinted and @hint_done
+ * @hinted: the hinted blocks the device used, kept until DONE
+ * @nr_hinted: the pages on @hinted
+ * @hint_done: the device said DONE: blocks coming back are freed at once
+ * @shrinker: gives @hinted back when the guest runs short of memory
  *
+ * Only @hint_work touches @hint_cmd_busy, @hint_id and @hint_inflight.
  * @q, @b (but for compaction's isolation) and @nr_pages are under @lock;
  * only the work uses @retry_delay.
  */
@@ -231,6 +258,19 @@ struct vfc_balloon {
 	struct vfc_virtqueue *report_vq;
 	struct page_reporting_dev_info pr;
 	bool reporting;
+	struct vfc_virtqueue *hint_vq;
+	struct workqueue_struct *hint_wq;
+	struct work_struct hint_work;
+	__le32 *hint_cmd;
+	unsigned long hint_cmd_busy;
+	u32 hint_id;
+	bool hint_changed;
+	unsigned int hint_inflight;
+	spinlock_t hint_lock;		/* see above */
+	struct list_head hinted;
+	unsigned long nr_hinted;
+	bool hint_done;
+	struct shrinker *shrinker;
 };
 
 /*
@@ -246,6 +286,9 @@ static void vfc_balloon_ack(struct vfc_virtqueue *vq)
 
 /* The stats queue's callback: the device wants a fresh report. */
 static void vfc_balloon_stats_used(struct vfc_virtqueue *vq);
+
+static unsigned long vfc_balloon_hint_release(struct vfc_balloon *vb,
+					      unsigned long pages, bool done);
 
 /* ------------------------------------------------------------------------
  * Scheduling the work
@@ -482,6 +525,9 @@ static unsigned int vfc_balloon_give_up(struct vfc_balloon *vb,
 		return 0;
 	}
 	n = vfc_balloon_release(vb);
+	/* Hinted blocks too; those still on the queue at remove(). */
+	if (vb->hint_vq)
+		vfc_balloon_hint_release(vb, ULONG_MAX, true);
 	dev_err(dev,
 		"device reset; %u balloon pages given back to the guest; balloon stopped until the driver is bound again\n",
 		n);
@@ -907,6 +953,377 @@ static void vfc_balloon_stop_reporting(struct vfc_balloon *vb) { }
 #endif
 
 /* ------------------------------------------------------------------------
+ * Free page hinting ("5.5.6.6 Free Page Hinting")
+ */
+
+/*
+ * A hinted block: a buddy block of pageblock order (2 MiB on x86), which
+ * free memory mostly comes in, and few enough buffers that 1 GiB of free
+ * memory is 512 of them.
+ */
+#define VFC_BALLOON_HINT_ORDER		pageblock_order
+#define VFC_BALLOON_HINT_PAGES		BIT(VFC_BALLOON_HINT_ORDER)
+
+/*
+ * Blocks for hinting are free memory only: no reclaim of any kind, not
+ * even waking kswapd, as hinting is not worth the guest's page cache. The
+ * allocation stops at the low watermark by itself; the reserve check in
+ * vfc_balloon_hint_round() stops it earlier.
+ */
+#define VFC_BALLOON_HINT_GFP \
+	(__GFP_NORETRY | __GFP_NOWARN | __GFP_NOMEMALLOC)
+
+/* Notify the device after this many blocks, and at the end of a round. */
+#define VFC_BALLOON_HINT_KICK_BATCH	32
+
+/* The two command buffers, indexes into vb->hint_cmd. */
+enum {
+	VFC_BALLOON_HINT_CMD_ID,
+	VFC_BALLOON_HINT_CMD_STOP,
+};
+
+static void vfc_balloon_queue_hint(struct vfc_balloon *vb)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vb->stop_lock, flags);
+	if (!vb->stopped)
+		queue_work(vb->hint_wq, &vb->hint_work);
+	spin_unlock_irqrestore(&vb->stop_lock, flags);
+}
+
+/* The hinting queue's callback: a command or blocks came back. */
+static void vfc_balloon_hint_used(struct vfc_virtqueue *vq)
+{
+	struct vfc_balloon *vb = vq->vdev->priv;
+
+	wake_up(&vb->acked);
+	vfc_balloon_queue_hint(vb);
+}
+
+/*
+ * Give back to the guest up to @pages pages of the hinted blocks the
+ * device used; with @done, also every block it uses from now on (the
+ * device said DONE, or is gone). Return: the pages given back.
+ *
+ * Before DONE the device may still drop a hinted page's contents; the
+ * spec lets the driver take it back all the same, as long as it treats
+ * the contents as uninitialised. A freed block is exactly that: the page
+ * allocator zeroes or poisons it on the way in or out where the guest
+ * asked for it, and writing it cancels the hint.
+ */
+static unsigned long vfc_balloon_hint_release(struct vfc_balloon *vb,
+					      unsigned long pages, bool done)
+{
+	struct page *page, *next;
+	unsigned long n = 0;
+	LIST_HEAD(blocks);
+
+	spin_lock(&vb->hint_lock);
+	if (done)
+		vb->hint_done = true;
+	list_for_each_entry_safe(page, next, &vb->hinted, lru) {
+		if (n >= pages)
+			break;
+		list_move(&page->lru, &blocks);
+		n += VFC_BALLOON_HINT_PAGES;
+	}
+	WRITE_ONCE(vb->nr_hinted, vb->nr_hinted - n);
+	spin_unlock(&vb->hint_lock);
+
+	list_for_each_entry_safe(page, next, &blocks, lru) {
+		list_del(&page->lru);
+		__free_pages(page, VFC_BALLOON_HINT_ORDER);
+	}
+	return n;
+}
+
+/* A block came back from the device, or off the queue after a reset. */
+static void vfc_balloon_hint_returned(struct vfc_balloon *vb,
+				      struct page *page)
+{
+	spin_lock(&vb->hint_lock);
+	if (!vb->hint_done) {
+		list_add(&page->lru, &vb->hinted);
+		WRITE_ONCE(vb->nr_hinted,
+			   vb->nr_hinted + VFC_BALLOON_HINT_PAGES);
+		page = NULL;
+	}
+	spin_unlock(&vb->hint_lock);
+	if (page)
+		__free_pages(page, VFC_BALLOON_HINT_ORDER);
+}
+
+/* Whether @token is one of the command buffers; which one in @which. */
+static bool vfc_balloon_hint_is_cmd(struct vfc_balloon *vb, void *token,
+				    unsigned int *which)
+{
+	unsigned int i;
+
+	for (i = VFC_BALLOON_HINT_CMD_ID; i <= VFC_BALLOON_HINT_CMD_STOP; i++) {
+		if (token == &vb->hint_cmd[i]) {
+			*which = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Take back what the device used on the hinting queue: a command buffer
+ * is free for the next round, a block joins the hinted ones. The device
+ * writes nothing into a hint, so the used length means nothing. Only
+ * @hint_work calls this (or remove(), once it is cancelled).
+ * Return: the buffers that came back.
+ */
+static unsigned int vfc_balloon_hint_reap(struct vfc_balloon *vb)
+{
+	unsigned int len, which, n = 0;
+	void *token;
+
+	while ((token = vfc_vq_get_buf(vb->hint_vq, &len))) {
+		n++;
+		if (vfc_balloon_hint_is_cmd(vb, token, &which)) {
+			__clear_bit(which, &vb->hint_cmd_busy);
+			continue;
+		}
+		vb->hint_inflight--;
+		vfc_balloon_hint_returned(vb, token);
+	}
+	return n;
+}
+
+/*
+ * The command id in the device's config. Clears @hint_changed first, so
+ * that a change after the read sets it again.
+ * Return: 0, or -EAGAIN if the config kept changing while it was read.
+ */
+static int vfc_balloon_hint_cmd_id(struct vfc_balloon *vb, u32 *id)
+{
+	__le32 val;
+	int err;
+
+	WRITE_ONCE(vb->hint_changed, false);
+	/* Orders the clear before the read; config_changed() sets it after. */
+	smp_mb();
+	err = vfc_config_read(vb->vdev,
+			      offsetof(struct virtio_balloon_config,
+				       free_page_hint_cmd_id),
+			      &val, sizeof(val));
+	if (!err)
+		*id = le32_to_cpu(val);
+	return err;
+}
+
+/*
+ * Send command buffer @which holding @id: a 4-byte device-readable buffer,
+ * the only kind "Driver Requirements: Free Page Hinting" allows.
+ * Return: 0, or the add's error.
+ */
+static int vfc_balloon_hint_send(struct vfc_balloon *vb, unsigned int which,
+				 u32 id)
+{
+	struct scatterlist sg;
+	int err;
+
+	vb->hint_cmd[which] = cpu_to_le32(id);
+	sg_init_one(&sg, &vb->hint_cmd[which], sizeof(vb->hint_cmd[which]));
+	mutex_lock(&vb->lock);
+	err = vfc_vq_add_outbuf(vb->hint_vq, &sg, 1, &vb->hint_cmd[which],
+				GFP_KERNEL);
+	if (!err)
+		vfc_vq_kick(vb->hint_vq);
+	mutex_unlock(&vb->lock);
+	if (!err)
+		__set_bit(which, &vb->hint_cmd_busy);
+	return err;
+}
+
+/* Whether to stop waiting on the hinting queue, having reaped it. */
+static bool vfc_balloon_hint_waited(struct vfc_balloon *vb, bool *came_back)
+{
+	if (vfc_balloon_hint_reap(vb))
+		*came_back = true;
+	return *came_back || READ_ONCE(vb->hint_changed) ||
+	       READ_ONCE(vb->stopped) || vfc_vq_is_broken(vb->hint_vq);
+}
+
+/*
+ * Wait until the device used a buffer on the hinting queue, the config
+ * changed, or there is nothing to wait for any more.
+ * Return: whether a buffer came back.
+ */
+static bool vfc_balloon_hint_wait(struct vfc_balloon *vb)
+{
+	bool came_back = false;
+
+	wait_event_timeout(vb->acked, vfc_balloon_hint_waited(vb, &came_back),
+			   VFC_BALLOON_ACK_TIMEOUT);
+	return came_back;
+}
+
+/*
+ * One round of hinting for command @id, the driver's steps in "Free Page
+ * Hinting": the id first, then free blocks until the guest has none to
+ * spare above its reserve or the device changes the id, then STOP. One
+ * queue entry is kept for STOP, which ends every round that began.
+ */
+static void vfc_balloon_hint_round(struct vfc_balloon *vb, u32 id)
+{
+	struct vfc_virtqueue *vq = vb->hint_vq;
+	const char *why = "no more free memory to spare";
+	unsigned long blocks = 0;
+	struct scatterlist sg;
+	struct page *page;
+	u32 now;
+	int err;
+
+	/* Never two buffers with the current id, nor two STOPs. */
+	while (vb->hint_cmd_busy) {
+		if (!vfc_balloon_hint_wait(vb) && !READ_ONCE(vb->hint_changed)) {
+			if (!READ_ONCE(vb->stopped) && !vfc_vq_is_broken(vq))
+				dev_warn(&vb->vdev->dev,
+					 "the device did not use the last hinting round's commands in %u s; not hinting for command %u\n",
+					 VFC_BALLOON_ACK_TIMEOUT / HZ, id);
+			return;
+		}
+	}
+
+	vb->hint_id = id;
+	spin_lock(&vb->hint_lock);
+	vb->hint_done = false;
+	spin_unlock(&vb->hint_lock);
+	err = vfc_balloon_hint_send(vb, VFC_BALLOON_HINT_CMD_ID, id);
+	if (err) {
+		if (!vfc_vq_is_broken(vq))
+			dev_warn(&vb->vdev->dev,
+				 "cannot start hinting for command %u (%d)\n",
+				 id, err);
+		return;
+	}
+
+	while (!READ_ONCE(vb->stopped)) {
+		if (READ_ONCE(vb->hint_changed)) {
+			if (vfc_balloon_hint_cmd_id(vb, &now)) {
+				why = "config unreadable";
+				break;
+			}
+			if (now != id) {
+				why = now == VIRTIO_BALLOON_CMD_ID_STOP ? "device said stop" :
+				      now == VIRTIO_BALLOON_CMD_ID_DONE ? "device said done" :
+				      "new command";
+				break;
+			}
+		}
+		if (vq->num_free <= 1) {
+			mutex_lock(&vb->lock);
+			vfc_vq_kick(vq);
+			mutex_unlock(&vb->lock);
+			if (!vfc_balloon_hint_wait(vb) &&
+			    !READ_ONCE(vb->hint_changed)) {
+				why = "device does not take the hints";
+				break;
+			}
+			continue;
+		}
+		if (global_zone_page_state(NR_FREE_PAGES) <
+		    vb->reserve + VFC_BALLOON_HINT_PAGES)
+			break;
+		page = alloc_pages(VFC_BALLOON_HINT_GFP, VFC_BALLOON_HINT_ORDER);
+		if (!page)
+			break;
+		sg_init_table(&sg, 1);
+		sg_set_page(&sg, page, PAGE_SIZE << VFC_BALLOON_HINT_ORDER, 0);
+		mutex_lock(&vb->lock);
+		err = vfc_vq_add_inbuf(vq, &sg, 1, page, GFP_KERNEL);
+		if (!err && !(++blocks % VFC_BALLOON_HINT_KICK_BATCH))
+			vfc_vq_kick(vq);
+		mutex_unlock(&vb->lock);
+		if (err) {
+			__free_pages(page, VFC_BALLOON_HINT_ORDER);
+			why = "queue error";
+			break;
+		}
+		vb->hint_inflight++;
+		vfc_balloon_hint_reap(vb);
+		cond_resched();
+	}
+
+	/* "If the driver is unable to supply pages, it MUST ... STOP." */
+	err = vfc_balloon_hint_send(vb, VFC_BALLOON_HINT_CMD_STOP,
+				    VIRTIO_BALLOON_CMD_ID_STOP);
+	if (err && !vfc_vq_is_broken(vq))
+		dev_warn(&vb->vdev->dev,
+			 "cannot end hinting for command %u (%d)\n", id, err);
+	dev_info(&vb->vdev->dev,
+		 "free page hinting: command %u, %lu MiB hinted (%s)\n", id,
+		 blocks * VFC_BALLOON_HINT_PAGES >> (20 - PAGE_SHIFT), why);
+}
+
+/*
+ * Follow the device's command id ("Free Page Hinting"): a new id >= 2
+ * starts a round; STOP ends it, keeping the hinted blocks; DONE gives them
+ * all back to the guest. Queued on every config change and every used
+ * buffer of the hinting queue.
+ */
+static void vfc_balloon_hint_work(struct work_struct *work)
+{
+	struct vfc_balloon *vb = container_of(work, struct vfc_balloon,
+					      hint_work);
+	unsigned long n;
+	u32 id;
+	int err;
+
+	vfc_balloon_hint_reap(vb);
+	if (READ_ONCE(vb->stopped) || vfc_vq_is_broken(vb->hint_vq))
+		return;
+	err = vfc_balloon_hint_cmd_id(vb, &id);
+	if (err) {
+		/* The next config change tries again. */
+		dev_warn_ratelimited(&vb->vdev->dev,
+				     "cannot read the free page hint command id (%d)\n",
+				     err);
+		return;
+	}
+
+	switch (id) {
+	case VIRTIO_BALLOON_CMD_ID_DONE:
+		vb->hint_id = 0;
+		n = vfc_balloon_hint_release(vb, ULONG_MAX, true);
+		if (n)
+			dev_info(&vb->vdev->dev,
+				 "free page hinting done: %lu MiB given back to the guest\n",
+				 n >> (20 - PAGE_SHIFT));
+		break;
+	case VIRTIO_BALLOON_CMD_ID_STOP:
+		/* An id may come again once the device said STOP. */
+		vb->hint_id = 0;
+		break;
+	default:
+		if (id != vb->hint_id)
+			vfc_balloon_hint_round(vb, id);
+	}
+}
+
+/* The shrinker: the hinted blocks go back when the guest needs memory. */
+static unsigned long vfc_balloon_hint_count(struct shrinker *s,
+					    struct shrink_control *sc)
+{
+	struct vfc_balloon *vb = vfc_shrinker_private(s);
+
+	return READ_ONCE(vb->nr_hinted);
+}
+
+static unsigned long vfc_balloon_hint_scan(struct shrinker *s,
+					   struct shrink_control *sc)
+{
+	struct vfc_balloon *vb = vfc_shrinker_private(s);
+
+	return vfc_balloon_hint_release(vb, sc->nr_to_scan, false) ?:
+	       SHRINK_STOP;
+}
+
+/* ------------------------------------------------------------------------
  * Memory statistics ("5.5.6.3 Memory Statistics")
  */
 
@@ -1090,6 +1507,8 @@ static const struct vfc_vq_info vfc_balloon_vq_info[VFC_BALLOON_MAX_VQS] = {
 				     .callback = vfc_balloon_ack },
 	[VFC_BALLOON_VQ_STATS] = { .name = "stats",
 				   .callback = vfc_balloon_stats_used },
+	[VFC_BALLOON_VQ_HINT] = { .name = "free_page",
+				  .callback = vfc_balloon_hint_used },
 	[VFC_BALLOON_VQ_REPORTING] = { .name = "reporting",
 				       .callback = vfc_balloon_ack },
 };
@@ -1097,6 +1516,7 @@ static const struct vfc_vq_info vfc_balloon_vq_info[VFC_BALLOON_MAX_VQS] = {
 /* Each queue's feature; the first two have none (always there). */
 static const unsigned int vfc_balloon_vq_feature[VFC_BALLOON_MAX_VQS] = {
 	[VFC_BALLOON_VQ_STATS] = VIRTIO_BALLOON_F_STATS_VQ,
+	[VFC_BALLOON_VQ_HINT] = VIRTIO_BALLOON_F_FREE_PAGE_HINT,
 	[VFC_BALLOON_VQ_REPORTING] = VIRTIO_BALLOON_F_REPORTING,
 };
 
@@ -1122,7 +1542,39 @@ static unsigned int vfc_balloon_queues(struct vfc_device *vdev,
 	return n;
 }
 
-/* "5.5.5 Device Initialization", without the hinting queue yet. */
+/*
+ * Free page hinting's parts, before the queues exist. Return: 0 or
+ * -ENOMEM; vfc_balloon_hint_free() undoes it either way.
+ */
+static int vfc_balloon_hint_init(struct vfc_balloon *vb)
+{
+	INIT_WORK(&vb->hint_work, vfc_balloon_hint_work);
+	spin_lock_init(&vb->hint_lock);
+	INIT_LIST_HEAD(&vb->hinted);
+	vb->hint_cmd = kcalloc(VFC_BALLOON_HINT_CMD_STOP + 1,
+			       sizeof(*vb->hint_cmd), GFP_KERNEL);
+	vb->hint_wq = alloc_workqueue("vfc_balloon_hint",
+				      WQ_FREEZABLE | WQ_UNBOUND, 0);
+	vb->shrinker = vfc_shrinker_create("vfc_balloon_hint",
+					   vfc_balloon_hint_count,
+					   vfc_balloon_hint_scan, vb);
+	if (!vb->hint_cmd || !vb->hint_wq || !vb->shrinker)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Undo vfc_balloon_hint_init(), once no block is on the queue. */
+static void vfc_balloon_hint_exit(struct vfc_balloon *vb)
+{
+	if (vb->shrinker)
+		vfc_shrinker_destroy(vb->shrinker);
+	if (vb->hint_wq)
+		destroy_workqueue(vb->hint_wq);
+	vfc_balloon_hint_release(vb, ULONG_MAX, true);
+	kfree(vb->hint_cmd);
+}
+
+/* "5.5.5 Device Initialization". */
 static int vfc_balloon_probe(struct vfc_device *vdev)
 {
 	struct vfc_vq_info info[VFC_BALLOON_MAX_VQS];
@@ -1150,6 +1602,11 @@ static int vfc_balloon_probe(struct vfc_device *vdev)
 	vb->reserve = max(totalram_pages() >> VFC_BALLOON_RESERVE_SHIFT,
 			  (unsigned long)VFC_BALLOON_RESERVE_MIN);
 	nvqs = vfc_balloon_queues(vdev, info, which);
+	if (vfc_has_feature(vdev, VIRTIO_BALLOON_F_FREE_PAGE_HINT)) {
+		err = vfc_balloon_hint_init(vb);
+		if (err)
+			goto err_frames;
+	}
 	if (vfc_has_feature(vdev, VIRTIO_BALLOON_F_STATS_VQ)) {
 		vb->stats = kcalloc(VFC_BALLOON_MAX_STATS, sizeof(*vb->stats),
 				    GFP_KERNEL);
@@ -1180,6 +1637,8 @@ static int vfc_balloon_probe(struct vfc_device *vdev)
 			vb->q[which[i]].vq = vqs[i];
 		else if (which[i] == VFC_BALLOON_VQ_STATS)
 			vb->stats_vq = vqs[i];
+		else if (which[i] == VFC_BALLOON_VQ_HINT)
+			vb->hint_vq = vqs[i];
 		else
 			vb->report_vq = vqs[i];
 	}
@@ -1219,12 +1678,17 @@ static int vfc_balloon_probe(struct vfc_device *vdev)
 	/* "Device Initialization": reporting begins after DRIVER_OK. */
 	if (vb->report_vq)
 		vfc_balloon_start_reporting(vb);
+	/* The device may have asked for hints already. */
+	if (vb->hint_vq)
+		vfc_balloon_queue_hint(vb);
 	vfc_balloon_queue(vb, 0);
 	return 0;
 
 err_find_vqs:
 	vdev->priv = NULL;
 err_frames:
+	if (vfc_has_feature(vdev, VIRTIO_BALLOON_F_FREE_PAGE_HINT))
+		vfc_balloon_hint_exit(vb);
 	for (i = 0; i < VFC_BALLOON_NR_VQS; i++)
 		kfree(vb->q[i].frames);
 	kfree(vb->events);
@@ -1275,6 +1739,7 @@ static void vfc_balloon_remove(struct vfc_device *vdev)
 {
 	struct vfc_balloon *vb = vdev->priv;
 	unsigned int i;
+	void *token;
 	int err;
 
 	/*
@@ -1288,8 +1753,12 @@ static void vfc_balloon_remove(struct vfc_device *vdev)
 	if (vb->oom_registered)
 		unregister_oom_notifier(&vb->oom_nb);
 	vfc_balloon_set_stopped(vb);
+	/* A hinting round waiting for the device sees the stop. */
+	wake_up(&vb->acked);
 	cancel_delayed_work_sync(&vb->work);
 	cancel_delayed_work_sync(&vb->stats_work);
+	if (vb->hint_vq)
+		cancel_work_sync(&vb->hint_work);
 
 	vfc_balloon_deflate_all(vb);
 
@@ -1318,6 +1787,12 @@ static void vfc_balloon_remove(struct vfc_device *vdev)
 	if (vb->report_vq)
 		while (vfc_vq_detach_unused_buf(vb->report_vq))
 			;
+	if (vb->hint_vq) {
+		vfc_balloon_hint_release(vb, ULONG_MAX, true);
+		while ((token = vfc_vq_detach_unused_buf(vb->hint_vq)))
+			if (!vfc_balloon_hint_is_cmd(vb, token, &i))
+				vfc_balloon_hint_returned(vb, token);
+	}
 	vfc_del_vqs(vdev);
 
 	/*
@@ -1333,6 +1808,8 @@ static void vfc_balloon_remove(struct vfc_device *vdev)
 	WARN_ON_ONCE(vb->nr_pages);
 
 	/* Only now: the ring kept the arrays mapped until the detach. */
+	if (vb->hint_vq)
+		vfc_balloon_hint_exit(vb);
 	for (i = 0; i < VFC_BALLOON_NR_VQS; i++)
 		kfree(vb->q[i].frames);
 	kfree(vb->events);
@@ -1347,7 +1824,16 @@ static void vfc_balloon_remove(struct vfc_device *vdev)
  */
 static void vfc_balloon_config_changed(struct vfc_device *vdev)
 {
-	vfc_balloon_queue(vdev->priv, 0);
+	struct vfc_balloon *vb = vdev->priv;
+
+	vfc_balloon_queue(vb, 0);
+	if (vb->hint_vq) {
+		/* Paired with the barrier in vfc_balloon_hint_cmd_id(). */
+		smp_mb();
+		WRITE_ONCE(vb->hint_changed, true);
+		wake_up(&vb->acked);
+		vfc_balloon_queue_hint(vb);
+	}
 }
 
 static const struct vfc_device_id vfc_balloon_id_table[] = {
@@ -1360,12 +1846,14 @@ static const struct vfc_device_id vfc_balloon_id_table[] = {
  * offered. Honouring it costs nothing: pages are never used before the
  * device acknowledged their deflate request, negotiated or not. STATS_VQ:
  * the memory statistics. DEFLATE_ON_OOM: the OOM notifier. PAGE_POISON
- * and PAGE_REPORTING: vfc_balloon_validate() says when.
+ * and PAGE_REPORTING: vfc_balloon_validate() says when. FREE_PAGE_HINT:
+ * the hinting rounds and their shrinker.
  */
 static const unsigned int vfc_balloon_features[] = {
 	VIRTIO_BALLOON_F_MUST_TELL_HOST,
 	VIRTIO_BALLOON_F_STATS_VQ,
 	VIRTIO_BALLOON_F_DEFLATE_ON_OOM,
+	VIRTIO_BALLOON_F_FREE_PAGE_HINT,
 	VIRTIO_BALLOON_F_PAGE_POISON,
 	VIRTIO_BALLOON_F_REPORTING,
 };
