@@ -262,6 +262,9 @@ def prepare(kernel):
     _prepared.add(kernel)
 
 
+IOTHREAD = 'vfc-io'
+
+
 def qemu_command(kernel, initrd, append, mem_mib=2048, device_props='',
                  qemu_args='', balloon=True, iommu=False, rng=None):
     """The QEMU command line of a test guest, without its serial ports and
@@ -275,6 +278,9 @@ def qemu_command(kernel, initrd, append, mem_mib=2048, device_props='',
            '-nodefaults', '-display', 'none', '-no-reboot',
            '-kernel', kernel_info(kernel, 'image'), '-initrd', initrd,
            '-append', append]
+    # The balloon's free page hinting runs in an iothread (QEMU wants one
+    # for free-page-hint=on): there is one for any balloon plugged later.
+    cmd += ['-object', 'iothread,id=%s' % IOTHREAD]
     if iommu:
         # Before any other PCI device, as QEMU wants.
         cmd += ['-device', 'intel-iommu']
@@ -352,7 +358,7 @@ class Guest:
 
     def __init__(self, name, kernel='stock', device_props='', qemu_args='',
                  kernel_args='', mem_mib=2048, balloon=True, iommu=False,
-                 rng=None):
+                 rng=None, incoming=None):
         self.name = name
         self.kernel = kernel
         self.device_props = device_props
@@ -391,6 +397,8 @@ class Guest:
                 'logfile=%s' % (agent_path, os.path.join(self.dir, 'agent.log')),
                 '-serial', 'chardev:agent']
         cmd += ['-qmp', 'unix:%s,server=on,wait=off' % qmp_path]
+        if incoming:
+            cmd += ['-incoming', incoming]
         with open(os.path.join(self.dir, 'qemu.cmd'), 'w') as f:
             f.write(' '.join(cmd) + '\n')
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
@@ -404,8 +412,14 @@ class Guest:
             self.agent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             self.agent.connect(agent_path)
             t = time.time()
-            banner = self._expect(re.compile(rb'@@VFC-READY (\S+)\r?\n'), 180)
-            self.release = banner.group(1).decode()
+            if incoming:
+                # No boot: the guest runs on from the migrated state.
+                self._wait_incoming(180)
+                self.release = None
+            else:
+                banner = self._expect(re.compile(rb'@@VFC-READY (\S+)\r?\n'),
+                                      180)
+                self.release = banner.group(1).decode()
             self.boot_seconds = time.time() - t
             # A report before /init ran is the guest kernel's own boot, with
             # nothing of the project loaded yet: the caller may boot again.
@@ -421,6 +435,22 @@ class Guest:
         except Exception:
             self.close()
             raise
+
+    def _wait_incoming(self, timeout):
+        """Wait until an incoming migration is loaded and the guest runs."""
+        deadline = time.time() + timeout
+        while True:
+            st = self.qmp.cmd('query-migrate').get('status')
+            if st == 'failed':
+                raise GuestError('guest %s: incoming migration failed' %
+                                 self.name)
+            if st == 'completed' and \
+                    self.qmp.cmd('query-status')['status'] == 'running':
+                return
+            if time.time() > deadline:
+                raise GuestError('guest %s: incoming migration not running '
+                                 'in %d s (%s)' % (self.name, timeout, st))
+            time.sleep(0.5)
 
     def _expect(self, regex, timeout):
         deadline = time.time() + timeout
