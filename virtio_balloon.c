@@ -1163,6 +1163,22 @@ static bool vfc_balloon_hint_wait(struct vfc_balloon *vb)
 }
 
 /*
+ * Notify the device of what it holds on the hinting queue, whatever its
+ * event suppression says. QEMU 7.2 stops polling the queue when hinting
+ * stops and then turns notifications back on without looking at the
+ * queue again: buffers made available just then wait for a notification
+ * that a kick, seeing nothing new since, does not send. A notification
+ * with nothing new is harmless ("Available Buffer Notifications").
+ */
+static void vfc_balloon_hint_nudge(struct vfc_balloon *vb)
+{
+	mutex_lock(&vb->lock);
+	if (vb->hint_inflight || vb->hint_cmd_busy)
+		vfc_vq_notify(vb->hint_vq);
+	mutex_unlock(&vb->lock);
+}
+
+/*
  * One round of hinting for command @id, the driver's steps in "Free Page
  * Hinting": the id first, then free blocks until the guest has none to
  * spare above its reserve or the device changes the id, then STOP. One
@@ -1180,13 +1196,23 @@ static void vfc_balloon_hint_round(struct vfc_balloon *vb, u32 id)
 
 	/* Never two buffers with the current id, nor two STOPs. */
 	while (vb->hint_cmd_busy) {
-		if (!vfc_balloon_hint_wait(vb) && !READ_ONCE(vb->hint_changed)) {
-			if (!READ_ONCE(vb->stopped) && !vfc_vq_is_broken(vq))
-				dev_warn(&vb->vdev->dev,
-					 "the device did not use the last hinting round's commands in %u s; not hinting for command %u\n",
-					 VFC_BALLOON_ACK_TIMEOUT / HZ, id);
-			return;
+		vfc_balloon_hint_nudge(vb);
+		if (vfc_balloon_hint_wait(vb))
+			continue;
+		if (READ_ONCE(vb->hint_changed)) {
+			/*
+			 * The id moved on meanwhile (STOP, DONE, another):
+			 * the work, queued again by the change, follows it.
+			 */
+			if (vfc_balloon_hint_cmd_id(vb, &now) || now != id)
+				return;
+			continue;
 		}
+		if (!READ_ONCE(vb->stopped) && !vfc_vq_is_broken(vq))
+			dev_warn(&vb->vdev->dev,
+				 "the device did not use the last hinting round's commands in %u ms; not hinting for command %u\n",
+				 jiffies_to_msecs(VFC_BALLOON_ACK_TIMEOUT), id);
+		return;
 	}
 
 	vb->hint_id = id;
@@ -1294,10 +1320,13 @@ static void vfc_balloon_hint_work(struct work_struct *work)
 			dev_info(&vb->vdev->dev,
 				 "free page hinting done: %lu MiB given back to the guest\n",
 				 n >> (20 - PAGE_SHIFT));
+		/* Blocks still out come back, and are freed, as it uses them. */
+		vfc_balloon_hint_nudge(vb);
 		break;
 	case VIRTIO_BALLOON_CMD_ID_STOP:
 		/* An id may come again once the device said STOP. */
 		vb->hint_id = 0;
+		vfc_balloon_hint_nudge(vb);
 		break;
 	default:
 		if (id != vb->hint_id)
