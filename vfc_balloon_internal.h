@@ -170,4 +170,9 @@ static inline u64 vfc_balloon_alloc_stalls(const unsigned long *events)
 }
 #endif
 
+#if IS_ENABLED(CONFIG_KUNIT)
+/* How long a request may go unacknowledged, in jiffies (virtio_balloon.c). */
+extern unsigned long vfc_balloon_ack_timeout;
+#endif
+
 #endif /* _VFC_BALLOON_INTERNAL_H */

@@ -41,6 +41,7 @@
  * Spec references are to virtio v1.4, "5.5 Traditional Memory Balloon
  * Device" and its subsections.
  */
+#include <kunit/visibility.h>
 #include <linux/build_bug.h>
 #include <linux/delay.h>
 #include <linux/device.h>
@@ -82,9 +83,12 @@
 /*
  * How long the device has to acknowledge one request. QEMU answers in
  * microseconds even under TCG; a device that takes this long is not coming
- * back, and the work must not sleep on it forever.
+ * back, and the work must not sleep on it forever. A variable only so
+ * that the KUnit suite vfc_balloon_device can shorten it.
  */
-#define VFC_BALLOON_ACK_TIMEOUT		(30 * HZ)
+VISIBLE_IF_KUNIT unsigned long vfc_balloon_ack_timeout = 30 * HZ;
+EXPORT_SYMBOL_IF_KUNIT(vfc_balloon_ack_timeout);
+#define VFC_BALLOON_ACK_TIMEOUT		READ_ONCE(vfc_balloon_ack_timeout)
 
 /*
  * How long remove() spends handing the balloon back through the deflate
@@ -507,8 +511,8 @@ static unsigned int vfc_balloon_give_up(struct vfc_balloon *vb,
 	lockdep_assert_held(&vb->lock);
 	vfc_balloon_set_stopped(vb);
 	if (err == -ETIMEDOUT)
-		dev_err(dev, "%s request not acknowledged in %u s\n",
-			vq->name, VFC_BALLOON_ACK_TIMEOUT / HZ);
+		dev_err(dev, "%s request not acknowledged in %u ms\n",
+			vq->name, jiffies_to_msecs(VFC_BALLOON_ACK_TIMEOUT));
 	else if (err == -ENOMEM)
 		dev_err(dev, "cannot map a %s request\n", vq->name);
 	else

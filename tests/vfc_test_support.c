@@ -610,7 +610,7 @@ static bool vfc_rt_record(struct vfc_rt *rt, struct vfc_rt_taken *t,
 		return vfc_rt_bad(rt, "buffer longer than posted");
 	if (!write && t->nr_in)
 		return vfc_rt_bad(rt, "readable entry after a writable one");
-	if (!vfc_fake_dma_covers(rt->dma, addr, len, dir))
+	if (!rt->phys && !vfc_fake_dma_covers(rt->dma, addr, len, dir))
 		return vfc_rt_bad(rt, "entry %#llx+%u not mapped %s", addr,
 				  len, write ? "from device" : "to device");
 	e = &t->elem[t->nr_out + t->nr_in];
@@ -1386,25 +1386,23 @@ EXPORT_SYMBOL_NS_GPL(vfc_rt_complete, VFC_TEST_NS);
  * The driver's side
  */
 
-struct vfc_virtqueue *vfc_rt_create(struct vfc_rt *rt,
-				    unsigned int num,
-				    unsigned int align,
-				    bool may_reduce_num)
+/**
+ * vfc_rt_create_on() - a queue of @vdev that this fake ring device serves
+ * @rt: the fake ring device: its DMA device and layout
+ * @vdev: the device the queue belongs to (a fake transport's find_vqs
+ *	makes its queues so)
+ * @cfg: the queue; dma_dev is set to @rt's
+ *
+ * Return: the queue, live, or an ERR_PTR.
+ */
+struct vfc_virtqueue *vfc_rt_create_on(struct vfc_rt *rt,
+				       struct vfc_device *vdev,
+				       struct vfc_vring_config *cfg)
 {
-	const struct vfc_vring_config cfg = {
-		.index = VFC_RT_INDEX,
-		.num = num,
-		.vring_align = align,
-		.weak_barriers = true,
-		.may_reduce_num = may_reduce_num,
-		.notify = vfc_rt_notify,
-		.callback = vfc_rt_callback,
-		.name = VFC_RT_NAME,
-		.dma_dev = &rt->dma->dev,
-	};
 	struct vfc_virtqueue *vq;
 
-	vq = vfc_vring_create_virtqueue(rt->vdev, &cfg);
+	cfg->dma_dev = &rt->dma->dev;
+	vq = vfc_vring_create_virtqueue(vdev, cfg);
 	if (!vq) {
 		KUNIT_FAIL(rt->test, "create returned NULL, not an ERR_PTR");
 		return ERR_PTR(-EFAULT);
@@ -1413,14 +1411,39 @@ struct vfc_virtqueue *vfc_rt_create(struct vfc_rt *rt,
 		return vq;
 	vq->priv = rt;
 	rt->vq = vq;
-	/* The device is live, as after DRIVER_OK. */
-	vfc_vring_set_cbs_live(rt->vdev, true);
+	/* Without ACCESS_PLATFORM the ring hands out physical addresses. */
+	rt->phys = !vfc_has_feature(vdev, VIRTIO_F_ACCESS_PLATFORM);
 	rt->last_avail = 0;
 	rt->used_idx = 0;
 	rt->signalled_used = 0;
 	/* Packed: the positions, wrap counters and used_idx's encoding. */
 	rt->ops->attach(rt);
 	rt->ops->kick_hint(rt, VFC_RT_KICKS_WANTED);
+	return vq;
+}
+EXPORT_SYMBOL_NS_GPL(vfc_rt_create_on, VFC_TEST_NS);
+
+struct vfc_virtqueue *vfc_rt_create(struct vfc_rt *rt,
+				    unsigned int num,
+				    unsigned int align,
+				    bool may_reduce_num)
+{
+	struct vfc_vring_config cfg = {
+		.index = VFC_RT_INDEX,
+		.num = num,
+		.vring_align = align,
+		.weak_barriers = true,
+		.may_reduce_num = may_reduce_num,
+		.notify = vfc_rt_notify,
+		.callback = vfc_rt_callback,
+		.name = VFC_RT_NAME,
+	};
+	struct vfc_virtqueue *vq;
+
+	vq = vfc_rt_create_on(rt, rt->vdev, &cfg);
+	/* The device is live, as after DRIVER_OK. */
+	if (!IS_ERR(vq))
+		vfc_vring_set_cbs_live(rt->vdev, true);
 	return vq;
 }
 EXPORT_SYMBOL_NS_GPL(vfc_rt_create, VFC_TEST_NS);

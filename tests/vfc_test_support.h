@@ -339,6 +339,8 @@ struct vfc_rt_buf {
  * @packed: VIRTIO_F_RING_PACKED negotiated
  * @indirect: VIRTIO_RING_F_INDIRECT_DESC negotiated
  * @event_idx: VIRTIO_RING_F_EVENT_IDX negotiated
+ * @phys: the ring hands the device physical addresses (no
+ *	VIRTIO_F_ACCESS_PLATFORM): buffers are not checked against @dma
  * @last_avail: buffers the device took (split: its next available entry),
  *	free-running
  * @used_idx: split: the device's used index (free-running); packed: its
@@ -378,6 +380,7 @@ struct vfc_rt {
 	bool packed;
 	bool indirect;
 	bool event_idx;
+	bool phys;
 	u16 last_avail;
 	u16 used_idx;
 	u16 signalled_used;
@@ -432,6 +435,9 @@ void vfc_rt_interrupt(struct vfc_rt *rt);
 void vfc_rt_complete(struct vfc_rt *rt, const struct vfc_rt_taken *t,
 		     u32 len);
 
+struct vfc_virtqueue *vfc_rt_create_on(struct vfc_rt *rt,
+				       struct vfc_device *vdev,
+				       struct vfc_vring_config *cfg);
 struct vfc_virtqueue *vfc_rt_create(struct vfc_rt *rt, unsigned int num,
 				    unsigned int align, bool may_reduce_num);
 void vfc_rt_start(struct vfc_rt *rt);

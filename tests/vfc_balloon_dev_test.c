@@ -1,0 +1,635 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for vfc_balloon's state machines, with the driver bound to a
+ * fake balloon device: a vfc_fake registered on the vfc bus with device id
+ * 5, whose find_vqs makes real vfc virtqueues (split or packed) served by
+ * the fake ring devices of vfc_test_support.ko. The fake device answers
+ * the driver's requests the way "5.5.6 Device Operation" describes: it
+ * reads each inflate and deflate request's page numbers, keeps the set
+ * of pages it holds, and acknowledges by using the buffer, at once or
+ * when the case says so; it keeps the statistics buffer until the case
+ * asks for a fresh report.
+ *
+ * What the cases check: the balloon follows num_pages both ways and
+ * reports `actual`; a deflate names only pages the device holds; a target
+ * that changes while a request is in flight is followed once it is
+ * acknowledged; a request never acknowledged resets the device and gives
+ * every page back (no page lost: the guest's managed page count is whole
+ * again); statistics go out at probe and again each time the device uses
+ * the buffer; a statistics buffer used with a length (it is read-only to
+ * the device) breaks that queue and nothing else. Every case ends with the
+ * device unregistered and the guest's memory as it was.
+ *
+ * Spec references are to virtio v1.4, "5.5 Traditional Memory Balloon
+ * Device".
+ */
+#include <kunit/test.h>
+#include <linux/bitmap.h>
+#include <linux/delay.h>
+#include <linux/jiffies.h>
+#include <linux/mm.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <uapi/linux/virtio_balloon.h>
+#include <uapi/linux/virtio_ids.h>
+
+#include "vfc_compat.h"
+#include <vfc/vfc.h>
+#include <vfc/vfc_config.h>
+#include <vfc/vfc_ring.h>
+
+#include "vfc_balloon_internal.h"
+#include "vfc_test_support.h"
+
+/* The queues a balloon may ask for, by name (the driver's names). */
+enum vfc_bd_q { BD_INFLATE, BD_DEFLATE, BD_STATS, BD_NR_Q };
+static const char *const vfc_bd_q_name[BD_NR_Q] = {
+	"inflate", "deflate", "stats",
+};
+
+#define BD_MAX_HELD	1024	/* frames the device can hold */
+#define BD_WAIT_MS	10000	/* how long a case waits for the driver */
+
+/* struct virtio_balloon_config, as the device keeps it (little-endian). */
+#define BD_NUM_PAGES	0
+#define BD_ACTUAL	4
+
+/**
+ * struct vfc_bd - the fake balloon device
+ * @test: the case
+ * @fake: the device on the bus; NULL once unregistered
+ * @row: the ring layout
+ * @rt: each queue's fake ring device (NULL: the queue was not asked for)
+ * @auto_ack: acknowledge each request on that queue as it is kicked
+ * @lock: guards what the driver's context and the case both touch
+ * @held: the frames the device holds, in no order
+ * @nr_held: how many
+ * @inflated: frames inflate requests named, in all
+ * @deflated: frames deflate requests named, in all
+ * @bad_deflates: deflated frames the device did not hold
+ * @reports: statistics buffers the device took
+ * @stats: the last report's entries
+ * @nr_stats: how many
+ * @stats_t: the statistics buffer the device holds
+ * @stats_held: whether it holds one
+ */
+struct vfc_bd {
+	struct kunit *test;
+	struct vfc_fake *fake;
+	const struct vfc_rt_case *row;
+	struct vfc_rt *rt[BD_NR_Q];
+	bool auto_ack[BD_NR_Q];
+	/* The device's records: the driver's context and the case share them. */
+	spinlock_t lock;
+	u32 held[BD_MAX_HELD];
+	unsigned int nr_held;
+	unsigned int inflated;
+	unsigned int deflated;
+	unsigned int bad_deflates;
+	unsigned int reports;
+	struct virtio_balloon_stat stats[VIRTIO_BALLOON_S_NR];
+	unsigned int nr_stats;
+	struct vfc_rt_taken stats_t;
+	bool stats_held;
+};
+
+/* The one fake balloon device (cases run one at a time). */
+static struct vfc_bd *vfc_bd_cur;
+
+static const struct vfc_rt_case vfc_bd_rows[] = {
+	{ .name = "split", .ops = &vfc_rt_split_ops },
+	{ .name = "packed", .ops = &vfc_rt_packed_ops },
+};
+
+static void vfc_bd_row_desc(const struct vfc_rt_case *c, char *desc)
+{
+	vfc_rt_case_desc(c, desc);
+}
+
+KUNIT_ARRAY_PARAM(vfc_bd, vfc_bd_rows, vfc_bd_row_desc);
+
+/* ------------------------------------------------------------------------
+ * The device's side
+ */
+
+static enum vfc_bd_q vfc_bd_which(struct vfc_bd *bd, struct vfc_rt *rt)
+{
+	enum vfc_bd_q q;
+
+	for (q = 0; q < BD_NR_Q; q++)
+		if (bd->rt[q] == rt)
+			break;
+	return q;
+}
+
+/* Take in the page numbers of an inflate or deflate request. */
+static void vfc_bd_record(struct vfc_bd *bd, enum vfc_bd_q q,
+			  const struct vfc_rt_taken *t)
+{
+	const __le32 *frames;
+	unsigned int i, j, n;
+
+	if (t->nr_out != 1 || t->nr_in) {
+		KUNIT_FAIL(bd->test,
+			   "%s request: %u readable, %u writable entries, not one readable",
+			   vfc_bd_q_name[q], t->nr_out, t->nr_in);
+		return;
+	}
+	if (t->elem[0].len % sizeof(*frames) || !t->elem[0].len) {
+		KUNIT_FAIL(bd->test, "%s request of %u bytes",
+			   vfc_bd_q_name[q], t->elem[0].len);
+		return;
+	}
+	frames = phys_to_virt(t->elem[0].addr);
+	n = t->elem[0].len / sizeof(*frames);
+	spin_lock(&bd->lock);
+	for (i = 0; i < n; i++) {
+		u32 pfn = le32_to_cpu(frames[i]);
+
+		if (q == BD_INFLATE) {
+			bd->inflated++;
+			if (bd->nr_held < BD_MAX_HELD)
+				bd->held[bd->nr_held++] = pfn;
+			continue;
+		}
+		bd->deflated++;
+		for (j = 0; j < bd->nr_held; j++)
+			if (bd->held[j] == pfn)
+				break;
+		if (j == bd->nr_held) {
+			bd->bad_deflates++;
+			continue;
+		}
+		bd->held[j] = bd->held[--bd->nr_held];
+	}
+	spin_unlock(&bd->lock);
+}
+
+static void vfc_bd_record_stats(struct vfc_bd *bd, const struct vfc_rt_taken *t)
+{
+	unsigned int n = min_t(unsigned int, t->elem[0].len / sizeof(bd->stats[0]),
+			       ARRAY_SIZE(bd->stats));
+
+	spin_lock(&bd->lock);
+	memcpy(bd->stats, phys_to_virt(t->elem[0].addr), n * sizeof(bd->stats[0]));
+	bd->nr_stats = n;
+	bd->stats_t = *t;
+	bd->stats_held = true;
+	bd->reports++;
+	spin_unlock(&bd->lock);
+}
+
+/*
+ * The transport's notify: the device takes what the driver made
+ * available on the queue, and with auto_ack uses it at once (in the
+ * driver's context, as a quick device would before the kick returns).
+ */
+static bool vfc_bd_notify(struct vfc_virtqueue *vq)
+{
+	struct vfc_rt *rt = vq->priv;
+	struct vfc_bd *bd = vfc_bd_cur;
+	struct vfc_rt_taken t;
+	enum vfc_bd_q q;
+
+	rt->kicks++;
+	q = vfc_bd_which(bd, rt);
+	if (q == BD_NR_Q || !READ_ONCE(bd->auto_ack[q]))
+		return true;
+	while (rt->ops->pop_avail(rt, &t)) {
+		if (q == BD_STATS) {
+			vfc_bd_record_stats(bd, &t);
+			continue;
+		}
+		vfc_bd_record(bd, q, &t);
+		vfc_rt_complete(rt, &t, 0);
+	}
+	return true;
+}
+
+static int vfc_bd_find_vqs(struct vfc_device *vdev, unsigned int nvqs,
+			   struct vfc_virtqueue *vqs[],
+			   const struct vfc_vq_info info[])
+{
+	struct vfc_bd *bd = vfc_bd_cur;
+	struct vfc_virtqueue *vq;
+	unsigned int i;
+	enum vfc_bd_q q;
+
+	for (i = 0; i < nvqs; i++) {
+		struct vfc_vring_config cfg = {
+			.index = i,
+			.num = VFC_RT_NUM,
+			.vring_align = VFC_RT_ALIGN,
+			.weak_barriers = true,
+			.notify = vfc_bd_notify,
+			.callback = info[i].callback,
+			.name = info[i].name,
+		};
+
+		vqs[i] = NULL;
+		if (!info[i].name)
+			continue;
+		for (q = 0; q < BD_NR_Q; q++)
+			if (!strcmp(info[i].name, vfc_bd_q_name[q]))
+				break;
+		if (q == BD_NR_Q || bd->rt[q]) {
+			KUNIT_FAIL(bd->test, "queue %u: unexpected %s",
+				   i, info[i].name);
+			return -EINVAL;
+		}
+		bd->rt[q] = vfc_rt_new(bd->test, bd->row);
+		if (!bd->rt[q])
+			return -ENOMEM;
+		vq = vfc_rt_create_on(bd->rt[q], vdev, &cfg);
+		if (IS_ERR(vq))
+			return PTR_ERR(vq);
+		vqs[i] = vq;
+	}
+	return 0;
+}
+
+static void vfc_bd_del_vqs(struct vfc_device *vdev)
+{
+	struct vfc_bd *bd = vfc_bd_cur;
+	enum vfc_bd_q q;
+
+	for (q = 0; q < BD_NR_Q; q++)
+		if (bd->rt[q] && bd->rt[q]->vq)
+			vfc_rt_destroy(bd->rt[q]);
+}
+
+/* Bind the balloon driver to a new fake balloon device. */
+static void vfc_bd_add(struct kunit *test, u64 features)
+{
+	struct vfc_bd *bd = vfc_bd_cur;
+	struct vfc_fake *fake;
+	int err;
+
+	fake = vfc_fake_new(test, F_V1 | bd->row->ops->features | features);
+	fake->vdev.id.device = VIRTIO_ID_BALLOON;
+	fake->ops.find_vqs = vfc_bd_find_vqs;
+	fake->ops.del_vqs = vfc_bd_del_vqs;
+	memset(fake->config, 0, sizeof(fake->config));
+	err = vfc_register_device(&fake->vdev);
+	if (err)
+		put_device(&fake->vdev.dev);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	bd->fake = fake;
+	KUNIT_ASSERT_NOT_NULL_MSG(test, fake->vdev.dev.driver,
+				  "vfc_balloon did not bind the fake balloon");
+	KUNIT_ASSERT_TRUE(test, fake->status & VIRTIO_CONFIG_S_DRIVER_OK);
+	KUNIT_ASSERT_NOT_NULL(test, bd->rt[BD_INFLATE]);
+	KUNIT_ASSERT_NOT_NULL(test, bd->rt[BD_DEFLATE]);
+}
+
+static void vfc_bd_remove(struct vfc_bd *bd)
+{
+	if (!bd->fake)
+		return;
+	vfc_unregister_device(&bd->fake->vdev);
+	bd->fake = NULL;
+}
+
+static u32 vfc_bd_config(struct vfc_bd *bd, unsigned int offset)
+{
+	__le32 v;
+
+	memcpy(&v, bd->fake->config + offset, sizeof(v));
+	return le32_to_cpu(v);
+}
+
+/* The device's new target, with a config change interrupt. */
+static void vfc_bd_target(struct vfc_bd *bd, u32 num_pages)
+{
+	__le32 v = cpu_to_le32(num_pages);
+
+	memcpy(bd->fake->config + BD_NUM_PAGES, &v, sizeof(v));
+	bd->fake->generation++;
+	vfc_config_changed(&bd->fake->vdev);
+}
+
+/* Wait until the driver reports @actual frames; false on timeout. */
+static bool vfc_bd_wait_actual(struct vfc_bd *bd, u32 actual)
+{
+	unsigned int ms;
+
+	for (ms = 0; ms < BD_WAIT_MS; ms += 5) {
+		if (vfc_bd_config(bd, BD_ACTUAL) == actual)
+			return true;
+		usleep_range(5000, 6000);
+	}
+	return false;
+}
+
+/* Wait until queue @q has a buffer available and take it. */
+static bool vfc_bd_wait_take(struct vfc_bd *bd, enum vfc_bd_q q,
+			     struct vfc_rt_taken *t)
+{
+	struct vfc_rt *rt = bd->rt[q];
+	unsigned int ms;
+
+	for (ms = 0; ms < BD_WAIT_MS; ms += 5) {
+		if (rt->ops->pop_avail(rt, t))
+			return true;
+		usleep_range(5000, 6000);
+	}
+	return false;
+}
+
+static unsigned int vfc_bd_nr_held(struct vfc_bd *bd)
+{
+	unsigned int n;
+
+	spin_lock(&bd->lock);
+	n = bd->nr_held;
+	spin_unlock(&bd->lock);
+	return n;
+}
+
+/* Wait until the device holds @n frames; false on timeout. */
+static bool vfc_bd_wait_held(struct vfc_bd *bd, unsigned int n)
+{
+	unsigned int ms;
+
+	for (ms = 0; ms < BD_WAIT_MS && vfc_bd_nr_held(bd) != n; ms += 5)
+		usleep_range(5000, 6000);
+	return vfc_bd_nr_held(bd) == n;
+}
+
+/* Wait until @vq is broken; false on timeout. */
+static bool vfc_bd_wait_broken(struct vfc_virtqueue *vq)
+{
+	unsigned int ms;
+
+	for (ms = 0; ms < BD_WAIT_MS && !vfc_vq_is_broken(vq); ms += 5)
+		usleep_range(5000, 6000);
+	return vfc_vq_is_broken(vq);
+}
+
+/* ------------------------------------------------------------------------
+ * The cases
+ */
+
+/*
+ * "5.5.6 Device Operation": the driver inflates to num_pages and deflates
+ * to it, naming each page once; `actual` follows; while the device holds
+ * pages they are gone from the guest's managed memory (no
+ * DEFLATE_ON_OOM); remove() gives them all back through the deflate
+ * queue.
+ */
+static void vfc_balloon_dev_inflate_deflate(struct kunit *test)
+{
+	struct vfc_bd *bd = vfc_bd_cur;
+	unsigned long total = totalram_pages();
+
+	vfc_bd_add(test, BIT_ULL(VIRTIO_BALLOON_F_MUST_TELL_HOST));
+	KUNIT_EXPECT_EQ(test, vfc_bd_config(bd, BD_ACTUAL), 0U);
+
+	vfc_bd_target(bd, 64 * VFC_BALLOON_FRAMES_PER_PAGE);
+	KUNIT_ASSERT_TRUE_MSG(test, vfc_bd_wait_actual(bd, 64 * VFC_BALLOON_FRAMES_PER_PAGE),
+			      "actual %u, not 64 pages",
+			      vfc_bd_config(bd, BD_ACTUAL));
+	KUNIT_EXPECT_EQ(test, vfc_bd_nr_held(bd), 64 * VFC_BALLOON_FRAMES_PER_PAGE);
+	KUNIT_EXPECT_EQ(test, totalram_pages(), total - 64);
+
+	vfc_bd_target(bd, 16 * VFC_BALLOON_FRAMES_PER_PAGE);
+	KUNIT_ASSERT_TRUE_MSG(test, vfc_bd_wait_actual(bd, 16 * VFC_BALLOON_FRAMES_PER_PAGE),
+			      "actual %u, not 16 pages",
+			      vfc_bd_config(bd, BD_ACTUAL));
+	KUNIT_EXPECT_EQ(test, vfc_bd_nr_held(bd), 16 * VFC_BALLOON_FRAMES_PER_PAGE);
+	KUNIT_EXPECT_EQ(test, totalram_pages(), total - 16);
+
+	vfc_bd_remove(bd);
+	KUNIT_EXPECT_EQ(test, vfc_bd_nr_held(bd), 0U);
+	KUNIT_EXPECT_EQ(test, bd->bad_deflates, 0U);
+	KUNIT_EXPECT_EQ(test, bd->inflated, bd->deflated);
+	KUNIT_EXPECT_EQ(test, totalram_pages(), total);
+}
+
+/*
+ * num_pages moves while an inflate request is in flight: the driver waits
+ * for the acknowledgment (the pages are the device's from then on), then
+ * follows the new target, deflating what it just inflated.
+ */
+static void vfc_balloon_dev_target_moves(struct kunit *test)
+{
+	struct vfc_bd *bd = vfc_bd_cur;
+	unsigned long total = totalram_pages();
+	struct vfc_rt_taken t;
+
+	vfc_bd_add(test, BIT_ULL(VIRTIO_BALLOON_F_MUST_TELL_HOST));
+	WRITE_ONCE(bd->auto_ack[BD_INFLATE], false);
+	vfc_bd_target(bd, 32 * VFC_BALLOON_FRAMES_PER_PAGE);
+	KUNIT_ASSERT_TRUE_MSG(test, vfc_bd_wait_take(bd, BD_INFLATE, &t),
+			      "no inflate request");
+	vfc_bd_target(bd, 0);
+	vfc_bd_target(bd, U32_MAX);
+	vfc_bd_target(bd, 0);
+	/* Nothing more while the request is the device's. */
+	msleep(50);
+	KUNIT_EXPECT_EQ(test, bd->deflated, 0U);
+	KUNIT_EXPECT_EQ(test, vfc_bd_config(bd, BD_ACTUAL), 0U);
+
+	vfc_bd_record(bd, BD_INFLATE, &t);
+	WRITE_ONCE(bd->auto_ack[BD_INFLATE], true);
+	vfc_rt_complete(bd->rt[BD_INFLATE], &t, 0);
+	KUNIT_EXPECT_EQ(test, bd->inflated, 32 * VFC_BALLOON_FRAMES_PER_PAGE);
+	/* actual was 0 before too: wait for the deflate itself. */
+	KUNIT_ASSERT_TRUE_MSG(test, vfc_bd_wait_held(bd, 0),
+			      "the device still holds %u frames",
+			      vfc_bd_nr_held(bd));
+	KUNIT_EXPECT_TRUE(test, vfc_bd_wait_actual(bd, 0));
+	KUNIT_EXPECT_EQ(test, bd->deflated, 32 * VFC_BALLOON_FRAMES_PER_PAGE);
+	KUNIT_EXPECT_EQ(test, bd->bad_deflates, 0U);
+	KUNIT_EXPECT_EQ(test, totalram_pages(), total);
+	vfc_bd_remove(bd);
+}
+
+/*
+ * An inflate request the device never acknowledges: after the
+ * acknowledgment timeout the driver resets the device and gives every
+ * page back to the guest (the device holds none after the reset), and
+ * the balloon stays stopped: a new target sends nothing.
+ */
+static void vfc_balloon_dev_ack_timeout(struct kunit *test)
+{
+	unsigned long timeout = vfc_balloon_ack_timeout;
+	struct vfc_bd *bd = vfc_bd_cur;
+	unsigned long total = totalram_pages();
+	struct vfc_rt_taken t;
+	unsigned int resets, kicks, ms;
+
+	vfc_bd_add(test, BIT_ULL(VIRTIO_BALLOON_F_MUST_TELL_HOST));
+	resets = bd->fake->resets;
+	WRITE_ONCE(bd->auto_ack[BD_INFLATE], false);
+	WRITE_ONCE(vfc_balloon_ack_timeout, msecs_to_jiffies(200));
+	vfc_bd_target(bd, 32 * VFC_BALLOON_FRAMES_PER_PAGE);
+	KUNIT_EXPECT_TRUE_MSG(test, vfc_bd_wait_take(bd, BD_INFLATE, &t),
+			      "no inflate request");
+	for (ms = 0; ms < BD_WAIT_MS && bd->fake->resets == resets; ms += 5)
+		usleep_range(5000, 6000);
+	WRITE_ONCE(vfc_balloon_ack_timeout, timeout);
+	KUNIT_ASSERT_EQ_MSG(test, bd->fake->resets, resets + 1,
+			    "no reset after the request timed out");
+	/* Given back: the guest's memory is whole again. */
+	for (ms = 0; ms < BD_WAIT_MS && totalram_pages() != total; ms += 5)
+		usleep_range(5000, 6000);
+	KUNIT_EXPECT_EQ(test, totalram_pages(), total);
+	KUNIT_EXPECT_EQ(test, vfc_bd_config(bd, BD_ACTUAL), 0U);
+	KUNIT_EXPECT_TRUE(test, vfc_vq_is_broken(bd->rt[BD_INFLATE]->vq));
+
+	kicks = bd->rt[BD_INFLATE]->kicks + bd->rt[BD_DEFLATE]->kicks;
+	vfc_bd_target(bd, 64 * VFC_BALLOON_FRAMES_PER_PAGE);
+	msleep(100);
+	KUNIT_EXPECT_EQ(test, bd->rt[BD_INFLATE]->kicks +
+			bd->rt[BD_DEFLATE]->kicks, kicks);
+	vfc_bd_remove(bd);
+	KUNIT_EXPECT_EQ(test, totalram_pages(), total);
+}
+
+/* The tags "5.5.6.3 Memory Statistics" defines, the first ten on 6.1. */
+static void vfc_bd_expect_report(struct kunit *test, struct vfc_bd *bd)
+{
+	struct virtio_balloon_stat st[VIRTIO_BALLOON_S_NR];
+	DECLARE_BITMAP(seen, VIRTIO_BALLOON_S_NR);
+	unsigned int i, n, tag;
+
+	spin_lock(&bd->lock);
+	n = bd->nr_stats;
+	memcpy(st, bd->stats, n * sizeof(st[0]));
+	spin_unlock(&bd->lock);
+
+	bitmap_zero(seen, VIRTIO_BALLOON_S_NR);
+	KUNIT_EXPECT_GE(test, n, 4U);
+	for (i = 0; i < n; i++) {
+		tag = __virtio16_to_cpu(true, st[i].tag);
+		KUNIT_EXPECT_LT(test, tag, (unsigned int)VIRTIO_BALLOON_S_NR);
+		if (tag >= VIRTIO_BALLOON_S_NR)
+			continue;
+		KUNIT_EXPECT_FALSE_MSG(test, test_bit(tag, seen),
+				       "tag %u twice", tag);
+		__set_bit(tag, seen);
+		if (tag == VIRTIO_BALLOON_S_MEMTOT)
+			KUNIT_EXPECT_EQ(test, __virtio64_to_cpu(true, st[i].val),
+					(u64)totalram_pages() << PAGE_SHIFT);
+	}
+	KUNIT_EXPECT_TRUE(test, test_bit(VIRTIO_BALLOON_S_MEMFREE, seen));
+	KUNIT_EXPECT_TRUE(test, test_bit(VIRTIO_BALLOON_S_MEMTOT, seen));
+	KUNIT_EXPECT_TRUE(test, test_bit(VIRTIO_BALLOON_S_AVAIL, seen));
+}
+
+static bool vfc_bd_wait_reports(struct vfc_bd *bd, unsigned int n)
+{
+	unsigned int ms;
+
+	for (ms = 0; ms < BD_WAIT_MS && READ_ONCE(bd->reports) < n; ms += 5)
+		usleep_range(5000, 6000);
+	return READ_ONCE(bd->reports) >= n;
+}
+
+/*
+ * "5.5.6.3 Memory Statistics": a report at probe; each time the device
+ * uses the buffer, a fresh one. A device that uses the read-only buffer
+ * with a length breaks the statistics queue, and only it: the balloon
+ * goes on inflating.
+ */
+static void vfc_balloon_dev_stats(struct kunit *test)
+{
+	struct vfc_bd *bd = vfc_bd_cur;
+	struct vfc_rt_taken t;
+	unsigned int i;
+
+	vfc_bd_add(test, BIT_ULL(VIRTIO_BALLOON_F_STATS_VQ));
+	KUNIT_ASSERT_NOT_NULL(test, bd->rt[BD_STATS]);
+	KUNIT_ASSERT_TRUE_MSG(test, vfc_bd_wait_reports(bd, 1),
+			      "no report at probe");
+	vfc_bd_expect_report(test, bd);
+
+	for (i = 2; i <= 4; i++) {
+		spin_lock(&bd->lock);
+		t = bd->stats_t;
+		bd->stats_held = false;
+		spin_unlock(&bd->lock);
+		vfc_rt_complete(bd->rt[BD_STATS], &t, 0);
+		KUNIT_ASSERT_TRUE_MSG(test, vfc_bd_wait_reports(bd, i),
+				      "no report %u after the device asked", i);
+		vfc_bd_expect_report(test, bd);
+	}
+	KUNIT_EXPECT_FALSE(test, vfc_vq_is_broken(bd->rt[BD_STATS]->vq));
+
+	/* Hostile: a length for a buffer the device may only read. */
+	spin_lock(&bd->lock);
+	t = bd->stats_t;
+	spin_unlock(&bd->lock);
+	vfc_rt_complete(bd->rt[BD_STATS], &t, 16);
+	KUNIT_EXPECT_TRUE_MSG(test, vfc_bd_wait_broken(bd->rt[BD_STATS]->vq),
+			      "a used length for a read-only buffer went unnoticed");
+	msleep(50);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(bd->reports), 4U);
+
+	vfc_bd_target(bd, 8 * VFC_BALLOON_FRAMES_PER_PAGE);
+	KUNIT_EXPECT_TRUE_MSG(test, vfc_bd_wait_actual(bd, 8 * VFC_BALLOON_FRAMES_PER_PAGE),
+			      "the balloon stopped with its statistics queue");
+	vfc_bd_remove(bd);
+	KUNIT_EXPECT_EQ(test, vfc_bd_nr_held(bd), 0U);
+}
+
+/* ------------------------------------------------------------------------
+ * The suite
+ */
+
+static int vfc_balloon_dev_init(struct kunit *test)
+{
+	struct vfc_bd *bd;
+	enum vfc_bd_q q;
+
+	bd = kunit_kzalloc(test, sizeof(*bd), GFP_KERNEL);
+	if (!bd)
+		return -ENOMEM;
+	bd->test = test;
+	bd->row = test->param_value;
+	spin_lock_init(&bd->lock);
+	for (q = 0; q < BD_NR_Q; q++)
+		bd->auto_ack[q] = true;
+	vfc_bd_cur = bd;
+	return 0;
+}
+
+/* Runs after a failed assertion too: unregister, then the leak checks. */
+static void vfc_balloon_dev_exit(struct kunit *test)
+{
+	struct vfc_bd *bd = vfc_bd_cur;
+	enum vfc_bd_q q;
+
+	if (!bd)
+		return;
+	for (q = 0; q < BD_NR_Q; q++)
+		WRITE_ONCE(bd->auto_ack[q], true);
+	vfc_bd_remove(bd);
+	for (q = 0; q < BD_NR_Q; q++)
+		vfc_rt_free(bd->rt[q]);
+	vfc_bd_cur = NULL;
+}
+
+static struct kunit_case vfc_balloon_dev_cases[] = {
+	KUNIT_CASE_PARAM(vfc_balloon_dev_inflate_deflate, vfc_bd_gen_params),
+	KUNIT_CASE_PARAM(vfc_balloon_dev_target_moves, vfc_bd_gen_params),
+	KUNIT_CASE_PARAM(vfc_balloon_dev_ack_timeout, vfc_bd_gen_params),
+	KUNIT_CASE_PARAM(vfc_balloon_dev_stats, vfc_bd_gen_params),
+	{}
+};
+
+static struct kunit_suite vfc_balloon_dev_suite = {
+	.name = "vfc_balloon_device",
+	.init = vfc_balloon_dev_init,
+	.exit = vfc_balloon_dev_exit,
+	.test_cases = vfc_balloon_dev_cases,
+};
+
+kunit_test_suite(vfc_balloon_dev_suite);
+
+MODULE_DESCRIPTION("KUnit tests for vfc_balloon's state machines on a fake balloon device");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(VFC_NS);
+MODULE_IMPORT_NS(VFC_TEST_NS);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
