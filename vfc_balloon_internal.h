@@ -173,6 +173,8 @@ static inline u64 vfc_balloon_alloc_stalls(const unsigned long *events)
 #if IS_ENABLED(CONFIG_KUNIT)
 /* How long a request may go unacknowledged, in jiffies (virtio_balloon.c). */
 extern unsigned long vfc_balloon_ack_timeout;
+/* Free page hinting's blocks per round at most (virtio_balloon.c). */
+extern unsigned long vfc_balloon_hint_max_blocks;
 #endif
 
 #endif /* _VFC_BALLOON_INTERNAL_H */

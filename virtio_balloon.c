@@ -977,6 +977,14 @@ static void vfc_balloon_stop_reporting(struct vfc_balloon *vb) { }
 #define VFC_BALLOON_HINT_GFP \
 	(__GFP_NORETRY | __GFP_NOWARN | __GFP_NOMEMALLOC)
 
+/*
+ * Blocks per round at most: as many as the guest can spare, unless the
+ * KUnit suite vfc_balloon_device bounds it (a round would otherwise take
+ * all of the test guest's free memory).
+ */
+VISIBLE_IF_KUNIT unsigned long vfc_balloon_hint_max_blocks = ULONG_MAX;
+EXPORT_SYMBOL_IF_KUNIT(vfc_balloon_hint_max_blocks);
+
 /* Notify the device after this many blocks, and at the end of a round. */
 #define VFC_BALLOON_HINT_KICK_BATCH	32
 
@@ -1259,6 +1267,10 @@ static void vfc_balloon_hint_round(struct vfc_balloon *vb, u32 id)
 		if (global_zone_page_state(NR_FREE_PAGES) <
 		    vb->reserve + VFC_BALLOON_HINT_PAGES)
 			break;
+		if (blocks >= READ_ONCE(vfc_balloon_hint_max_blocks)) {
+			why = "bounded";
+			break;
+		}
 		page = alloc_pages(VFC_BALLOON_HINT_GFP, VFC_BALLOON_HINT_ORDER);
 		if (!page)
 			break;

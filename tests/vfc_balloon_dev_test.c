@@ -28,6 +28,7 @@
 #include <linux/delay.h>
 #include <linux/jiffies.h>
 #include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <uapi/linux/virtio_balloon.h>
@@ -42,17 +43,29 @@
 #include "vfc_test_support.h"
 
 /* The queues a balloon may ask for, by name (the driver's names). */
-enum vfc_bd_q { BD_INFLATE, BD_DEFLATE, BD_STATS, BD_NR_Q };
+enum vfc_bd_q { BD_INFLATE, BD_DEFLATE, BD_STATS, BD_HINT, BD_NR_Q };
 static const char *const vfc_bd_q_name[BD_NR_Q] = {
-	"inflate", "deflate", "stats",
+	"inflate", "deflate", "stats", "free_page",
 };
 
 #define BD_MAX_HELD	1024	/* frames the device can hold */
 #define BD_WAIT_MS	10000	/* how long a case waits for the driver */
+#define BD_MAX_HINTS	64	/* hinting queue buffers the device logs */
+#define BD_HINT_BLOCKS	4	/* blocks per hinting round, as bounded */
+#define BD_HINT_MANY	16	/* more than the ring holds */
+
+/* A buffer on the hinting queue: a command (its id) or a block. */
+struct vfc_bd_hint {
+	bool cmd;
+	u32 id;
+	u64 addr;
+	u32 len;
+};
 
 /* struct virtio_balloon_config, as the device keeps it (little-endian). */
 #define BD_NUM_PAGES	0
 #define BD_ACTUAL	4
+#define BD_CMD_ID	8
 
 /**
  * struct vfc_bd - the fake balloon device
@@ -61,6 +74,8 @@ static const char *const vfc_bd_q_name[BD_NR_Q] = {
  * @row: the ring layout
  * @rt: each queue's fake ring device (NULL: the queue was not asked for)
  * @auto_ack: acknowledge each request on that queue as it is kicked
+ * @dev_lock: the device's side of the rings: the driver's kicks and the
+ *	case both take and use buffers
  * @lock: guards what the driver's context and the case both touch
  * @held: the frames the device holds, in no order
  * @nr_held: how many
@@ -72,6 +87,9 @@ static const char *const vfc_bd_q_name[BD_NR_Q] = {
  * @nr_stats: how many
  * @stats_t: the statistics buffer the device holds
  * @stats_held: whether it holds one
+ * @hints: the hinting queue's buffers, in the order the device took them
+ * @nr_hints: how many
+ * @hint_max: vfc_balloon_hint_max_blocks before the case
  */
 struct vfc_bd {
 	struct kunit *test;
@@ -79,6 +97,8 @@ struct vfc_bd {
 	const struct vfc_rt_case *row;
 	struct vfc_rt *rt[BD_NR_Q];
 	bool auto_ack[BD_NR_Q];
+	/* The device's side of the rings: kicks and the case take buffers. */
+	struct mutex dev_lock;
 	/* The device's records: the driver's context and the case share them. */
 	spinlock_t lock;
 	u32 held[BD_MAX_HELD];
@@ -91,6 +111,9 @@ struct vfc_bd {
 	unsigned int nr_stats;
 	struct vfc_rt_taken stats_t;
 	bool stats_held;
+	struct vfc_bd_hint hints[BD_MAX_HINTS];
+	unsigned int nr_hints;
+	unsigned long hint_max;
 };
 
 /* The one fake balloon device (cases run one at a time). */
@@ -179,6 +202,23 @@ static void vfc_bd_record_stats(struct vfc_bd *bd, const struct vfc_rt_taken *t)
 	spin_unlock(&bd->lock);
 }
 
+/* Log a buffer of the hinting queue. */
+static void vfc_bd_record_hint(struct vfc_bd *bd, const struct vfc_rt_taken *t)
+{
+	struct vfc_bd_hint h = {
+		.cmd = t->nr_out,
+		.addr = t->elem[0].addr,
+		.len = t->elem[0].len,
+	};
+
+	if (h.cmd && h.len == sizeof(__le32))
+		h.id = le32_to_cpu(*(__le32 *)phys_to_virt(h.addr));
+	spin_lock(&bd->lock);
+	if (bd->nr_hints < BD_MAX_HINTS)
+		bd->hints[bd->nr_hints++] = h;
+	spin_unlock(&bd->lock);
+}
+
 /*
  * The transport's notify: the device takes what the driver made
  * available on the queue, and with auto_ack uses it at once (in the
@@ -193,16 +233,21 @@ static bool vfc_bd_notify(struct vfc_virtqueue *vq)
 
 	rt->kicks++;
 	q = vfc_bd_which(bd, rt);
-	if (q == BD_NR_Q || !READ_ONCE(bd->auto_ack[q]))
+	if (q == BD_NR_Q)
 		return true;
-	while (rt->ops->pop_avail(rt, &t)) {
+	mutex_lock(&bd->dev_lock);
+	while (READ_ONCE(bd->auto_ack[q]) && rt->ops->pop_avail(rt, &t)) {
 		if (q == BD_STATS) {
 			vfc_bd_record_stats(bd, &t);
 			continue;
 		}
-		vfc_bd_record(bd, q, &t);
+		if (q == BD_HINT)
+			vfc_bd_record_hint(bd, &t);
+		else
+			vfc_bd_record(bd, q, &t);
 		vfc_rt_complete(rt, &t, 0);
 	}
+	mutex_unlock(&bd->dev_lock);
 	return true;
 }
 
@@ -308,6 +353,26 @@ static void vfc_bd_target(struct vfc_bd *bd, u32 num_pages)
 	vfc_config_changed(&bd->fake->vdev);
 }
 
+/* The device's free page hint command id, with a config change. */
+static void vfc_bd_hint_id(struct vfc_bd *bd, u32 id)
+{
+	__le32 v = cpu_to_le32(id);
+
+	memcpy(bd->fake->config + BD_CMD_ID, &v, sizeof(v));
+	bd->fake->generation++;
+	vfc_config_changed(&bd->fake->vdev);
+}
+
+/* Wait until the device logged @n hinting buffers; false on timeout. */
+static bool vfc_bd_wait_hints(struct vfc_bd *bd, unsigned int n)
+{
+	unsigned int ms;
+
+	for (ms = 0; ms < BD_WAIT_MS && READ_ONCE(bd->nr_hints) < n; ms += 5)
+		usleep_range(5000, 6000);
+	return READ_ONCE(bd->nr_hints) >= n;
+}
+
 /* Wait until the driver reports @actual frames; false on timeout. */
 static bool vfc_bd_wait_actual(struct vfc_bd *bd, u32 actual)
 {
@@ -329,11 +394,25 @@ static bool vfc_bd_wait_take(struct vfc_bd *bd, enum vfc_bd_q q,
 	unsigned int ms;
 
 	for (ms = 0; ms < BD_WAIT_MS; ms += 5) {
-		if (rt->ops->pop_avail(rt, t))
+		bool taken;
+
+		mutex_lock(&bd->dev_lock);
+		taken = rt->ops->pop_avail(rt, t);
+		mutex_unlock(&bd->dev_lock);
+		if (taken)
 			return true;
 		usleep_range(5000, 6000);
 	}
 	return false;
+}
+
+/* The case uses a buffer it took, with @len bytes written. */
+static void vfc_bd_complete(struct vfc_bd *bd, enum vfc_bd_q q,
+			    const struct vfc_rt_taken *t, u32 len)
+{
+	mutex_lock(&bd->dev_lock);
+	vfc_rt_complete(bd->rt[q], t, len);
+	mutex_unlock(&bd->dev_lock);
 }
 
 static unsigned int vfc_bd_nr_held(struct vfc_bd *bd)
@@ -432,7 +511,7 @@ static void vfc_balloon_dev_target_moves(struct kunit *test)
 
 	vfc_bd_record(bd, BD_INFLATE, &t);
 	WRITE_ONCE(bd->auto_ack[BD_INFLATE], true);
-	vfc_rt_complete(bd->rt[BD_INFLATE], &t, 0);
+	vfc_bd_complete(bd, BD_INFLATE, &t, 0);
 	KUNIT_EXPECT_EQ(test, bd->inflated, 32 * VFC_BALLOON_FRAMES_PER_PAGE);
 	/* actual was 0 before too: wait for the deflate itself. */
 	KUNIT_ASSERT_TRUE_MSG(test, vfc_bd_wait_held(bd, 0),
@@ -550,7 +629,7 @@ static void vfc_balloon_dev_stats(struct kunit *test)
 		t = bd->stats_t;
 		bd->stats_held = false;
 		spin_unlock(&bd->lock);
-		vfc_rt_complete(bd->rt[BD_STATS], &t, 0);
+		vfc_bd_complete(bd, BD_STATS, &t, 0);
 		KUNIT_ASSERT_TRUE_MSG(test, vfc_bd_wait_reports(bd, i),
 				      "no report %u after the device asked", i);
 		vfc_bd_expect_report(test, bd);
@@ -561,7 +640,7 @@ static void vfc_balloon_dev_stats(struct kunit *test)
 	spin_lock(&bd->lock);
 	t = bd->stats_t;
 	spin_unlock(&bd->lock);
-	vfc_rt_complete(bd->rt[BD_STATS], &t, 16);
+	vfc_bd_complete(bd, BD_STATS, &t, 16);
 	KUNIT_EXPECT_TRUE_MSG(test, vfc_bd_wait_broken(bd->rt[BD_STATS]->vq),
 			      "a used length for a read-only buffer went unnoticed");
 	msleep(50);
@@ -572,6 +651,136 @@ static void vfc_balloon_dev_stats(struct kunit *test)
 			      "the balloon stopped with its statistics queue");
 	vfc_bd_remove(bd);
 	KUNIT_EXPECT_EQ(test, vfc_bd_nr_held(bd), 0U);
+}
+
+/*
+ * One round as "5.5.6.6 Free Page Hinting" has it, from log entry @from:
+ * the command id, @blocks device-writable free blocks of pageblock order,
+ * each still the driver's (allocated, not in the guest's use), then STOP.
+ * Return: the index after the round.
+ */
+static unsigned int vfc_bd_expect_round(struct kunit *test, struct vfc_bd *bd,
+					unsigned int from, u32 id,
+					unsigned int blocks)
+{
+	const u32 size = PAGE_SIZE << pageblock_order;
+	struct vfc_bd_hint *h = &bd->hints[from];
+	unsigned int i;
+
+	KUNIT_EXPECT_TRUE(test, h->cmd);
+	KUNIT_EXPECT_EQ(test, h->len, (u32)sizeof(__le32));
+	KUNIT_EXPECT_EQ_MSG(test, h->id, id, "round %u: wrong command id", from);
+	for (i = 1; i <= blocks; i++) {
+		h = &bd->hints[from + i];
+		KUNIT_EXPECT_FALSE_MSG(test, h->cmd, "entry %u: a command, not a block",
+				       from + i);
+		KUNIT_EXPECT_EQ(test, h->len, size);
+		KUNIT_EXPECT_EQ(test, h->addr % size, 0ULL);
+		KUNIT_EXPECT_GT(test, page_ref_count(pfn_to_page(h->addr >> PAGE_SHIFT)), 0);
+	}
+	h = &bd->hints[from + i];
+	KUNIT_EXPECT_TRUE(test, h->cmd);
+	KUNIT_EXPECT_EQ_MSG(test, h->id, (u32)VIRTIO_BALLOON_CMD_ID_STOP,
+			    "round %u: no STOP after the blocks", from);
+	return from + i + 1;
+}
+
+/* The first command the device logged at or after @from; nr_hints if none. */
+static unsigned int vfc_bd_next_cmd(struct vfc_bd *bd, unsigned int from)
+{
+	unsigned int i;
+
+	spin_lock(&bd->lock);
+	for (i = from; i < bd->nr_hints && !bd->hints[i].cmd; i++)
+		;
+	spin_unlock(&bd->lock);
+	return i;
+}
+
+/*
+ * "5.5.6.6 Free Page Hinting": each new command id starts a round of
+ * blocks ending in STOP; an id that jumps to another in the middle of a
+ * round ends that round (STOP) and starts one for the new id; DONE gives
+ * every hinted block back to the guest.
+ */
+static void vfc_balloon_dev_hint(struct kunit *test)
+{
+	const u32 a = 0x80000001, b = 0x80000002, c = 0x80000009;
+	struct vfc_bd *bd = vfc_bd_cur;
+	unsigned int i, n, ms, blocks, freed;
+	struct vfc_rt_taken t0, t1;
+	u64 seen_free = 0;
+
+	WRITE_ONCE(vfc_balloon_hint_max_blocks, BD_HINT_BLOCKS);
+	vfc_bd_add(test, BIT_ULL(VIRTIO_BALLOON_F_FREE_PAGE_HINT));
+	KUNIT_ASSERT_NOT_NULL(test, bd->rt[BD_HINT]);
+
+	vfc_bd_hint_id(bd, a);
+	KUNIT_ASSERT_TRUE_MSG(test, vfc_bd_wait_hints(bd, BD_HINT_BLOCKS + 2),
+			      "round for %#x: %u buffers", a, bd->nr_hints);
+	n = vfc_bd_expect_round(test, bd, 0, a, BD_HINT_BLOCKS);
+
+	/*
+	 * b, with more blocks than the ring holds, so that its round waits
+	 * for the device; meanwhile c: b's round ends early, in STOP.
+	 */
+	WRITE_ONCE(vfc_balloon_hint_max_blocks, BD_HINT_MANY);
+	WRITE_ONCE(bd->auto_ack[BD_HINT], false);
+	vfc_bd_hint_id(bd, b);
+	KUNIT_ASSERT_TRUE(test, vfc_bd_wait_take(bd, BD_HINT, &t0));
+	KUNIT_ASSERT_TRUE(test, vfc_bd_wait_take(bd, BD_HINT, &t1));
+	vfc_bd_hint_id(bd, c);
+	vfc_bd_record_hint(bd, &t0);
+	vfc_bd_record_hint(bd, &t1);
+	WRITE_ONCE(bd->auto_ack[BD_HINT], true);
+	vfc_bd_complete(bd, BD_HINT, &t0, 0);
+	vfc_bd_complete(bd, BD_HINT, &t1, 0);
+	/* What the driver made available meanwhile: the device takes it. */
+	vfc_vq_notify(bd->rt[BD_HINT]->vq);
+
+	for (ms = 0; ms < BD_WAIT_MS; ms += 5) {
+		i = vfc_bd_next_cmd(bd, n + 1);
+		if (i < READ_ONCE(bd->nr_hints))
+			break;
+		usleep_range(5000, 6000);
+	}
+	KUNIT_ASSERT_LT_MSG(test, i, bd->nr_hints, "%#x's round never ended", b);
+	KUNIT_EXPECT_TRUE(test, bd->hints[n].cmd);
+	KUNIT_EXPECT_EQ(test, bd->hints[n].id, b);
+	KUNIT_EXPECT_GT(test, i - n - 1, 0U);
+	KUNIT_EXPECT_LT_MSG(test, i - n - 1, (unsigned int)BD_HINT_MANY,
+			    "%#x's round did not end when the id moved on", b);
+	KUNIT_EXPECT_EQ_MSG(test, bd->hints[i].id, (u32)VIRTIO_BALLOON_CMD_ID_STOP,
+			    "%#x's round did not end in STOP", b);
+	KUNIT_ASSERT_TRUE_MSG(test, vfc_bd_wait_hints(bd, i + BD_HINT_MANY + 3),
+			      "round for %#x: %u buffers", c, bd->nr_hints - i - 1);
+	n = vfc_bd_expect_round(test, bd, i + 1, c, BD_HINT_MANY);
+	msleep(20);
+	KUNIT_EXPECT_EQ_MSG(test, READ_ONCE(bd->nr_hints), n,
+			    "buffers after the last round's STOP");
+
+	/* DONE: every block hinted goes back to the guest's free memory. */
+	vfc_bd_hint_id(bd, VIRTIO_BALLOON_CMD_ID_DONE);
+	for (blocks = 0, i = 0; i < n; i++)
+		blocks += !bd->hints[i].cmd;
+	for (ms = 0; ms < BD_WAIT_MS; ms += 5) {
+		for (freed = 0, i = 0; i < n; i++) {
+			struct vfc_bd_hint *h = &bd->hints[i];
+
+			if (h->cmd)
+				continue;
+			/* Seen free once is enough: the guest may reuse it. */
+			if (!page_ref_count(pfn_to_page(h->addr >> PAGE_SHIFT)))
+				seen_free |= BIT_ULL(i);
+			freed += !!(seen_free & BIT_ULL(i));
+		}
+		if (freed == blocks)
+			break;
+		usleep_range(5000, 6000);
+	}
+	KUNIT_EXPECT_EQ_MSG(test, freed, blocks,
+			    "hinted blocks not given back after DONE");
+	vfc_bd_remove(bd);
 }
 
 /* ------------------------------------------------------------------------
@@ -589,6 +798,8 @@ static int vfc_balloon_dev_init(struct kunit *test)
 	bd->test = test;
 	bd->row = test->param_value;
 	spin_lock_init(&bd->lock);
+	mutex_init(&bd->dev_lock);
+	bd->hint_max = vfc_balloon_hint_max_blocks;
 	for (q = 0; q < BD_NR_Q; q++)
 		bd->auto_ack[q] = true;
 	vfc_bd_cur = bd;
@@ -608,6 +819,7 @@ static void vfc_balloon_dev_exit(struct kunit *test)
 	vfc_bd_remove(bd);
 	for (q = 0; q < BD_NR_Q; q++)
 		vfc_rt_free(bd->rt[q]);
+	WRITE_ONCE(vfc_balloon_hint_max_blocks, bd->hint_max);
 	vfc_bd_cur = NULL;
 }
 
@@ -616,6 +828,7 @@ static struct kunit_case vfc_balloon_dev_cases[] = {
 	KUNIT_CASE_PARAM(vfc_balloon_dev_target_moves, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_ack_timeout, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_stats, vfc_bd_gen_params),
+	KUNIT_CASE_PARAM(vfc_balloon_dev_hint, vfc_bd_gen_params),
 	{}
 };
 
