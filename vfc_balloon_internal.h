@@ -175,6 +175,8 @@ static inline u64 vfc_balloon_alloc_stalls(const unsigned long *events)
 extern unsigned long vfc_balloon_ack_timeout;
 /* Free page hinting's blocks per round at most (virtio_balloon.c). */
 extern unsigned long vfc_balloon_hint_max_blocks;
+struct vfc_device;
+unsigned long vfc_balloon_test_oom(struct vfc_device *vdev);
 #endif
 
 #endif /* _VFC_BALLOON_INTERNAL_H */

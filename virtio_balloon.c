@@ -781,6 +781,29 @@ static int vfc_balloon_oom_notify(struct notifier_block *nb,
 	return NOTIFY_OK;
 }
 
+#if IS_ENABLED(CONFIG_KUNIT)
+/**
+ * vfc_balloon_test_oom() - one call of the OOM notifier chain, as far as
+ *	the balloon of @vdev takes part in it
+ * @vdev: a device vfc_balloon is bound to
+ *
+ * For the KUnit suite vfc_balloon_device, which cannot run the guest out
+ * of memory.
+ *
+ * Return: the pages the balloon gave back.
+ */
+unsigned long vfc_balloon_test_oom(struct vfc_device *vdev)
+{
+	struct vfc_balloon *vb = vdev->priv;
+	unsigned long freed = 0;
+
+	if (vb && vb->oom_registered)
+		vfc_balloon_oom_notify(&vb->oom_nb, 0, &freed);
+	return freed;
+}
+EXPORT_SYMBOL_IF_KUNIT(vfc_balloon_test_oom);
+#endif
+
 /* ------------------------------------------------------------------------
  * Movable balloon pages
  */

@@ -685,6 +685,51 @@ static unsigned int vfc_bd_expect_round(struct kunit *test, struct vfc_bd *bd,
 	return from + i + 1;
 }
 
+/*
+ * VIRTIO_BALLOON_F_DEFLATE_ON_OOM: the balloon's pages stay in the
+ * guest's managed memory; each OOM call gives back one request's worth,
+ * through the deflate queue, until the balloon is empty; a device that
+ * does not acknowledge that deflate is reset and every page comes back
+ * at once, to the call that needed them.
+ */
+static void vfc_balloon_dev_oom(struct kunit *test)
+{
+	const unsigned int pages = 2 * VFC_BALLOON_BATCH_PAGES + 88;
+	unsigned long timeout = vfc_balloon_ack_timeout;
+	unsigned long total = totalram_pages();
+	struct vfc_bd *bd = vfc_bd_cur;
+	unsigned int resets;
+
+	vfc_bd_add(test, BIT_ULL(VIRTIO_BALLOON_F_MUST_TELL_HOST) |
+		   BIT_ULL(VIRTIO_BALLOON_F_DEFLATE_ON_OOM));
+	vfc_bd_target(bd, pages * VFC_BALLOON_FRAMES_PER_PAGE);
+	KUNIT_ASSERT_TRUE(test, vfc_bd_wait_actual(bd, pages * VFC_BALLOON_FRAMES_PER_PAGE));
+	KUNIT_EXPECT_EQ_MSG(test, totalram_pages(), total,
+			    "DEFLATE_ON_OOM: the balloon's pages stay counted");
+
+	KUNIT_EXPECT_EQ(test, vfc_balloon_test_oom(&bd->fake->vdev),
+			(unsigned long)VFC_BALLOON_BATCH_PAGES);
+	KUNIT_EXPECT_EQ(test, vfc_bd_nr_held(bd),
+			(pages - VFC_BALLOON_BATCH_PAGES) * VFC_BALLOON_FRAMES_PER_PAGE);
+	KUNIT_EXPECT_EQ(test, vfc_bd_config(bd, BD_ACTUAL),
+			(pages - VFC_BALLOON_BATCH_PAGES) * VFC_BALLOON_FRAMES_PER_PAGE);
+
+	/* The device sits on the next OOM deflate. */
+	resets = bd->fake->resets;
+	WRITE_ONCE(bd->auto_ack[BD_DEFLATE], false);
+	WRITE_ONCE(vfc_balloon_ack_timeout, msecs_to_jiffies(200));
+	KUNIT_EXPECT_EQ_MSG(test, vfc_balloon_test_oom(&bd->fake->vdev),
+			    (unsigned long)(pages - VFC_BALLOON_BATCH_PAGES),
+			    "a device that does not answer: every page back");
+	WRITE_ONCE(vfc_balloon_ack_timeout, timeout);
+	KUNIT_EXPECT_EQ(test, bd->fake->resets, resets + 1);
+	KUNIT_EXPECT_EQ(test, vfc_balloon_test_oom(&bd->fake->vdev), 0UL);
+	KUNIT_EXPECT_EQ(test, totalram_pages(), total);
+	vfc_bd_remove(bd);
+	KUNIT_EXPECT_EQ(test, totalram_pages(), total);
+	KUNIT_EXPECT_EQ(test, bd->bad_deflates, 0U);
+}
+
 /* The first command the device logged at or after @from; nr_hints if none. */
 static unsigned int vfc_bd_next_cmd(struct vfc_bd *bd, unsigned int from)
 {
@@ -828,6 +873,7 @@ static struct kunit_case vfc_balloon_dev_cases[] = {
 	KUNIT_CASE_PARAM(vfc_balloon_dev_target_moves, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_ack_timeout, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_stats, vfc_bd_gen_params),
+	KUNIT_CASE_PARAM(vfc_balloon_dev_oom, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_hint, vfc_bd_gen_params),
 	{}
 };
