@@ -26,6 +26,7 @@
 #include <kunit/test.h>
 #include <linux/bitmap.h>
 #include <linux/delay.h>
+#include <linux/iopoll.h>
 #include <linux/jiffies.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -50,6 +51,8 @@ static const char *const vfc_bd_q_name[BD_NR_Q] = {
 
 #define BD_MAX_HELD	1024	/* frames the device can hold */
 #define BD_WAIT_MS	10000	/* how long a case waits for the driver */
+#define BD_WAIT_US	(BD_WAIT_MS * USEC_PER_MSEC)
+#define BD_POLL_US	5000	/* and how often it looks */
 #define BD_MAX_HINTS	64	/* hinting queue buffers the device logs */
 #define BD_HINT_BLOCKS	4	/* blocks per hinting round, as bounded */
 #define BD_HINT_MANY	16	/* more than the ring holds */
@@ -366,44 +369,41 @@ static void vfc_bd_hint_id(struct vfc_bd *bd, u32 id)
 /* Wait until the device logged @n hinting buffers; false on timeout. */
 static bool vfc_bd_wait_hints(struct vfc_bd *bd, unsigned int n)
 {
-	unsigned int ms;
+	unsigned int seen;
 
-	for (ms = 0; ms < BD_WAIT_MS && READ_ONCE(bd->nr_hints) < n; ms += 5)
-		usleep_range(5000, 6000);
-	return READ_ONCE(bd->nr_hints) >= n;
+	return !read_poll_timeout(READ_ONCE, seen, seen >= n, BD_POLL_US,
+				  BD_WAIT_US, false, bd->nr_hints);
 }
 
 /* Wait until the driver reports @actual frames; false on timeout. */
 static bool vfc_bd_wait_actual(struct vfc_bd *bd, u32 actual)
 {
-	unsigned int ms;
+	u32 seen;
 
-	for (ms = 0; ms < BD_WAIT_MS; ms += 5) {
-		if (vfc_bd_config(bd, BD_ACTUAL) == actual)
-			return true;
-		usleep_range(5000, 6000);
-	}
-	return false;
+	return !read_poll_timeout(vfc_bd_config, seen, seen == actual,
+				  BD_POLL_US, BD_WAIT_US, false, bd, BD_ACTUAL);
+}
+
+/* The device takes the next buffer available on queue @q, if any. */
+static bool vfc_bd_take(struct vfc_bd *bd, enum vfc_bd_q q,
+			struct vfc_rt_taken *t)
+{
+	bool taken;
+
+	mutex_lock(&bd->dev_lock);
+	taken = bd->rt[q]->ops->pop_avail(bd->rt[q], t);
+	mutex_unlock(&bd->dev_lock);
+	return taken;
 }
 
 /* Wait until queue @q has a buffer available and take it. */
 static bool vfc_bd_wait_take(struct vfc_bd *bd, enum vfc_bd_q q,
 			     struct vfc_rt_taken *t)
 {
-	struct vfc_rt *rt = bd->rt[q];
-	unsigned int ms;
+	bool taken;
 
-	for (ms = 0; ms < BD_WAIT_MS; ms += 5) {
-		bool taken;
-
-		mutex_lock(&bd->dev_lock);
-		taken = rt->ops->pop_avail(rt, t);
-		mutex_unlock(&bd->dev_lock);
-		if (taken)
-			return true;
-		usleep_range(5000, 6000);
-	}
-	return false;
+	return !read_poll_timeout(vfc_bd_take, taken, taken, BD_POLL_US,
+				  BD_WAIT_US, false, bd, q, t);
 }
 
 /* The case uses a buffer it took, with @len bytes written. */
@@ -428,26 +428,47 @@ static unsigned int vfc_bd_nr_held(struct vfc_bd *bd)
 /* Wait until the device holds @n frames; false on timeout. */
 static bool vfc_bd_wait_held(struct vfc_bd *bd, unsigned int n)
 {
-	unsigned int ms;
+	unsigned int seen;
 
-	for (ms = 0; ms < BD_WAIT_MS && vfc_bd_nr_held(bd) != n; ms += 5)
-		usleep_range(5000, 6000);
-	return vfc_bd_nr_held(bd) == n;
+	return !read_poll_timeout(vfc_bd_nr_held, seen, seen == n, BD_POLL_US,
+				  BD_WAIT_US, false, bd);
 }
 
 /* Wait until @vq is broken; false on timeout. */
 static bool vfc_bd_wait_broken(struct vfc_virtqueue *vq)
 {
-	unsigned int ms;
+	bool broken;
 
-	for (ms = 0; ms < BD_WAIT_MS && !vfc_vq_is_broken(vq); ms += 5)
-		usleep_range(5000, 6000);
-	return vfc_vq_is_broken(vq);
+	return !read_poll_timeout(vfc_vq_is_broken, broken, broken, BD_POLL_US,
+				  BD_WAIT_US, false, vq);
+}
+
+/* Wait until the guest's managed memory is @total pages; false on timeout. */
+static bool vfc_bd_wait_totalram(unsigned long total)
+{
+	unsigned long seen;
+
+	return !read_poll_timeout(totalram_pages, seen, seen == total,
+				  BD_POLL_US, BD_WAIT_US, false);
 }
 
 /* ------------------------------------------------------------------------
  * The cases
  */
+
+/* Move the balloon to @pages: actual, the device and totalram follow. */
+static void vfc_bd_expect_size(struct kunit *test, struct vfc_bd *bd,
+			       unsigned int pages, unsigned long total)
+{
+	const u32 frames = pages * VFC_BALLOON_FRAMES_PER_PAGE;
+
+	vfc_bd_target(bd, frames);
+	KUNIT_ASSERT_TRUE_MSG(test, vfc_bd_wait_actual(bd, frames),
+			      "actual %u, not %u pages",
+			      vfc_bd_config(bd, BD_ACTUAL), pages);
+	KUNIT_EXPECT_EQ(test, vfc_bd_nr_held(bd), frames);
+	KUNIT_EXPECT_EQ(test, totalram_pages(), total - pages);
+}
 
 /*
  * "5.5.6 Device Operation": the driver inflates to num_pages and deflates
@@ -463,20 +484,8 @@ static void vfc_balloon_dev_inflate_deflate(struct kunit *test)
 
 	vfc_bd_add(test, BIT_ULL(VIRTIO_BALLOON_F_MUST_TELL_HOST));
 	KUNIT_EXPECT_EQ(test, vfc_bd_config(bd, BD_ACTUAL), 0U);
-
-	vfc_bd_target(bd, 64 * VFC_BALLOON_FRAMES_PER_PAGE);
-	KUNIT_ASSERT_TRUE_MSG(test, vfc_bd_wait_actual(bd, 64 * VFC_BALLOON_FRAMES_PER_PAGE),
-			      "actual %u, not 64 pages",
-			      vfc_bd_config(bd, BD_ACTUAL));
-	KUNIT_EXPECT_EQ(test, vfc_bd_nr_held(bd), 64 * VFC_BALLOON_FRAMES_PER_PAGE);
-	KUNIT_EXPECT_EQ(test, totalram_pages(), total - 64);
-
-	vfc_bd_target(bd, 16 * VFC_BALLOON_FRAMES_PER_PAGE);
-	KUNIT_ASSERT_TRUE_MSG(test, vfc_bd_wait_actual(bd, 16 * VFC_BALLOON_FRAMES_PER_PAGE),
-			      "actual %u, not 16 pages",
-			      vfc_bd_config(bd, BD_ACTUAL));
-	KUNIT_EXPECT_EQ(test, vfc_bd_nr_held(bd), 16 * VFC_BALLOON_FRAMES_PER_PAGE);
-	KUNIT_EXPECT_EQ(test, totalram_pages(), total - 16);
+	vfc_bd_expect_size(test, bd, 64, total);
+	vfc_bd_expect_size(test, bd, 16, total);
 
 	vfc_bd_remove(bd);
 	KUNIT_EXPECT_EQ(test, vfc_bd_nr_held(bd), 0U);
@@ -536,7 +545,7 @@ static void vfc_balloon_dev_ack_timeout(struct kunit *test)
 	struct vfc_bd *bd = vfc_bd_cur;
 	unsigned long total = totalram_pages();
 	struct vfc_rt_taken t;
-	unsigned int resets, kicks, ms;
+	unsigned int resets, kicks, n;
 
 	vfc_bd_add(test, BIT_ULL(VIRTIO_BALLOON_F_MUST_TELL_HOST));
 	resets = bd->fake->resets;
@@ -545,15 +554,15 @@ static void vfc_balloon_dev_ack_timeout(struct kunit *test)
 	vfc_bd_target(bd, 32 * VFC_BALLOON_FRAMES_PER_PAGE);
 	KUNIT_EXPECT_TRUE_MSG(test, vfc_bd_wait_take(bd, BD_INFLATE, &t),
 			      "no inflate request");
-	for (ms = 0; ms < BD_WAIT_MS && bd->fake->resets == resets; ms += 5)
-		usleep_range(5000, 6000);
+	read_poll_timeout(READ_ONCE, n, n != resets, BD_POLL_US, BD_WAIT_US,
+			  false, bd->fake->resets);
 	WRITE_ONCE(vfc_balloon_ack_timeout, timeout);
 	KUNIT_ASSERT_EQ_MSG(test, bd->fake->resets, resets + 1,
 			    "no reset after the request timed out");
 	/* Given back: the guest's memory is whole again. */
-	for (ms = 0; ms < BD_WAIT_MS && totalram_pages() != total; ms += 5)
-		usleep_range(5000, 6000);
-	KUNIT_EXPECT_EQ(test, totalram_pages(), total);
+	KUNIT_EXPECT_TRUE_MSG(test, vfc_bd_wait_totalram(total),
+			      "totalram %lu pages, %lu before",
+			      totalram_pages(), total);
 	KUNIT_EXPECT_EQ(test, vfc_bd_config(bd, BD_ACTUAL), 0U);
 	KUNIT_EXPECT_TRUE(test, vfc_vq_is_broken(bd->rt[BD_INFLATE]->vq));
 
@@ -599,11 +608,10 @@ static void vfc_bd_expect_report(struct kunit *test, struct vfc_bd *bd)
 
 static bool vfc_bd_wait_reports(struct vfc_bd *bd, unsigned int n)
 {
-	unsigned int ms;
+	unsigned int seen;
 
-	for (ms = 0; ms < BD_WAIT_MS && READ_ONCE(bd->reports) < n; ms += 5)
-		usleep_range(5000, 6000);
-	return READ_ONCE(bd->reports) >= n;
+	return !read_poll_timeout(READ_ONCE, seen, seen >= n, BD_POLL_US,
+				  BD_WAIT_US, false, bd->reports);
 }
 
 /*
@@ -783,12 +791,8 @@ static void vfc_balloon_dev_hint(struct kunit *test)
 	/* What the driver made available meanwhile: the device takes it. */
 	vfc_vq_notify(bd->rt[BD_HINT]->vq);
 
-	for (ms = 0; ms < BD_WAIT_MS; ms += 5) {
-		i = vfc_bd_next_cmd(bd, n + 1);
-		if (i < READ_ONCE(bd->nr_hints))
-			break;
-		usleep_range(5000, 6000);
-	}
+	read_poll_timeout(vfc_bd_next_cmd, i, i < READ_ONCE(bd->nr_hints),
+			  BD_POLL_US, BD_WAIT_US, false, bd, n + 1);
 	KUNIT_ASSERT_LT_MSG(test, i, bd->nr_hints, "%#x's round never ended", b);
 	KUNIT_EXPECT_TRUE(test, bd->hints[n].cmd);
 	KUNIT_EXPECT_EQ(test, bd->hints[n].id, b);
@@ -821,7 +825,7 @@ static void vfc_balloon_dev_hint(struct kunit *test)
 		}
 		if (freed == blocks)
 			break;
-		usleep_range(5000, 6000);
+		usleep_range(BD_POLL_US, BD_POLL_US + 1000);
 	}
 	KUNIT_EXPECT_EQ_MSG(test, freed, blocks,
 			    "hinted blocks not given back after DONE");
