@@ -30,6 +30,7 @@
 #include <linux/jiffies.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/page_reporting.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <uapi/linux/virtio_balloon.h>
@@ -44,9 +45,12 @@
 #include "vfc_test_support.h"
 
 /* The queues a balloon may ask for, by name (the driver's names). */
-enum vfc_bd_q { BD_INFLATE, BD_DEFLATE, BD_STATS, BD_HINT, BD_NR_Q };
+enum vfc_bd_q {
+	BD_INFLATE, BD_DEFLATE, BD_STATS, BD_HINT, BD_REPORT, BD_NR_Q
+};
+
 static const char *const vfc_bd_q_name[BD_NR_Q] = {
-	"inflate", "deflate", "stats", "free_page",
+	"inflate", "deflate", "stats", "free_page", "reporting",
 };
 
 #define BD_MAX_HELD	1024	/* frames the device can hold */
@@ -56,6 +60,7 @@ static const char *const vfc_bd_q_name[BD_NR_Q] = {
 #define BD_MAX_HINTS	64	/* hinting queue buffers the device logs */
 #define BD_HINT_BLOCKS	4	/* blocks per hinting round, as bounded */
 #define BD_HINT_MANY	16	/* more than the ring holds */
+#define BD_CHURN_BLOCKS	64	/* blocks freed to make the guest report */
 
 /* A buffer on the hinting queue: a command (its id) or a block. */
 struct vfc_bd_hint {
@@ -93,6 +98,9 @@ struct vfc_bd_hint {
  * @hints: the hinting queue's buffers, in the order the device took them
  * @nr_hints: how many
  * @hint_max: vfc_balloon_hint_max_blocks before the case
+ * @ack_timeout: vfc_balloon_ack_timeout before the case
+ * @reports_done: free page reports the device took and used
+ * @reported: the blocks they named
  */
 struct vfc_bd {
 	struct kunit *test;
@@ -114,9 +122,12 @@ struct vfc_bd {
 	unsigned int nr_stats;
 	struct vfc_rt_taken stats_t;
 	bool stats_held;
+	unsigned int reports_done;
+	unsigned int reported;
 	struct vfc_bd_hint hints[BD_MAX_HINTS];
 	unsigned int nr_hints;
 	unsigned long hint_max;
+	unsigned long ack_timeout;
 };
 
 /* The one fake balloon device (cases run one at a time). */
@@ -222,6 +233,19 @@ static void vfc_bd_record_hint(struct vfc_bd *bd, const struct vfc_rt_taken *t)
 	spin_unlock(&bd->lock);
 }
 
+/* "Free Page Reporting": a report is device-writable blocks. */
+static void vfc_bd_record_report(struct vfc_bd *bd,
+				 const struct vfc_rt_taken *t)
+{
+	if (t->nr_out || !t->nr_in)
+		KUNIT_FAIL(bd->test, "report of %u readable, %u writable entries",
+			   t->nr_out, t->nr_in);
+	spin_lock(&bd->lock);
+	bd->reports_done++;
+	bd->reported += t->nr_in;
+	spin_unlock(&bd->lock);
+}
+
 /*
  * The transport's notify: the device takes what the driver made
  * available on the queue, and with auto_ack uses it at once (in the
@@ -244,7 +268,9 @@ static bool vfc_bd_notify(struct vfc_virtqueue *vq)
 			vfc_bd_record_stats(bd, &t);
 			continue;
 		}
-		if (q == BD_HINT)
+		if (q == BD_REPORT)
+			vfc_bd_record_report(bd, &t);
+		else if (q == BD_HINT)
 			vfc_bd_record_hint(bd, &t);
 		else
 			vfc_bd_record(bd, q, &t);
@@ -267,6 +293,7 @@ static int vfc_bd_find_vqs(struct vfc_device *vdev, unsigned int nvqs,
 		struct vfc_vring_config cfg = {
 			.index = i,
 			.num = VFC_RT_NUM,
+			/* A report is up to 32 entries, and never indirect. */
 			.vring_align = VFC_RT_ALIGN,
 			.weak_barriers = true,
 			.notify = vfc_bd_notify,
@@ -288,6 +315,10 @@ static int vfc_bd_find_vqs(struct vfc_device *vdev, unsigned int nvqs,
 		bd->rt[q] = vfc_rt_new(bd->test, bd->row);
 		if (!bd->rt[q])
 			return -ENOMEM;
+		if (q == BD_REPORT) {
+			cfg.num = PAGE_REPORTING_CAPACITY;
+			bd->rt[q]->long_bufs = true;
+		}
 		vq = vfc_rt_create_on(bd->rt[q], vdev, &cfg);
 		if (IS_ERR(vq))
 			return PTR_ERR(vq);
@@ -738,6 +769,76 @@ static void vfc_balloon_dev_oom(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, bd->bad_deflates, 0U);
 }
 
+/*
+ * Free some large blocks, which the guest's page reporting then reports
+ * (its work runs a couple of seconds after such frees).
+ */
+static void vfc_bd_churn(void)
+{
+	struct page *blocks[BD_CHURN_BLOCKS];
+	unsigned int i;
+
+	for (i = 0; i < BD_CHURN_BLOCKS; i++)
+		blocks[i] = alloc_pages(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY,
+					pageblock_order);
+	for (i = 0; i < BD_CHURN_BLOCKS; i++)
+		if (blocks[i])
+			__free_pages(blocks[i], pageblock_order);
+}
+
+/*
+ * "5.5.6.7 Free Page Reporting": once the driver is bound, the guest's
+ * page reporting hands free blocks to the device, one report of
+ * device-writable entries at a time, each used before the next. A device
+ * that uses a report twice ends reporting: the balloon resets the device
+ * and stops, and the guest carries on. Split: the next used index shows
+ * it at once. Packed: the second used descriptor lands in the slot of the
+ * next (here, with a report as long as the ring, on the first one's own,
+ * hiding it), so a report is never seen used, and the acknowledgment
+ * timeout (shortened here) ends it.
+ */
+static void vfc_balloon_dev_reporting(struct kunit *test)
+{
+	unsigned long timeout = vfc_balloon_ack_timeout;
+	unsigned long total = totalram_pages();
+	struct vfc_bd *bd = vfc_bd_cur;
+	unsigned int seen, resets;
+	struct vfc_rt_taken t;
+
+	vfc_bd_add(test, BIT_ULL(VIRTIO_BALLOON_F_REPORTING) |
+		   BIT_ULL(VIRTIO_BALLOON_F_PAGE_POISON));
+	KUNIT_ASSERT_NOT_NULL(test, bd->rt[BD_REPORT]);
+	KUNIT_ASSERT_TRUE_MSG(test, !read_poll_timeout(READ_ONCE, seen, seen,
+						       BD_POLL_US, BD_WAIT_US,
+						       false, bd->reports_done),
+			      "no free page report within %u ms", BD_WAIT_MS);
+	KUNIT_EXPECT_GT(test, READ_ONCE(bd->reported), 0U);
+
+	/* Hostile: the next report used twice. */
+	resets = bd->fake->resets;
+	WRITE_ONCE(bd->auto_ack[BD_REPORT], false);
+	WRITE_ONCE(vfc_balloon_ack_timeout, msecs_to_jiffies(2000));
+	/* The guest reports what it frees: free some. */
+	vfc_bd_churn();
+	KUNIT_ASSERT_TRUE_MSG(test, vfc_bd_wait_take(bd, BD_REPORT, &t),
+			      "no report after freeing memory");
+	vfc_bd_complete(bd, BD_REPORT, &t, 0);
+	vfc_bd_complete(bd, BD_REPORT, &t, 0);
+	WRITE_ONCE(bd->auto_ack[BD_REPORT], true);
+	/* The driver meets it with its next report. */
+	vfc_bd_churn();
+	KUNIT_EXPECT_FALSE_MSG(test, read_poll_timeout(READ_ONCE, seen,
+						       seen != resets, BD_POLL_US,
+						       BD_WAIT_US, false,
+						       bd->fake->resets),
+			       "reporting went on after a report was used twice");
+	WRITE_ONCE(vfc_balloon_ack_timeout, timeout);
+	if (!bd->rt[BD_REPORT]->packed)
+		KUNIT_EXPECT_TRUE(test, vfc_vq_is_broken(bd->rt[BD_REPORT]->vq));
+	vfc_bd_remove(bd);
+	KUNIT_EXPECT_EQ(test, totalram_pages(), total);
+}
+
 /* The first command the device logged at or after @from; nr_hints if none. */
 static unsigned int vfc_bd_next_cmd(struct vfc_bd *bd, unsigned int from)
 {
@@ -849,6 +950,7 @@ static int vfc_balloon_dev_init(struct kunit *test)
 	spin_lock_init(&bd->lock);
 	mutex_init(&bd->dev_lock);
 	bd->hint_max = vfc_balloon_hint_max_blocks;
+	bd->ack_timeout = vfc_balloon_ack_timeout;
 	for (q = 0; q < BD_NR_Q; q++)
 		bd->auto_ack[q] = true;
 	vfc_bd_cur = bd;
@@ -869,6 +971,7 @@ static void vfc_balloon_dev_exit(struct kunit *test)
 	for (q = 0; q < BD_NR_Q; q++)
 		vfc_rt_free(bd->rt[q]);
 	WRITE_ONCE(vfc_balloon_hint_max_blocks, bd->hint_max);
+	WRITE_ONCE(vfc_balloon_ack_timeout, bd->ack_timeout);
 	vfc_bd_cur = NULL;
 }
 
@@ -879,6 +982,7 @@ static struct kunit_case vfc_balloon_dev_cases[] = {
 	KUNIT_CASE_PARAM(vfc_balloon_dev_stats, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_oom, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_hint, vfc_bd_gen_params),
+	KUNIT_CASE_PARAM(vfc_balloon_dev_reporting, vfc_bd_gen_params),
 	{}
 };
 

@@ -606,17 +606,20 @@ static bool vfc_rt_record(struct vfc_rt *rt, struct vfc_rt_taken *t,
 	enum dma_data_direction dir = write ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
 	struct vfc_rt_elem *e;
 
-	if (t->nr_out + t->nr_in == VFC_RT_MAX_SG)
+	if (t->nr_out + t->nr_in == VFC_RT_MAX_SG && !rt->long_bufs)
 		return vfc_rt_bad(rt, "buffer longer than posted");
 	if (!write && t->nr_in)
 		return vfc_rt_bad(rt, "readable entry after a writable one");
 	if (!rt->phys && !vfc_fake_dma_covers(rt->dma, addr, len, dir))
 		return vfc_rt_bad(rt, "entry %#llx+%u not mapped %s", addr,
 				  len, write ? "from device" : "to device");
-	e = &t->elem[t->nr_out + t->nr_in];
-	e->addr = addr;
-	e->len = len;
-	e->write = write;
+	/* With @long_bufs, entries past VFC_RT_MAX_SG are counted only. */
+	if (t->nr_out + t->nr_in < VFC_RT_MAX_SG) {
+		e = &t->elem[t->nr_out + t->nr_in];
+		e->addr = addr;
+		e->len = len;
+		e->write = write;
+	}
 	if (write) {
 		t->nr_in++;
 		t->in_bytes += len;
@@ -1334,7 +1337,8 @@ static void vfc_rt_fill(const struct vfc_rt_taken *t, u32 len)
 {
 	unsigned int i;
 
-	for (i = t->nr_out; i < t->nr_out + t->nr_in && len; i++) {
+	for (i = t->nr_out;
+	     i < min(t->nr_out + t->nr_in, VFC_RT_MAX_SG) && len; i++) {
 		u32 n = min(len, t->elem[i].len);
 
 		memset(phys_to_virt(t->elem[i].addr), VFC_RT_PATTERN, n);

@@ -341,6 +341,8 @@ struct vfc_rt_buf {
  * @event_idx: VIRTIO_RING_F_EVENT_IDX negotiated
  * @phys: the ring hands the device physical addresses (no
  *	VIRTIO_F_ACCESS_PLATFORM): buffers are not checked against @dma
+ * @long_bufs: buffers may have more than VFC_RT_MAX_SG entries (a
+ *	driver's, not a case's): the device keeps the first ones, counts all
  * @last_avail: buffers the device took (split: its next available entry),
  *	free-running
  * @used_idx: split: the device's used index (free-running); packed: its
@@ -381,6 +383,7 @@ struct vfc_rt {
 	bool indirect;
 	bool event_idx;
 	bool phys;
+	bool long_bufs;
 	u16 last_avail;
 	u16 used_idx;
 	u16 signalled_used;
