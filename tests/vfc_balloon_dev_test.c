@@ -94,7 +94,6 @@ struct vfc_bd_hint {
  * @stats: the last report's entries
  * @nr_stats: how many
  * @stats_t: the statistics buffer the device holds
- * @stats_held: whether it holds one
  * @hints: the hinting queue's buffers, in the order the device took them
  * @nr_hints: how many
  * @hint_max: vfc_balloon_hint_max_blocks before the case
@@ -121,7 +120,6 @@ struct vfc_bd {
 	struct virtio_balloon_stat stats[VIRTIO_BALLOON_S_NR];
 	unsigned int nr_stats;
 	struct vfc_rt_taken stats_t;
-	bool stats_held;
 	unsigned int reports_done;
 	unsigned int reported;
 	struct vfc_bd_hint hints[BD_MAX_HINTS];
@@ -211,7 +209,6 @@ static void vfc_bd_record_stats(struct vfc_bd *bd, const struct vfc_rt_taken *t)
 	memcpy(bd->stats, phys_to_virt(t->elem[0].addr), n * sizeof(bd->stats[0]));
 	bd->nr_stats = n;
 	bd->stats_t = *t;
-	bd->stats_held = true;
 	bd->reports++;
 	spin_unlock(&bd->lock);
 }
@@ -293,7 +290,6 @@ static int vfc_bd_find_vqs(struct vfc_device *vdev, unsigned int nvqs,
 		struct vfc_vring_config cfg = {
 			.index = i,
 			.num = VFC_RT_NUM,
-			/* A report is up to 32 entries, and never indirect. */
 			.vring_align = VFC_RT_ALIGN,
 			.weak_barriers = true,
 			.notify = vfc_bd_notify,
@@ -315,6 +311,7 @@ static int vfc_bd_find_vqs(struct vfc_device *vdev, unsigned int nvqs,
 		bd->rt[q] = vfc_rt_new(bd->test, bd->row);
 		if (!bd->rt[q])
 			return -ENOMEM;
+		/* A report is up to 32 entries, and never indirect. */
 		if (q == BD_REPORT) {
 			cfg.num = PAGE_REPORTING_CAPACITY;
 			bd->rt[q]->long_bufs = true;
@@ -377,24 +374,26 @@ static u32 vfc_bd_config(struct vfc_bd *bd, unsigned int offset)
 	return le32_to_cpu(v);
 }
 
-/* The device's new target, with a config change interrupt. */
-static void vfc_bd_target(struct vfc_bd *bd, u32 num_pages)
+/* The device changes a config field, with a config change interrupt. */
+static void vfc_bd_set_config(struct vfc_bd *bd, unsigned int offset, u32 val)
 {
-	__le32 v = cpu_to_le32(num_pages);
+	__le32 v = cpu_to_le32(val);
 
-	memcpy(bd->fake->config + BD_NUM_PAGES, &v, sizeof(v));
+	memcpy(bd->fake->config + offset, &v, sizeof(v));
 	bd->fake->generation++;
 	vfc_config_changed(&bd->fake->vdev);
 }
 
-/* The device's free page hint command id, with a config change. */
+/* The device's new target. */
+static void vfc_bd_target(struct vfc_bd *bd, u32 num_pages)
+{
+	vfc_bd_set_config(bd, BD_NUM_PAGES, num_pages);
+}
+
+/* The device's free page hint command id. */
 static void vfc_bd_hint_id(struct vfc_bd *bd, u32 id)
 {
-	__le32 v = cpu_to_le32(id);
-
-	memcpy(bd->fake->config + BD_CMD_ID, &v, sizeof(v));
-	bd->fake->generation++;
-	vfc_config_changed(&bd->fake->vdev);
+	vfc_bd_set_config(bd, BD_CMD_ID, id);
 }
 
 /* Wait until the device logged @n hinting buffers; false on timeout. */
@@ -666,7 +665,6 @@ static void vfc_balloon_dev_stats(struct kunit *test)
 	for (i = 2; i <= 4; i++) {
 		spin_lock(&bd->lock);
 		t = bd->stats_t;
-		bd->stats_held = false;
 		spin_unlock(&bd->lock);
 		vfc_bd_complete(bd, BD_STATS, &t, 0);
 		KUNIT_ASSERT_TRUE_MSG(test, vfc_bd_wait_reports(bd, i),
