@@ -29,7 +29,7 @@ import time
 
 from balloon import DRIVERS
 from guest import BUILD, Guest, Qmp, qemu_command
-from test_features import FEATURES, migrate_to_file
+from test_features import FEATURES, migrate_to_file, pages_sent
 
 PAGE = 4096
 
@@ -61,7 +61,7 @@ def main(kernel, driver):
             time.sleep(3)
         ram = migrate_to_file(g, mig, cont=False)
         print('migrated: %d pages sent, %d of them zero' %
-              (ram['normal'] + ram['duplicate'], ram['duplicate']))
+              (pages_sent(ram), ram['duplicate']))
         g.qmp.cmd('pmemsave', val=0, size=g.mem, filename=src)
         cmd = qemu_command(kernel, os.path.join(BUILD, kernel,
                                                 'initramfs.cpio.gz'),

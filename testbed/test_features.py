@@ -272,6 +272,23 @@ def pages_sent(ram):
     return ram['normal'] + ram['duplicate']
 
 
+HINT_DATA = '/mnt/fph/data'
+
+
+def data_md5(g):
+    return g.sh('md5sum %s' % HINT_DATA).split()[0]
+
+
+def expect_hinted_back(g, step, avail, where):
+    """DONE comes with the migration's end: MemAvailable comes back to
+    within the 64 MiB of data of what it was (avail) before."""
+    seen = step('%s: wait for the hinted memory' % where, avail_back, g,
+                avail - 64 * MIB)
+    expect(seen >= avail - 64 * MIB, '%s: MemAvailable %d MiB after the '
+           'migration, %d MiB before: hinted pages not given back' %
+           (where, seen // MIB, avail // MIB))
+
+
 def check_restore(g, boot, step, mig, md5, avail):
     """Restore the migration file of guest g in a second QEMU: it runs on
     with the data intact, the hinted memory comes back (DONE), and its
@@ -279,14 +296,10 @@ def check_restore(g, boot, step, mig, md5, avail):
     dest = step('restore it in a second QEMU', restore, g, boot, mig)
     try:
         dest.dmesg_seen = g.dmesg_seen
-        there = dest.sh('md5sum /mnt/fph/data').split()[0]
+        there = data_md5(dest)
         expect(there == md5, 'data changed in the restored guest: md5 %s, '
                'was %s' % (there, md5))
-        seen = step('restored: wait for the hinted memory', avail_back,
-                    dest, avail - 64 * MIB)
-        expect(seen >= avail - 64 * MIB, 'restored guest: MemAvailable %d '
-               'MiB, %d MiB before: hinted pages not given back' %
-               (seen // MIB, avail // MIB))
+        expect_hinted_back(dest, step, avail, 'restored guest')
         reports = dest.new_reports()
         expect(not reports, 'kernel report in the restored guest: %s' %
                '\n'.join(reports[:8]))
@@ -321,8 +334,8 @@ def test_free_page_hint(guest, boot, drv, step):
     guest.sh('mkdir -p /mnt/fph && mount -t tmpfs -o size=%d tmpfs /mnt/fph'
              % (128 * MIB))
     try:
-        guest.sh('dd if=/dev/urandom of=/mnt/fph/data bs=1M count=64 2>&1')
-        md5 = guest.sh('md5sum /mnt/fph/data').split()[0]
+        guest.sh('dd if=/dev/urandom of=%s bs=1M count=64 2>&1' % HINT_DATA)
+        md5 = data_md5(guest)
         base = step('migrate to a file, no driver', migrate_to_file, guest,
                     mig)
         avail = guest.meminfo('MemAvailable')
@@ -333,36 +346,30 @@ def test_free_page_hint(guest, boot, drv, step):
                       mig, False)
         print('  pages sent: %d without hinting, %d with' %
               (pages_sent(base), pages_sent(hinted)))
-        if kvm_usable():
-            try:
+        try:
+            if kvm_usable():
                 check_restore(guest, boot, step, mig, md5, avail)
-            finally:
-                # The source runs on whatever became of the restore.
-                guest.qmp.cmd('cont')
-        else:
-            print('  restore not tried: under TCG, QEMU 7.2 loses guest '
-                  'writes in a live migration (README, "Free page hinting '
-                  'and restore")')
+            else:
+                print('  restore not tried: under TCG, QEMU 7.2 loses guest '
+                      'writes in a live migration (README, "Free page '
+                      'hinting and restore")')
+        finally:
+            # The source runs on whatever became of the restore.
             guest.qmp.cmd('cont')
-        after = guest.sh('md5sum /mnt/fph/data').split()[0]
+        after = data_md5(guest)
         expect(after == md5, 'data changed by the migration: md5 %s, was %s'
                % (after, md5))
         if drv.name == 'vfc':
             dmesg = guest.sh('dmesg | grep "free page hinting" || true')
             print('  ' + '\n  '.join(dmesg.splitlines()[-4:]))
             expect(' MiB hinted' in dmesg, 'vfc logged no hinting round')
-        # DONE comes with the migration's end: every hinted page is back.
-        seen = step('wait for the hinted memory to come back', avail_back,
-                    guest, avail - 64 * MIB)
-        expect(seen >= avail - 64 * MIB, 'MemAvailable %d MiB after the '
-               'migration, %d MiB before: hinted pages not given back' %
-               (seen // MIB, avail // MIB))
+        expect_hinted_back(guest, step, avail, 'source guest')
         if not zeroes_on_alloc(guest):
             expect(pages_sent(hinted) < pages_sent(base) - 256 * MIB // 4096,
                    'hinting saved %d pages of %d, not 256 MiB worth' %
                    (pages_sent(base) - pages_sent(hinted), pages_sent(base)))
     finally:
-        guest.sh('rm -f /mnt/fph/data; umount /mnt/fph')
+        guest.sh('rm -f %s; umount /mnt/fph' % HINT_DATA)
         if os.path.exists(mig):
             os.unlink(mig)
     step('unload %s driver' % drv.name, drv.unload, guest)
