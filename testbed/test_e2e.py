@@ -122,7 +122,7 @@ def check_stats(g, st, what):
                                      g.meminfo(field)))
 
 
-@scenario()
+@scenario(ring_rows='layouts')
 def test_stats(guest, drv, step):
     """VIRTIO_BALLOON_F_STATS_VQ ("Memory Statistics"): QEMU, polling
     every second, shows the guest's statistics (what libvirt's dommemstat

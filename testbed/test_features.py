@@ -3,8 +3,8 @@
 deflate ("5.5 Traditional Memory Balloon Device"): deflate-on-OOM, free
 page reporting, page poison, free page hinting, and movable balloon pages.
 Each runs with the kernel's own driver as reference and with vfc's, on
-both kernel lines; the test kernels boot with init_on_free=1
-(guest.TEST_KERNEL_ARGS), so there the poison path runs."""
+both kernel lines and both ring layouts; the test kernels boot with
+init_on_free=1 (guest.TEST_KERNEL_ARGS), so there the poison path runs."""
 
 import os
 import time
@@ -58,7 +58,7 @@ FEATURES = 'deflate-on-oom=on,free-page-reporting=on,' \
     'free-page-hint=on,iothread=' + IOTHREAD
 
 
-@scenario(kernels=FEATURE_KERNELS, props=FEATURES)
+@scenario(kernels=FEATURE_KERNELS, ring_rows='layouts', props=FEATURES)
 def test_deflate_on_oom(guest, drv, step):
     """VIRTIO_BALLOON_F_DEFLATE_ON_OOM: inflating until 256 MiB are left
     available leaves MemTotal whole; a tmpfs file 128 MiB larger than
@@ -114,7 +114,7 @@ def rss_falls(g, below, timeout=60):
 
 
 @scenario(kernels=FEATURE_KERNELS, test_drivers=('kernel', 'vfc'),
-          props=FEATURES)
+          ring_rows='layouts', props=FEATURES)
 def test_free_page_reporting(guest, drv, step):
     """VIRTIO_BALLOON_F_PAGE_REPORTING ("Free Page Reporting"): 768 MiB
     written to a tmpfs and freed again come back to the host, QEMU's
@@ -150,6 +150,7 @@ def test_free_page_reporting(guest, drv, step):
 
 
 @scenario(kernels=('test', 'test-6.12'), test_drivers=('kernel', 'vfc'),
+          ring_rows='layouts',
           props='free-page-reporting=on,page-poison=off')
 def test_poison_unsupported(guest, drv, step):
     """"Feature bits": a guest that zeroes freed pages (init_on_free=1)
@@ -196,7 +197,7 @@ def fragment_with_balloon(g, step):
     return size
 
 
-@scenario(kernels=FEATURE_KERNELS)
+@scenario(kernels=FEATURE_KERNELS, ring_rows='layouts')
 def test_compaction(guest, drv, step):
     """Movable balloon pages: with the balloon spread over all of memory,
     compacting it (/proc/sys/vm/compact_memory) moves balloon pages (the
@@ -308,7 +309,7 @@ def check_restore(g, boot, step, mig, md5, avail):
 
 
 @scenario(kernels=FEATURE_KERNELS, test_drivers=('kernel', 'vfc'),
-          props=FEATURES)
+          ring_rows='layouts', props=FEATURES)
 def test_free_page_hint(guest, boot, drv, step):
     """VIRTIO_BALLOON_F_FREE_PAGE_HINT ("Free Page Hinting"): a migration
     to a file with free-page-hint=on completes with the driver hinting,
