@@ -182,12 +182,17 @@ struct vfc_vring_area {
 	dma_addr_t dma;
 };
 
+/* A protocol violation's message: queue, violation and the values seen. */
+#define VFC_VRING_MSG_LEN	128
+
 /**
  * struct vfc_vring - a virtqueue's state common to both layouts
  * @vq: the public handle
  * @layout: the layout, which VFC_VRING_CALL() switches on
  * @broken: set once the device broke the protocol; read locklessly
  * @broken_reason: what it did, for messages and tests
+ * @broken_msg: the message logged (after the device's name) for the
+ *	violation that broke it, "" if vfc_break_device() did
  * @cbs_live: between DRIVER_OK and reset: interrupts may call back
  * @weak_barriers: SMP barriers suffice (VIRTIO_F_ORDER_PLATFORM not
  *	negotiated); otherwise the platform's DMA barriers are used
@@ -219,6 +224,7 @@ struct vfc_vring {
 	enum vfc_vring_layout_id layout;
 	bool broken;
 	const char *broken_reason;
+	char broken_msg[VFC_VRING_MSG_LEN];
 	bool cbs_live;
 	bool weak_barriers;
 	bool indirect;

@@ -52,21 +52,26 @@ void vfc_vring_set_broken(struct vfc_vring *vr, const char *reason)
  * @fmt: the details: which id, index or length
  *
  * Marks the queue broken and says so, rate-limited, naming the device and
- * the queue: a hostile device must not be able to flood the log.
+ * the queue: a hostile device must not be able to flood the log. The
+ * first violation's message stays for vfc_vq_broken_message(). Called
+ * from the queue's own paths, which its user serialises.
  */
 void vfc_vring_bad(struct vfc_vring *vr, const char *reason,
 		   const char *fmt, ...)
 {
+	char msg[VFC_VRING_MSG_LEN];
 	struct va_format vaf;
 	va_list args;
 
 	va_start(args, fmt);
 	vaf.fmt = fmt;
 	vaf.va = &args;
-	dev_err_ratelimited(&vr->vq.vdev->dev,
-			    "vq %u (%s): %s (%pV); queue broken\n",
-			    vr->vq.index, vr->vq.name, reason, &vaf);
+	snprintf(msg, sizeof(msg), "vq %u (%s): %s (%pV)", vr->vq.index,
+		 vr->vq.name, reason, &vaf);
 	va_end(args);
+	if (!READ_ONCE(vr->broken_reason))
+		strscpy(vr->broken_msg, msg, sizeof(vr->broken_msg));
+	dev_err_ratelimited(&vr->vq.vdev->dev, "%s; queue broken\n", msg);
 	vfc_vring_set_broken(vr, reason);
 }
 
@@ -925,6 +930,25 @@ const char *vfc_vq_broken_reason(const struct vfc_virtqueue *vq)
 					       NULL;
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vq_broken_reason, VFC_NS);
+
+/**
+ * vfc_vq_broken_message() - what was logged when the device broke the queue
+ * @vq: the queue
+ *
+ * Context: the queue's own context (its user serialises it with the path
+ * that found the violation).
+ * Return: the message logged, after the device's name, for the protocol
+ * violation that broke the queue: the queue, the violation and the values
+ * seen. NULL if the queue is not broken or vfc_break_device() broke it.
+ */
+const char *vfc_vq_broken_message(const struct vfc_virtqueue *vq)
+{
+	const struct vfc_vring *vr = to_vfc_vring(vq);
+
+	return vfc_vq_broken_reason(vq) && vr->broken_msg[0] ?
+	       vr->broken_msg : NULL;
+}
+EXPORT_SYMBOL_NS_GPL(vfc_vq_broken_message, VFC_NS);
 
 /**
  * vfc_break_device() - break every queue of a device

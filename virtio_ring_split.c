@@ -155,6 +155,16 @@ void *vfc_vring_get_buf_split(struct vfc_vring *vr, unsigned int *len)
 	pending = used_idx - vs->last_used_idx;
 	if (!pending)
 		return NULL;
+	/*
+	 * No split ring holds more than 32768 buffers: an index that moved
+	 * on by more went back, behind entries the driver already took.
+	 */
+	if (pending > BIT(15)) {
+		vfc_vring_bad(vr, "used index moved backwards",
+			      "used idx %u, %u before", used_idx,
+			      vs->last_used_idx);
+		return NULL;
+	}
 	if (pending > vr->in_flight) {
 		vfc_vring_bad(vr, "used index beyond outstanding buffers",
 			      "used idx %u, %u entries new, %u outstanding",

@@ -710,6 +710,9 @@ static const struct vfc_rt_case vfc_rt_hostile_cases[] = {
 	{ .name = "idx-jump", .ops = &vfc_rt_split_ops,
 	  .hostile = VFC_RT_IDX_JUMP,
 	  .reason = "used index beyond outstanding buffers" },
+	{ .name = "idx-back", .ops = &vfc_rt_split_ops,
+	  .hostile = VFC_RT_IDX_BACK, .arg = 1,
+	  .reason = "used index moved backwards" },
 	{ .name = "notify-fails", .ops = &vfc_rt_split_ops,
 	  .hostile = VFC_RT_NOTIFY_FAILS, .reason = "notify failed" },
 	/* .arg: buffers there and back first (two descriptors each) */
@@ -759,9 +762,11 @@ static u32 vfc_rt_not_a_head(const struct vfc_rt_taken *a,
 /*
  * Two buffers in flight, A (64 bytes out, 64 in) and B (32 bytes out);
  * then the device breaks the protocol as the row says. The queue is
- * broken with the row's reason, returns nothing more (not even a valid
- * entry after the bad one), refuses new buffers with -EIO, and still
- * detaches every outstanding buffer, unmapping all.
+ * broken with the row's reason, and the message logged names the queue
+ * and the violation (the device's name leads it: dev_err()); it returns
+ * nothing more (not even a valid entry after the bad one), refuses new
+ * buffers with -EIO, and still detaches every outstanding buffer,
+ * unmapping all.
  */
 static void vfc_ring_hostile(struct kunit *test)
 {
@@ -770,7 +775,8 @@ static void vfc_ring_hostile(struct kunit *test)
 	unsigned long outstanding = BIT(0) | BIT(1);
 	struct vfc_rt_taken *ta = NULL, *tb = NULL;
 	struct vfc_rt_buf *a, *b;
-	const char *reason;
+	const char *reason, *msg;
+	char queue[32];
 	unsigned int maps;
 	long i;
 
@@ -820,6 +826,10 @@ static void vfc_ring_hostile(struct kunit *test)
 		/* Two outstanding, three "used". */
 		rt->ops->jump_used(rt, 3);
 		break;
+	case VFC_RT_IDX_BACK:
+		/* Back behind the round trip's entry, which the driver took. */
+		rt->ops->jump_used(rt, U16_MAX);
+		break;
 	case VFC_RT_NOTIFY_FAILS:
 		break;
 	case VFC_RT_FLAGS_MIXED:
@@ -837,6 +847,12 @@ static void vfc_ring_hostile(struct kunit *test)
 	reason = vfc_vq_broken_reason(rt->vq);
 	KUNIT_ASSERT_NOT_NULL(test, reason);
 	KUNIT_EXPECT_STREQ(test, reason, rt->param->reason);
+	msg = vfc_vq_broken_message(rt->vq);
+	KUNIT_ASSERT_NOT_NULL(test, msg);
+	snprintf(queue, sizeof(queue), "vq %u (%s): ", rt->vq->index,
+		 rt->vq->name);
+	KUNIT_EXPECT_TRUE_MSG(test, str_has_prefix(msg, queue) &&
+			      strstr(msg, reason), "message: %s", msg);
 
 	/* Broken stays broken: a valid entry now is not returned either. */
 	if (tb && how != VFC_RT_LEN_OUT_ONLY) {
@@ -848,6 +864,40 @@ static void vfc_ring_hostile(struct kunit *test)
 			-EIO);
 	KUNIT_EXPECT_EQ(test, rt->dma->live_maps, maps);
 	vfc_rt_expect_detach(rt, outstanding);
+}
+
+/* Interrupts with nothing used, in a row: the storm of a broken device. */
+#define VFC_RT_STORM	10000
+
+/*
+ * An interrupt storm: interrupts with nothing used are not claimed
+ * (IRQ_NONE, so the kernel's spurious interrupt detection can shut the
+ * line), call nothing back and break nothing; the buffer the device then
+ * uses comes back as usual.
+ */
+static void vfc_ring_interrupt_storm(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	unsigned int i, handled = 0;
+	unsigned long flags;
+
+	vfc_rt_start(rt);
+	KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, vfc_rt_prep(rt, 0, 0, 1, 16)), 0);
+	KUNIT_ASSERT_TRUE(test, vfc_vq_kick(rt->vq));
+	vfc_rt_take(rt, 0);
+	for (i = 0; i < VFC_RT_STORM; i++) {
+		local_irq_save(flags);
+		handled += vfc_vring_interrupt(0, rt->vq) == IRQ_HANDLED;
+		local_irq_restore(flags);
+	}
+	KUNIT_EXPECT_EQ(test, handled, 0U);
+	KUNIT_EXPECT_EQ(test, rt->callbacks, 0U);
+	KUNIT_EXPECT_FALSE(test, vfc_vq_is_broken(rt->vq));
+	vfc_rt_complete(rt, &rt->taken[0], 16);
+	KUNIT_EXPECT_EQ(test, rt->irqs_handled, 1U);
+	KUNIT_EXPECT_EQ(test, rt->callbacks, 1U);
+	vfc_rt_expect_used(rt, &rt->bufs[0], 16);
+	vfc_rt_expect_idle(rt);
 }
 
 /* vfc_break_device() breaks the device's queues; they detach cleanly. */
@@ -1610,6 +1660,7 @@ static struct kunit_case vfc_ring_cases[] = {
 			 vfc_rt_indirect_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_scribbled_desc, vfc_rt_indirect_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_hostile, vfc_rt_hostile_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_interrupt_storm, vfc_rt_basic_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_break_device, vfc_rt_basic_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_callback_window, vfc_rt_basic_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_kick_suppression, vfc_rt_event_gen_params),

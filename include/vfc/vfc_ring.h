@@ -99,6 +99,7 @@ bool vfc_vq_enable_cb_delayed(struct vfc_virtqueue *vq);
 void *vfc_vq_detach_unused_buf(struct vfc_virtqueue *vq);
 bool vfc_vq_is_broken(const struct vfc_virtqueue *vq);
 const char *vfc_vq_broken_reason(const struct vfc_virtqueue *vq);
+const char *vfc_vq_broken_message(const struct vfc_virtqueue *vq);
 void vfc_break_device(struct vfc_device *vdev);
 
 unsigned int vfc_vq_get_vring_size(const struct vfc_virtqueue *vq);
