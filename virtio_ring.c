@@ -188,8 +188,9 @@ static struct vfc_vring_indir *alloc_indir(unsigned int total, gfp_t gfp)
  * Nothing is taken from the free list until vfc_vring_commit().
  *
  * Return: 0; -EINVAL if the buffer is longer than the ring ("A driver MUST
- * NOT create a descriptor chain longer than the Queue Size") or offers
- * more than 4 GiB to write; -ENOSPC without enough free descriptors;
+ * NOT create a descriptor chain longer than the Queue Size") or than
+ * 4 GiB ("Drivers MUST NOT add a descriptor chain longer than 2^32 bytes
+ * in total"); -ENOSPC without enough free descriptors;
  * -ENOMEM if a mapping failed. On error nothing stays mapped.
  */
 int vfc_vring_map_buf(struct vfc_vring *vr, struct scatterlist *sgs[],
@@ -199,7 +200,7 @@ int vfc_vring_map_buf(struct vfc_vring *vr, struct scatterlist *sgs[],
 	struct vfc_vring_extra *e = NULL;
 	enum dma_data_direction dir;
 	struct scatterlist *sg;
-	u64 in_len = 0;
+	u64 in_len = 0, len = 0;
 	u16 idx;
 	unsigned int i;
 	int err;
@@ -227,6 +228,7 @@ int vfc_vring_map_buf(struct vfc_vring *vr, struct scatterlist *sgs[],
 			if (err)
 				goto fail;
 			e->len = sg->length;
+			len += sg->length;
 			e->flags = 0;
 			if (dir == DMA_FROM_DEVICE) {
 				e->flags = VRING_DESC_F_WRITE;
@@ -239,8 +241,8 @@ int vfc_vring_map_buf(struct vfc_vring *vr, struct scatterlist *sgs[],
 			buf->n++;
 		}
 	}
-	/* The device reports used lengths in 32 bits; so must the offer. */
-	if (in_len > U32_MAX) {
+	/* A chain holds 4 GiB at most; a used length counts below that. */
+	if (len > BIT_ULL(32) || in_len > U32_MAX) {
 		err = -EINVAL;
 		goto fail;
 	}

@@ -563,6 +563,34 @@ static void vfc_ring_add_invalid(struct kunit *test)
 }
 
 /*
+ * "Drivers MUST NOT add a descriptor chain longer than 2^32 bytes in
+ * total": three readable entries of 2 GiB, 2 GiB and one byte are refused
+ * and nothing is taken; the first two alone, exactly 2^32 bytes, go in.
+ * Physical addresses, so that nothing is mapped: the device never reads
+ * them.
+ */
+static void vfc_ring_chain_4g(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	struct scatterlist sg[3];
+	unsigned int i;
+
+	rt->vdev->features &= ~F_AP;
+	vfc_rt_start(rt);
+	sg_init_table(sg, 3);
+	for (i = 0; i < 3; i++)
+		sg_set_buf(&sg[i], rt->mem, i < 2 ? BIT(31) : 1);
+	KUNIT_EXPECT_EQ(test, vfc_vq_add_outbuf(rt->vq, sg, 3, rt, GFP_KERNEL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, rt->vq->num_free, rt->num);
+	KUNIT_EXPECT_FALSE(test, vfc_vq_is_broken(rt->vq));
+	KUNIT_EXPECT_EQ(test, vfc_vq_add_outbuf(rt->vq, sg, 2, rt, GFP_KERNEL),
+			0);
+	KUNIT_EXPECT_PTR_EQ(test, vfc_vq_detach_unused_buf(rt->vq), (void *)rt);
+	KUNIT_EXPECT_EQ(test, rt->vq->num_free, rt->num);
+}
+
+/*
  * "Reserved Feature Bits": without VIRTIO_F_ACCESS_PLATFORM the device
  * uses guest-physical addresses, so neither the ring nor a buffer goes
  * through the DMA API (the fake DMA device sees no call at all) and the
@@ -1655,6 +1683,7 @@ static struct kunit_case vfc_ring_cases[] = {
 	KUNIT_CASE_PARAM(vfc_ring_full, vfc_rt_indirect_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_map_failure, vfc_rt_map_fail_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_add_invalid, vfc_rt_basic_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_chain_4g, vfc_rt_basic_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_detach, vfc_rt_indirect_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_physical_addresses,
 			 vfc_rt_indirect_gen_params),
