@@ -189,10 +189,12 @@ struct vfc_balloon_queue {
  *	notifying
  * @stop_lock: protects @stopped. Taken with interrupts off: the config
  *	change path takes it in interrupt context, inside vdev->config_lock.
- * @stopped: the work must not be queued again: the device is going away,
- *	or it broke and the balloon stays as it is until then. Written under
- *	@stop_lock; the work also reads it without the lock, as a hint to
- *	stop early.
+ * @stopped: the work must not be queued again: the device is going away
+ *	or to sleep, or it broke and the balloon stays as it is until then.
+ *	Written under @stop_lock; the work also reads it without the lock, as
+ *	a hint to stop early.
+ * @has_vqs: the queues exist: from probe to remove, but for a system
+ *	sleep (freeze to restore)
  * @retry_delay: the next wait before trying again after falling short
  * @b: the pages in the balloon: the kernel's balloon page list, from
  *	which compaction may isolate a page to move it (b.pages_lock)
@@ -247,6 +249,7 @@ struct vfc_balloon {
 	struct mutex lock;		/* see above */
 	spinlock_t stop_lock;		/* protects stopped */
 	bool stopped;
+	bool has_vqs;
 	unsigned long retry_delay;
 	struct balloon_dev_info b;
 	unsigned int nr_pages;
@@ -1652,14 +1655,99 @@ static void vfc_balloon_hint_exit(struct vfc_balloon *vb)
 	kfree(vb->hint_cmd);
 }
 
-/* "5.5.5 Device Initialization". */
-static int vfc_balloon_probe(struct vfc_device *vdev)
+/*
+ * "5.5.5 Device Initialization", up to DRIVER_OK: the queues, the first
+ * statistics report and the poison value. At probe and on restore.
+ * Return: 0, or -errno with no queue left.
+ */
+static int vfc_balloon_setup_vqs(struct vfc_balloon *vb)
 {
 	struct vfc_vq_info info[VFC_BALLOON_MAX_VQS];
 	struct vfc_virtqueue *vqs[VFC_BALLOON_MAX_VQS];
 	unsigned int which[VFC_BALLOON_MAX_VQS];
-	struct vfc_balloon *vb;
+	struct vfc_device *vdev = vb->vdev;
 	unsigned int i, nvqs;
+	int err;
+
+	nvqs = vfc_balloon_queues(vdev, info, which);
+	err = vfc_find_vqs(vdev, nvqs, vqs, info);
+	if (err)
+		return err;
+	for (i = 0; i < nvqs; i++) {
+		if (which[i] < VFC_BALLOON_NR_VQS)
+			vb->q[which[i]].vq = vqs[i];
+		else if (which[i] == VFC_BALLOON_VQ_STATS)
+			vb->stats_vq = vqs[i];
+		else if (which[i] == VFC_BALLOON_VQ_HINT)
+			vb->hint_vq = vqs[i];
+		else
+			vb->report_vq = vqs[i];
+	}
+
+	/* The first report, made available before DRIVER_OK. */
+	if (vb->stats_vq) {
+		vb->stats_ours = false;
+		err = vfc_balloon_add_stats(vb);
+		if (err) {
+			vfc_reset_device(vdev);
+			vfc_del_vqs(vdev);
+			return err;
+		}
+	}
+	if (vfc_has_feature(vdev, VIRTIO_BALLOON_F_PAGE_POISON))
+		vfc_balloon_set_poison(vb);
+	vb->has_vqs = true;
+	return 0;
+}
+
+/*
+ * Set the balloon going once the device is live (DRIVER_OK): statistics,
+ * deflate on OOM, reporting, hinting, and the work toward the target.
+ */
+static void vfc_balloon_start(struct vfc_balloon *vb)
+{
+	struct vfc_device *vdev = vb->vdev;
+	int err;
+
+	spin_lock_irq(&vb->stop_lock);
+	WRITE_ONCE(vb->stopped, false);
+	spin_unlock_irq(&vb->stop_lock);
+	vb->retry_delay = VFC_BALLOON_RETRY_MIN;
+	/*
+	 * The work notifies the device of the first report: it alone uses
+	 * the stats queue from now on, and it also finds the buffer if the
+	 * device used it before its callback could run.
+	 */
+	if (vb->stats_vq)
+		vfc_balloon_queue_stats(vb, 0);
+	if (!vb->managed) {
+		vb->oom_nb.notifier_call = vfc_balloon_oom_notify;
+		vb->oom_nb.priority = VFC_BALLOON_OOM_PRIORITY;
+		err = register_oom_notifier(&vb->oom_nb);
+		if (err)
+			/* The pages stay in MemTotal all the same. */
+			dev_warn(&vdev->dev,
+				 "cannot register the OOM notifier (%d); the balloon will not deflate on OOM\n",
+				 err);
+		vb->oom_registered = !err;
+	}
+	/* "Device Initialization": reporting begins after DRIVER_OK. */
+	if (vb->report_vq)
+		vfc_balloon_start_reporting(vb);
+	/* The device may have asked for hints already. */
+	if (vb->hint_vq) {
+		vb->hint_id = 0;
+		vb->hint_cmd_busy = 0;
+		vb->hint_inflight = 0;
+		vfc_balloon_queue_hint(vb);
+	}
+	vfc_balloon_queue(vb, 0);
+}
+
+static int vfc_balloon_probe(struct vfc_device *vdev)
+{
+	struct vfc_balloon *vb;
+	unsigned int i;
 	int err;
 
 	vb = kzalloc(sizeof(*vb), GFP_KERNEL);
@@ -1670,7 +1758,6 @@ static int vfc_balloon_probe(struct vfc_device *vdev)
 	INIT_DELAYED_WORK(&vb->work, vfc_balloon_work);
 	mutex_init(&vb->lock);
 	spin_lock_init(&vb->stop_lock);
-	vb->retry_delay = VFC_BALLOON_RETRY_MIN;
 	balloon_devinfo_init(&vb->b);
 #if VFC_BALLOON_MIGRATION
 	vb->b.migratepage = vfc_balloon_migrate;
@@ -1679,7 +1766,6 @@ static int vfc_balloon_probe(struct vfc_device *vdev)
 	INIT_DELAYED_WORK(&vb->stats_work, vfc_balloon_stats_work);
 	vb->reserve = max(totalram_pages() >> VFC_BALLOON_RESERVE_SHIFT,
 			  (unsigned long)VFC_BALLOON_RESERVE_MIN);
-	nvqs = vfc_balloon_queues(vdev, info, which);
 	if (vfc_has_feature(vdev, VIRTIO_BALLOON_F_FREE_PAGE_HINT)) {
 		err = vfc_balloon_hint_init(vb);
 		if (err)
@@ -1707,59 +1793,12 @@ static int vfc_balloon_probe(struct vfc_device *vdev)
 
 	/* The callbacks find the balloon here as soon as the queues exist. */
 	vdev->priv = vb;
-	err = vfc_find_vqs(vdev, nvqs, vqs, info);
+	err = vfc_balloon_setup_vqs(vb);
 	if (err)
 		goto err_find_vqs;
-	for (i = 0; i < nvqs; i++) {
-		if (which[i] < VFC_BALLOON_NR_VQS)
-			vb->q[which[i]].vq = vqs[i];
-		else if (which[i] == VFC_BALLOON_VQ_STATS)
-			vb->stats_vq = vqs[i];
-		else if (which[i] == VFC_BALLOON_VQ_HINT)
-			vb->hint_vq = vqs[i];
-		else
-			vb->report_vq = vqs[i];
-	}
-
-	/* The first report, made available before DRIVER_OK. */
-	if (vb->stats_vq) {
-		err = vfc_balloon_add_stats(vb);
-		if (err) {
-			vfc_reset_device(vdev);
-			vfc_del_vqs(vdev);
-			goto err_find_vqs;
-		}
-	}
-	if (vfc_has_feature(vdev, VIRTIO_BALLOON_F_PAGE_POISON))
-		vfc_balloon_set_poison(vb);
-
 	/* The work uses the queues at once, which needs DRIVER_OK first. */
 	vfc_device_ready(vdev);
-	/*
-	 * The work notifies the device of the first report: it alone uses
-	 * the stats queue from now on, and it also finds the buffer if the
-	 * device used it before its callback could run.
-	 */
-	if (vb->stats_vq)
-		vfc_balloon_queue_stats(vb, 0);
-	if (!vb->managed) {
-		vb->oom_nb.notifier_call = vfc_balloon_oom_notify;
-		vb->oom_nb.priority = VFC_BALLOON_OOM_PRIORITY;
-		err = register_oom_notifier(&vb->oom_nb);
-		if (err)
-			/* The pages stay in MemTotal all the same. */
-			dev_warn(&vdev->dev,
-				 "cannot register the OOM notifier (%d); the balloon will not deflate on OOM\n",
-				 err);
-		vb->oom_registered = !err;
-	}
-	/* "Device Initialization": reporting begins after DRIVER_OK. */
-	if (vb->report_vq)
-		vfc_balloon_start_reporting(vb);
-	/* The device may have asked for hints already. */
-	if (vb->hint_vq)
-		vfc_balloon_queue_hint(vb);
-	vfc_balloon_queue(vb, 0);
+	vfc_balloon_start(vb);
 	return 0;
 
 err_find_vqs:
@@ -1810,26 +1849,18 @@ static void vfc_balloon_deflate_all(struct vfc_balloon *vb)
 }
 
 /*
- * Unbind ("3.3 Device Cleanup"): no page may stay in the balloon, on any
- * path, including a device that broke or stopped answering.
+ * Stop everything that uses the device. Neither reports nor OOM calls
+ * from here on: both unregisters wait for one in progress. Config changes
+ * are already off (the core stopped them before calling remove or
+ * freeze); stopping also keeps the work from queueing its own retry.
+ * After the cancels nothing but the caller touches the queues.
  */
-static void vfc_balloon_remove(struct vfc_device *vdev)
+static void vfc_balloon_halt(struct vfc_balloon *vb)
 {
-	struct vfc_balloon *vb = vdev->priv;
-	unsigned int i;
-	void *token;
-	int err;
-
-	/*
-	 * Neither reports nor OOM calls from here on: both unregisters wait
-	 * for one in progress. Config changes are already off (the core
-	 * stopped them before calling us); stopping also keeps the work from
-	 * queueing its own retry. After the cancel nothing but us touches
-	 * the queues.
-	 */
 	vfc_balloon_stop_reporting(vb);
 	if (vb->oom_registered)
 		unregister_oom_notifier(&vb->oom_nb);
+	vb->oom_registered = false;
 	vfc_balloon_set_stopped(vb);
 	/* A hinting round waiting for the device sees the stop. */
 	wake_up(&vb->acked);
@@ -1837,25 +1868,22 @@ static void vfc_balloon_remove(struct vfc_device *vdev)
 	cancel_delayed_work_sync(&vb->stats_work);
 	if (vb->hint_vq)
 		cancel_work_sync(&vb->hint_work);
+}
 
-	vfc_balloon_deflate_all(vb);
+/*
+ * Reset the device, take back what it still holds and free the queues:
+ * a request never answered, the stats buffer, a report given up on, hint
+ * blocks (given back to the guest). The pages in the balloon stay there.
+ * Return: 0, or the reset's error (the queues are freed all the same).
+ */
+static int vfc_balloon_drop_vqs(struct vfc_balloon *vb)
+{
+	struct vfc_device *vdev = vb->vdev;
+	unsigned int i;
+	void *token;
+	int err;
 
-	/*
-	 * After the reset the device holds no page and reads no request.
-	 * If it would not reset, there is no better moment to free them:
-	 * the device can reach all guest memory anyway (no IOMMU, see
-	 * validate), and keeping the pages would only leak them.
-	 */
 	err = vfc_reset_device(vdev);
-	if (err)
-		dev_err(&vdev->dev,
-			"device did not reset (%d); freeing its %u balloon pages anyway\n",
-			err, vb->nr_pages);
-
-	/*
-	 * A request never answered, the stats buffer, a report given up on:
-	 * unmapped here.
-	 */
 	for (i = 0; i < VFC_BALLOON_NR_VQS; i++)
 		while (vfc_vq_detach_unused_buf(vb->q[i].vq))
 			;
@@ -1872,6 +1900,37 @@ static void vfc_balloon_remove(struct vfc_device *vdev)
 				vfc_balloon_hint_returned(vb, token);
 	}
 	vfc_del_vqs(vdev);
+	vb->has_vqs = false;
+	return err;
+}
+
+/*
+ * Unbind ("3.3 Device Cleanup"): no page may stay in the balloon, on any
+ * path, including a device that broke or stopped answering, or did not
+ * come back from a system sleep.
+ */
+static void vfc_balloon_remove(struct vfc_device *vdev)
+{
+	struct vfc_balloon *vb = vdev->priv;
+	unsigned int i;
+	int err;
+
+	vfc_balloon_halt(vb);
+	if (vb->has_vqs) {
+		vfc_balloon_deflate_all(vb);
+		/*
+		 * After the reset the device holds no page and reads no
+		 * request. If it would not reset, there is no better moment
+		 * to free them: the device can reach all guest memory anyway
+		 * (no IOMMU, see validate), and keeping the pages would only
+		 * leak them.
+		 */
+		err = vfc_balloon_drop_vqs(vb);
+		if (err)
+			dev_err(&vdev->dev,
+				"device did not reset (%d); freeing its %u balloon pages anyway\n",
+				err, vb->nr_pages);
+	}
 
 	/*
 	 * Compaction no longer moves a page (the balloon is stopped), but
@@ -1894,6 +1953,50 @@ static void vfc_balloon_remove(struct vfc_device *vdev)
 	kfree(vb->stats);
 	vdev->priv = NULL;
 	kfree(vb);
+}
+
+/*
+ * System sleep: the balloon keeps its pages. The device is reset and the
+ * queues go; on restore they come back, the device hears the balloon's
+ * size again (actual), and the work follows the target from there.
+ */
+static int vfc_balloon_freeze(struct vfc_device *vdev)
+{
+	struct vfc_balloon *vb = vdev->priv;
+	int err;
+
+	vfc_balloon_halt(vb);
+	err = vfc_balloon_drop_vqs(vb);
+	if (err)
+		dev_err(&vdev->dev, "device did not reset on freeze (%d)\n", err);
+	dev_info(&vdev->dev, "frozen with %u pages in the balloon\n",
+		 vb->nr_pages);
+	return 0;
+}
+
+static int vfc_balloon_restore(struct vfc_device *vdev)
+{
+	struct vfc_balloon *vb = vdev->priv;
+	unsigned int n;
+	int err;
+
+	err = vfc_balloon_setup_vqs(vb);
+	if (err) {
+		/* Without its queues the balloon cannot keep its pages. */
+		mutex_lock(&vb->lock);
+		n = vfc_balloon_release(vb);
+		mutex_unlock(&vb->lock);
+		dev_err(&vdev->dev,
+			"cannot set the queues up again (%d); %u balloon pages given back to the guest\n",
+			err, n);
+		return err;
+	}
+	vfc_device_ready(vdev);
+	vfc_balloon_update_actual(vb);
+	vfc_balloon_start(vb);
+	dev_info(&vdev->dev, "restored with %u pages in the balloon\n",
+		 vb->nr_pages);
+	return 0;
 }
 
 /*
@@ -1944,6 +2047,8 @@ static struct vfc_driver vfc_balloon_driver = {
 	.validate = vfc_balloon_validate,
 	.probe = vfc_balloon_probe,
 	.remove = vfc_balloon_remove,
+	.freeze = vfc_balloon_freeze,
+	.restore = vfc_balloon_restore,
 	.config_changed = vfc_balloon_config_changed,
 };
 

@@ -261,6 +261,18 @@ static void vfc_config_enable(struct vfc_device *vdev)
 }
 
 /*
+ * Hold config changes back for now: one that arrives meanwhile waits for
+ * vfc_config_enable(). As vfc_config_disable(), none runs once this
+ * returns.
+ */
+static void vfc_config_hold(struct vfc_device *vdev)
+{
+	spin_lock_irq(&vdev->config_lock);
+	vdev->config_enabled = false;
+	spin_unlock_irq(&vdev->config_lock);
+}
+
+/*
  * Stop delivering config changes and forget a pending one: it belonged to
  * the driver that is going away, and the next driver reads the config in
  * its probe. Taking the lock also waits out a callback that is running on
@@ -514,6 +526,26 @@ static void vfc_bus_remove(struct device *dev)
 	vfc_add_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE);
 }
 
+/*
+ * Reboot, kexec, power off: stop every device a driver is using, so that
+ * none goes on writing memory the next kernel owns. The queues break
+ * first: a driver's waiter wakes, and nothing is kicked into a device
+ * being reset.
+ */
+static void vfc_bus_shutdown(struct device *dev)
+{
+	struct vfc_device *vdev = dev_to_vfc(dev);
+	int err;
+
+	if (!dev->driver)
+		return;
+	vfc_config_disable(vdev);
+	vfc_break_device(vdev);
+	err = vfc_reset_device(vdev);
+	if (err)
+		dev_err(dev, "device did not reset at shutdown: %d\n", err);
+}
+
 static VFC_BUS_TYPE vfc_bus = {
 	.name = "vfc",
 	.dev_groups = vfc_dev_groups,
@@ -521,7 +553,112 @@ static VFC_BUS_TYPE vfc_bus = {
 	.uevent = vfc_bus_uevent,
 	.probe = vfc_bus_probe,
 	.remove = vfc_bus_remove,
+	.shutdown = vfc_bus_shutdown,
 };
+
+/* ------------------------------------------------------------------------
+ * System sleep
+ */
+
+static struct vfc_driver *vfc_bound_driver(struct vfc_device *vdev)
+{
+	return vdev->dev.driver ? drv_to_vfc(vdev->dev.driver) : NULL;
+}
+
+/**
+ * vfc_device_freeze() - stop a device's driver for system sleep
+ * @vdev: the device
+ *
+ * Transports call this from their suspend and freeze callbacks. Config
+ * changes are held (one that arrives meanwhile is delivered once the
+ * device is restored), and the driver's @freeze stops using the device,
+ * resets it and frees its virtqueues. A device without a driver has
+ * nothing to stop.
+ *
+ * Context: process context; may sleep.
+ * Return: 0; -EOPNOTSUPP if the driver cannot be frozen; or the driver's
+ * error. On error the device carries on as before.
+ */
+int vfc_device_freeze(struct vfc_device *vdev)
+{
+	struct vfc_driver *drv = vfc_bound_driver(vdev);
+	int err;
+
+	if (!drv)
+		return 0;
+	if (!drv->freeze || !drv->restore) {
+		dev_err(&vdev->dev, "%s cannot be frozen: no freeze or restore\n",
+			drv->driver.name);
+		return -EOPNOTSUPP;
+	}
+	vfc_config_hold(vdev);
+	err = drv->freeze(vdev);
+	if (err) {
+		dev_err(&vdev->dev, "%s: freeze failed: %d\n", drv->driver.name,
+			err);
+		vfc_config_enable(vdev);
+	}
+	return err;
+}
+EXPORT_SYMBOL_NS_GPL(vfc_device_freeze, VFC_NS);
+
+/**
+ * vfc_device_restore() - bring a device and its driver back after sleep
+ * @vdev: the device, frozen with vfc_device_freeze(); the platform may
+ *	have reset it meanwhile, or not
+ *
+ * Initialises the device again as a probe does ("3.1.1 Driver
+ * Requirements: Device Initialization"), with the features accepted at
+ * probe, and hands it to the driver's @restore; then DRIVER_OK, and config
+ * changes flow again, one that came in meanwhile first. A device without a
+ * driver is reset and acknowledged.
+ *
+ * Context: process context; may sleep.
+ * Return: 0; the transport's error if the device did not reset; -ENODEV if
+ * it refused the features it had accepted; or the driver's error. On error
+ * the device is left FAILED, to be reset before its next probe.
+ */
+int vfc_device_restore(struct vfc_device *vdev)
+{
+	struct vfc_driver *drv = vfc_bound_driver(vdev);
+	u8 status;
+	int err;
+
+	err = vfc_restart(vdev);
+	if (err)
+		goto fail;
+	if (!drv)
+		return 0;
+
+	vfc_add_status(vdev, VIRTIO_CONFIG_S_DRIVER);
+	err = vdev->config->finalize_features(vdev);
+	if (err)
+		goto fail;
+	vfc_add_status(vdev, VIRTIO_CONFIG_S_FEATURES_OK);
+	status = vdev->config->get_status(vdev);
+	if (!(status & VIRTIO_CONFIG_S_FEATURES_OK)) {
+		dev_err(&vdev->dev, "device refused features 0x%016llx on restore (status 0x%02x)\n",
+			vdev->features, status);
+		err = -ENODEV;
+		goto fail;
+	}
+
+	err = drv->restore(vdev);
+	if (err) {
+		dev_err(&vdev->dev, "%s: restore failed: %d\n",
+			drv->driver.name, err);
+		goto fail;
+	}
+	if (!(vdev->config->get_status(vdev) & VIRTIO_CONFIG_S_DRIVER_OK))
+		vfc_device_ready(vdev);
+	vfc_config_enable(vdev);
+	return 0;
+
+fail:
+	vfc_fail(vdev);
+	return err;
+}
+EXPORT_SYMBOL_NS_GPL(vfc_device_restore, VFC_NS);
 
 /* ------------------------------------------------------------------------
  * Drivers

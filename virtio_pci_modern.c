@@ -833,6 +833,42 @@ static void vfc_pci_remove(struct pci_dev *pdev)
 }
 
 /*
+ * System sleep. The device's driver stops and resets it first. On the way
+ * back the PCI core has restored the function's config space, and the
+ * device, which the platform may have reset meanwhile, is initialised
+ * again from the start.
+ */
+static int vfc_pci_freeze(struct device *dev)
+{
+	struct vfc_pci_device *vp = dev_get_drvdata(dev);
+	int err;
+
+	err = vfc_device_freeze(&vp->vdev);
+	if (err)
+		return err;
+	pci_disable_device(to_pci_dev(dev));
+	return 0;
+}
+
+static int vfc_pci_restore(struct device *dev)
+{
+	struct pci_dev *pdev = to_pci_dev(dev);
+	struct vfc_pci_device *vp = pci_get_drvdata(pdev);
+	int err;
+
+	err = pci_enable_device(pdev);
+	if (err) {
+		dev_err(dev, "cannot enable the device on resume: %d\n", err);
+		return err;
+	}
+	pci_set_master(pdev);
+	return vfc_device_restore(&vp->vdev);
+}
+
+static DEFINE_SIMPLE_DEV_PM_OPS(vfc_pci_pm_ops, vfc_pci_freeze,
+				vfc_pci_restore);
+
+/*
  * Only functions given to vfc_pci: their driver_override names it
  * (takeover=, guest/vfc-move). A free function of another type, a disk
  * that virtio_pci has not probed yet say, is never bound by accident.
@@ -847,6 +883,7 @@ struct pci_driver vfc_pci_driver = {
 	.id_table = vfc_pci_ids,
 	.probe = vfc_pci_probe,
 	.remove = vfc_pci_remove,
+	.driver.pm = pm_sleep_ptr(&vfc_pci_pm_ops),
 	/* The takeover's device_attach() must find it probed. */
 	.driver.probe_type = PROBE_FORCE_SYNCHRONOUS,
 };

@@ -171,10 +171,61 @@ static const struct vfc_vq_info vfc_rng_vq_info[] = {
 	{ .name = "requestq", .callback = vfc_rng_done },
 };
 
-/* "5.4.5 Device Initialization": the one queue, then DRIVER_OK. */
+/*
+ * "5.4.5 Device Initialization": the one queue, then DRIVER_OK; then the
+ * hwrng core may read. At probe and on restore.
+ */
+static int vfc_rng_start(struct vfc_rng *vr)
+{
+	struct vfc_device *vdev = vr->vdev;
+	int err;
+
+	vr->gone = false;
+	vr->busy = false;
+	vr->avail = 0;
+	err = vfc_find_vqs(vdev, 1, &vr->vq, vfc_rng_vq_info);
+	if (err) {
+		vr->vq = NULL;
+		return err;
+	}
+	vfc_device_ready(vdev);
+
+	/* The core may read at once (its fill thread): the queue is live. */
+	err = hwrng_register(&vr->hwrng);
+	if (err) {
+		dev_err(&vdev->dev, "hwrng_register failed: %d\n", err);
+		vfc_reset_device(vdev);
+		vfc_del_vqs(vdev);
+		vr->vq = NULL;
+	}
+	return err;
+}
+
+/*
+ * "3.3 Device Cleanup". A reader blocked in ->read holds the hwrng, and
+ * hwrng_unregister() waits for it: it is woken first, and finds @gone.
+ * At remove and on freeze.
+ */
+static void vfc_rng_stop(struct vfc_rng *vr)
+{
+	struct vfc_device *vdev = vr->vdev;
+	int err;
+
+	WRITE_ONCE(vr->gone, true);
+	wake_up_all(&vr->used);
+	hwrng_unregister(&vr->hwrng);
+
+	err = vfc_reset_device(vdev);
+	/* The transport stopped the device's DMA if it would not reset. */
+	if (err)
+		dev_err(&vdev->dev, "device did not reset (%d)\n", err);
+	/* The request in flight, if any, is unmapped here. */
+	vfc_vq_detach_unused_buf(vr->vq);
+	vfc_del_vqs(vdev);
+}
+
 static int vfc_rng_probe(struct vfc_device *vdev)
 {
-	struct vfc_virtqueue *vq;
 	struct vfc_rng *vr;
 	int err;
 
@@ -194,24 +245,12 @@ static int vfc_rng_probe(struct vfc_device *vdev)
 	vr->hwrng.read = vfc_rng_read;
 
 	vdev->priv = vr;
-	err = vfc_find_vqs(vdev, 1, &vq, vfc_rng_vq_info);
+	err = vfc_rng_start(vr);
 	if (err)
-		goto err_find_vqs;
-	vr->vq = vq;
-	vfc_device_ready(vdev);
-
-	/* The core may read at once (its fill thread): the queue is live. */
-	err = hwrng_register(&vr->hwrng);
-	if (err) {
-		dev_err(&vdev->dev, "hwrng_register failed: %d\n", err);
-		goto err_register;
-	}
+		goto err_start;
 	return 0;
 
-err_register:
-	vfc_reset_device(vdev);
-	vfc_del_vqs(vdev);
-err_find_vqs:
+err_start:
 	vdev->priv = NULL;
 	kfree(vr->data);
 err_data:
@@ -219,29 +258,31 @@ err_data:
 	return err;
 }
 
-/*
- * "3.3 Device Cleanup". A reader blocked in ->read holds the hwrng, and
- * hwrng_unregister() waits for it: it is woken first, and finds @gone.
- */
 static void vfc_rng_remove(struct vfc_device *vdev)
 {
 	struct vfc_rng *vr = vdev->priv;
-	int err;
 
-	WRITE_ONCE(vr->gone, true);
-	wake_up_all(&vr->used);
-	hwrng_unregister(&vr->hwrng);
-
-	err = vfc_reset_device(vdev);
-	/* The transport stopped the device's DMA if it would not reset. */
-	if (err)
-		dev_err(&vdev->dev, "device did not reset (%d)\n", err);
-	/* The request in flight, if any, is unmapped here. */
-	vfc_vq_detach_unused_buf(vr->vq);
-	vfc_del_vqs(vdev);
+	/* Stopped already if freeze succeeded and restore did not. */
+	if (vr->vq)
+		vfc_rng_stop(vr);
 	vdev->priv = NULL;
 	kfree(vr->data);
 	kfree(vr);
+}
+
+/* System sleep: as remove and probe, keeping the buffer and the name. */
+static int vfc_rng_freeze(struct vfc_device *vdev)
+{
+	struct vfc_rng *vr = vdev->priv;
+
+	vfc_rng_stop(vr);
+	vr->vq = NULL;
+	return 0;
+}
+
+static int vfc_rng_restore(struct vfc_device *vdev)
+{
+	return vfc_rng_start(vdev->priv);
 }
 
 static const struct vfc_device_id vfc_rng_id_table[] = {
@@ -254,6 +295,8 @@ static struct vfc_driver vfc_rng_driver = {
 	.id_table = vfc_rng_id_table,
 	.probe = vfc_rng_probe,
 	.remove = vfc_rng_remove,
+	.freeze = vfc_rng_freeze,
+	.restore = vfc_rng_restore,
 };
 
 module_driver(vfc_rng_driver, vfc_register_driver, vfc_unregister_driver);

@@ -65,6 +65,13 @@
  * @status_at_change: the device status when config_changed was called
  * @features_at_validate: vdev->features when validate was called
  * @resets_at_remove: the fake's reset count when remove was called
+ * @freeze_err: freeze returns this
+ * @restore_err: restore returns this
+ * @freezes: calls of freeze
+ * @restores: calls of restore
+ * @status_at_restore: the device status when restore was called
+ * @features_at_restore: what the device was told to use when restore was
+ *	called
  */
 struct vfc_test_driver {
 	struct vfc_driver drv;
@@ -89,6 +96,12 @@ struct vfc_test_driver {
 	u8 status_at_change;
 	u64 features_at_validate;
 	unsigned int resets_at_remove;
+	int freeze_err;
+	int restore_err;
+	unsigned int freezes;
+	unsigned int restores;
+	u8 status_at_restore;
+	u64 features_at_restore;
 };
 
 /* What each test registered and has not unregistered yet, for exit(). */
@@ -183,6 +196,27 @@ static void vfc_test_remove(struct vfc_device *vdev)
 		vfc_reset_device(vdev);
 }
 
+/* As drivers do: stop using the device, reset it. */
+static int vfc_test_freeze(struct vfc_device *vdev)
+{
+	struct vfc_test_driver *td = to_test_driver(vdev);
+
+	td->freezes++;
+	if (td->freeze_err)
+		return td->freeze_err;
+	return vfc_reset_device(vdev);
+}
+
+static int vfc_test_restore(struct vfc_device *vdev)
+{
+	struct vfc_test_driver *td = to_test_driver(vdev);
+
+	td->restores++;
+	td->status_at_restore = to_vfc_fake(vdev)->status;
+	td->features_at_restore = to_vfc_fake(vdev)->finalized;
+	return td->restore_err;
+}
+
 /* Runs with interrupts off: only record. */
 static void vfc_test_config_changed(struct vfc_device *vdev)
 {
@@ -212,6 +246,8 @@ vfc_test_new_driver(struct kunit *test, const unsigned int *features,
 	td->drv.probe = vfc_test_probe;
 	td->drv.remove = vfc_test_remove;
 	td->drv.config_changed = vfc_test_config_changed;
+	td->drv.freeze = vfc_test_freeze;
+	td->drv.restore = vfc_test_restore;
 	td->remove_resets = true;
 	return td;
 }
@@ -685,6 +721,149 @@ static void vfc_core_config_change_during_remove(struct kunit *test)
 }
 
 /* ------------------------------------------------------------------------
+ * System sleep and shutdown
+ */
+
+/*
+ * Freeze, then restore: the driver stops and resets the device; a config
+ * change meanwhile waits; restore initialises the device again from reset
+ * ("3.1.1 Driver Requirements: Device Initialization") with the features
+ * accepted at probe, hands it to the driver before DRIVER_OK, and then
+ * delivers the change that waited, once.
+ */
+static void vfc_core_freeze_restore(struct kunit *test)
+{
+	static const unsigned int features[] = { 3, 7 };
+	/* The driver's reset in freeze, then restore's own. */
+	static const u8 expected[] = {
+		0,
+		0,
+		S_ACK,
+		S_ACK | S_DRIVER,
+		S_ACK | S_DRIVER | S_FEATURES_OK,
+		S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK,
+	};
+	struct vfc_test_driver *td = vfc_test_new_driver(test, features,
+						       ARRAY_SIZE(features));
+	struct vfc_fake *fake = vfc_fake_new(test, F_V1 | BIT_ULL(3) |
+					     BIT_ULL(5) | BIT_ULL(7));
+	unsigned int logged;
+	u64 accepted;
+
+	vfc_test_add_fake(test, fake);
+	vfc_test_add_driver(test, td);
+	KUNIT_ASSERT_EQ(test, td->probes, 1U);
+	accepted = fake->finalized;
+	KUNIT_EXPECT_EQ(test, accepted, F_V1 | BIT_ULL(3) | BIT_ULL(7));
+
+	logged = fake->log_len;
+	KUNIT_ASSERT_EQ(test, vfc_device_freeze(&fake->vdev), 0);
+	KUNIT_EXPECT_EQ(test, td->freezes, 1U);
+	KUNIT_EXPECT_EQ(test, fake->status, 0);
+	vfc_config_changed(&fake->vdev);
+	KUNIT_EXPECT_EQ(test, td->config_changes, 0U);
+
+	/* The device offers more now; only what was accepted comes back. */
+	fake->device_features |= BIT_ULL(6);
+	KUNIT_ASSERT_EQ(test, vfc_device_restore(&fake->vdev), 0);
+	KUNIT_EXPECT_EQ(test, td->restores, 1U);
+	KUNIT_EXPECT_EQ(test, td->probes, 1U);
+	KUNIT_EXPECT_EQ(test, td->status_at_restore,
+			S_ACK | S_DRIVER | S_FEATURES_OK);
+	KUNIT_EXPECT_EQ(test, td->features_at_restore, accepted);
+	vfc_fake_expect_log(test, fake, logged, expected, ARRAY_SIZE(expected));
+	KUNIT_EXPECT_EQ(test, td->config_changes, 1U);
+	KUNIT_EXPECT_EQ(test, td->status_at_change, S_LIVE);
+	vfc_config_changed(&fake->vdev);
+	KUNIT_EXPECT_EQ(test, td->config_changes, 2U);
+}
+
+/*
+ * What keeps a device from sleeping, or from coming back: a driver that
+ * cannot be frozen (the device carries on), a freeze that fails (the same),
+ * a device that refuses the features it had accepted, a restore that
+ * fails (both: FAILED, reset before the next probe).
+ */
+static void vfc_core_freeze_restore_fail(struct kunit *test)
+{
+	struct vfc_test_driver *td = vfc_test_new_driver(test, NULL, 0);
+	struct vfc_fake *fake = vfc_fake_new(test, F_V1);
+	unsigned int resets;
+
+	vfc_test_add_fake(test, fake);
+	vfc_test_add_driver(test, td);
+	KUNIT_ASSERT_EQ(test, td->probes, 1U);
+
+	td->drv.freeze = NULL;
+	KUNIT_EXPECT_EQ(test, vfc_device_freeze(&fake->vdev), -EOPNOTSUPP);
+	td->drv.freeze = vfc_test_freeze;
+	td->freeze_err = -EBUSY;
+	KUNIT_EXPECT_EQ(test, vfc_device_freeze(&fake->vdev), -EBUSY);
+	KUNIT_EXPECT_EQ(test, fake->status, S_LIVE);
+	vfc_config_changed(&fake->vdev);
+	KUNIT_EXPECT_EQ(test, td->config_changes, 1U);
+	td->freeze_err = 0;
+
+	KUNIT_ASSERT_EQ(test, vfc_device_freeze(&fake->vdev), 0);
+	fake->refuse_features_ok = true;
+	KUNIT_EXPECT_EQ(test, vfc_device_restore(&fake->vdev), -ENODEV);
+	KUNIT_EXPECT_EQ(test, td->restores, 0U);
+	KUNIT_EXPECT_TRUE(test, fake->status & S_FAILED);
+	KUNIT_EXPECT_TRUE(test, fake->vdev.failed);
+	fake->refuse_features_ok = false;
+
+	td->restore_err = -ENOMEM;
+	KUNIT_EXPECT_EQ(test, vfc_device_restore(&fake->vdev), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, td->restores, 1U);
+	KUNIT_EXPECT_TRUE(test, fake->status & S_FAILED);
+	KUNIT_EXPECT_FALSE(test, fake->status & S_DRIVER_OK);
+	vfc_config_changed(&fake->vdev);
+	KUNIT_EXPECT_EQ(test, td->config_changes, 1U);
+
+	/* The next probe starts from a reset device. */
+	resets = fake->resets;
+	vfc_test_remove_driver(test, td);
+	td->restore_err = 0;
+	vfc_test_add_driver(test, td);
+	KUNIT_EXPECT_EQ(test, td->probes, 2U);
+	KUNIT_EXPECT_GT(test, fake->resets, resets);
+	KUNIT_EXPECT_EQ(test, fake->status, S_LIVE);
+}
+
+/*
+ * Reboot and kexec: shutdown resets a device a driver uses and leaves one
+ * without a driver as it is; no config change reaches the driver after.
+ */
+static void vfc_core_shutdown_resets(struct kunit *test)
+{
+	struct vfc_test_driver *td = vfc_test_new_driver(test, NULL, 0);
+	struct vfc_fake *bound = vfc_fake_new(test, F_V1);
+	struct vfc_fake *unbound = vfc_fake_new(test, F_V1);
+	unsigned int resets;
+
+	/* An id no test driver serves. */
+	unbound->vdev.id.device = VFC_TEST_DEVICE_ID + 1;
+	vfc_test_add_fake(test, bound);
+	vfc_test_add_fake(test, unbound);
+	vfc_test_add_driver(test, td);
+	KUNIT_ASSERT_EQ(test, td->probes, 1U);
+	KUNIT_ASSERT_NOT_NULL(test, bound->vdev.dev.driver);
+	KUNIT_ASSERT_NULL(test, unbound->vdev.dev.driver);
+
+	resets = bound->resets;
+	bound->vdev.dev.bus->shutdown(&bound->vdev.dev);
+	KUNIT_EXPECT_EQ(test, bound->resets, resets + 1);
+	KUNIT_EXPECT_EQ(test, bound->status, 0);
+	vfc_config_changed(&bound->vdev);
+	KUNIT_EXPECT_EQ(test, td->config_changes, 0U);
+
+	resets = unbound->resets;
+	unbound->vdev.dev.bus->shutdown(&unbound->vdev.dev);
+	KUNIT_EXPECT_EQ(test, unbound->resets, resets);
+	KUNIT_EXPECT_EQ(test, unbound->status, S_ACK);
+}
+
+/* ------------------------------------------------------------------------
  * Unbinding: "3.3 Device Cleanup"
  */
 
@@ -1131,6 +1310,9 @@ static struct kunit_case vfc_core_test_cases[] = {
 	KUNIT_CASE(vfc_core_config_change_during_probe),
 	KUNIT_CASE(vfc_core_config_change_during_remove),
 	KUNIT_CASE_PARAM(vfc_core_remove_resets, vfc_test_remove_gen_params),
+	KUNIT_CASE(vfc_core_freeze_restore),
+	KUNIT_CASE(vfc_core_freeze_restore_fail),
+	KUNIT_CASE(vfc_core_shutdown_resets),
 	KUNIT_CASE(vfc_core_unregister_driver_unbinds),
 	KUNIT_CASE(vfc_core_unregister_device_removes),
 	KUNIT_CASE_PARAM(vfc_core_config_read, vfc_test_read_gen_params),

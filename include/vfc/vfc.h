@@ -95,6 +95,16 @@ static inline struct vfc_device *dev_to_vfc(struct device *dev)
  *	the device (vfc_reset_device()) and free its virtqueues.
  * @config_changed: optional; the device's config space changed. May be
  *	called in interrupt context, with @config_lock held.
+ * @freeze: the system is going to sleep: stop using the device, reset it
+ *	(vfc_reset_device()) and free the virtqueues, keeping what must
+ *	outlive the sleep. Config changes are already held. Return 0 or
+ *	-errno (the sleep is then aborted and the driver carries on). A
+ *	driver without @freeze and @restore keeps the system from sleeping.
+ * @restore: the system woke up: the device was reset and its features
+ *	negotiated again, the ones accepted at probe, up to FEATURES_OK; set
+ *	the virtqueues up again and carry on. The core sets DRIVER_OK
+ *	afterwards unless @restore did so. Return 0 or -errno; on error no
+ *	virtqueue may be left, and @remove still comes later.
  */
 struct vfc_driver {
 	struct device_driver driver;
@@ -105,6 +115,8 @@ struct vfc_driver {
 	int (*probe)(struct vfc_device *vdev);
 	void (*remove)(struct vfc_device *vdev);
 	void (*config_changed)(struct vfc_device *vdev);
+	int (*freeze)(struct vfc_device *vdev);
+	int (*restore)(struct vfc_device *vdev);
 };
 
 static inline struct vfc_driver *drv_to_vfc(struct device_driver *drv)
@@ -130,6 +142,8 @@ void vfc_unregister_device(struct vfc_device *vdev);
 
 void vfc_config_changed(struct vfc_device *vdev);
 void vfc_device_ready(struct vfc_device *vdev);
+int vfc_device_freeze(struct vfc_device *vdev);
+int vfc_device_restore(struct vfc_device *vdev);
 int vfc_reset_device(struct vfc_device *vdev);
 void vfc_add_status(struct vfc_device *vdev, u8 status);
 
