@@ -214,12 +214,25 @@ static int vfc_restart(struct vfc_device *vdev)
  * Config space and config changes
  */
 
-/* Hand a config change to the bound driver; config changes are enabled. */
+/*
+ * Hand a config change to the bound driver; config changes are enabled.
+ * A device that set DEVICE_NEEDS_RESET says so with a config change
+ * ("2.1.2 Device Requirements: Device Status Field"): it is not the
+ * driver's config that changed, the device is reset and restored instead
+ * (vfc_needs_reset_work()). All ones: a device that is gone, for the
+ * transport to find.
+ */
 static void __vfc_config_changed(struct vfc_device *vdev)
 {
 	struct vfc_driver *drv = drv_to_vfc(vdev->dev.driver);
+	u8 status;
 
 	lockdep_assert_held(&vdev->config_lock);
+	status = vdev->config->get_status(vdev);
+	if (status != 0xff && status & VIRTIO_CONFIG_S_NEEDS_RESET) {
+		queue_work(system_freezable_wq, &vdev->reset_work);
+		return;
+	}
 	if (drv->config_changed)
 		drv->config_changed(vdev);
 }
@@ -602,6 +615,45 @@ int vfc_device_freeze(struct vfc_device *vdev)
 }
 EXPORT_SYMBOL_NS_GPL(vfc_device_freeze, VFC_NS);
 
+/*
+ * DEVICE_NEEDS_RESET: "The driver SHOULD NOT rely on completion of
+ * operations of a device if DEVICE_NEEDS_RESET is set", so the driver lets
+ * go of the device as for a sleep (freeze: reset, queues freed, its state
+ * kept) and takes it back initialised anew (restore). A driver that cannot
+ * be frozen has its queues broken instead: it stops waiting on the device.
+ */
+static void vfc_needs_reset_work(struct work_struct *work)
+{
+	struct vfc_device *vdev = container_of(work, struct vfc_device,
+					       reset_work);
+	struct vfc_driver *drv;
+	u8 status;
+	int err;
+
+	device_lock(&vdev->dev);
+	drv = vfc_bound_driver(vdev);
+	status = vdev->config->get_status(vdev);
+	if (!drv || status == 0xff || !(status & VIRTIO_CONFIG_S_NEEDS_RESET))
+		goto out;
+	dev_warn(&vdev->dev, "device needs a reset (DEVICE_NEEDS_RESET, status 0x%02x): resetting it, then restoring %s\n",
+		 status, drv->driver.name);
+	err = vfc_device_freeze(vdev);
+	if (err) {
+		dev_err(&vdev->dev, "cannot reset a device that needs it (%d): its queues are broken\n",
+			err);
+		vfc_break_device(vdev);
+		goto out;
+	}
+	err = vfc_device_restore(vdev);
+	if (err)
+		dev_err(&vdev->dev, "device not restored after DEVICE_NEEDS_RESET: %d\n",
+			err);
+	else
+		dev_info(&vdev->dev, "device reset and restored\n");
+out:
+	device_unlock(&vdev->dev);
+}
+
 /**
  * vfc_device_restore() - bring a device and its driver back after sleep
  * @vdev: the device, frozen with vfc_device_freeze(); the platform may
@@ -766,6 +818,7 @@ int vfc_register_device(struct vfc_device *vdev)
 
 	vdev->dev.bus = &vfc_bus;
 	spin_lock_init(&vdev->config_lock);
+	INIT_WORK(&vdev->reset_work, vfc_needs_reset_work);
 	vdev->config_enabled = false;
 	vdev->config_change_pending = false;
 	spin_lock_init(&vdev->vqs_list_lock);
@@ -811,7 +864,11 @@ void vfc_unregister_device(struct vfc_device *vdev)
 	 */
 	int index = vdev->index;
 
+	/* Held until the reset work, which finds no driver now, is done. */
+	get_device(&vdev->dev);
 	device_unregister(&vdev->dev);
+	cancel_work_sync(&vdev->reset_work);
+	put_device(&vdev->dev);
 	ida_free(&vfc_index_ida, index);
 }
 EXPORT_SYMBOL_NS_GPL(vfc_unregister_device, VFC_NS);

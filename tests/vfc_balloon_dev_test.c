@@ -303,12 +303,14 @@ static int vfc_bd_find_vqs(struct vfc_device *vdev, unsigned int nvqs,
 		for (q = 0; q < BD_NR_Q; q++)
 			if (!strcmp(info[i].name, vfc_bd_q_name[q]))
 				break;
-		if (q == BD_NR_Q || bd->rt[q]) {
+		if (q == BD_NR_Q || (bd->rt[q] && bd->rt[q]->vq)) {
 			KUNIT_FAIL(bd->test, "queue %u: unexpected %s",
 				   i, info[i].name);
 			return -EINVAL;
 		}
-		bd->rt[q] = vfc_rt_new(bd->test, bd->row);
+		/* A queue set up again (restore) keeps its fake ring. */
+		if (!bd->rt[q])
+			bd->rt[q] = vfc_rt_new(bd->test, bd->row);
 		if (!bd->rt[q])
 			return -ENOMEM;
 		/* A report is up to 32 entries, and never indirect. */
@@ -464,6 +466,17 @@ static bool vfc_bd_wait_held(struct vfc_bd *bd, unsigned int n)
 				  BD_WAIT_US, false, bd);
 }
 
+/* Statistics buffers the device took so far. */
+static unsigned int vfc_bd_reports(struct vfc_bd *bd)
+{
+	unsigned int n;
+
+	spin_lock(&bd->lock);
+	n = bd->reports;
+	spin_unlock(&bd->lock);
+	return n;
+}
+
 /* Wait until @vq is broken; false on timeout. */
 static bool vfc_bd_wait_broken(struct vfc_virtqueue *vq)
 {
@@ -520,6 +533,49 @@ static void vfc_balloon_dev_inflate_deflate(struct kunit *test)
 	vfc_bd_remove(bd);
 	KUNIT_EXPECT_EQ(test, vfc_bd_nr_held(bd), 0U);
 	KUNIT_EXPECT_EQ(test, bd->bad_deflates, 0U);
+	KUNIT_EXPECT_EQ(test, bd->inflated, bd->deflated);
+	KUNIT_EXPECT_EQ(test, totalram_pages(), total);
+}
+
+/*
+ * "Device Status Field": the device sets DEVICE_NEEDS_RESET (and says so
+ * with a config change) with 32 pages in the balloon. The core resets it
+ * and restores the driver (freeze, restore): the balloon keeps its pages
+ * (actual, the device's count and totalram unchanged), sends a fresh
+ * statistics report on the new stats queue, and follows the next target
+ * down to 0, naming only pages the device holds.
+ */
+static void vfc_balloon_dev_needs_reset(struct kunit *test)
+{
+	const u32 frames = 32 * VFC_BALLOON_FRAMES_PER_PAGE;
+	struct vfc_bd *bd = vfc_bd_cur;
+	unsigned long total = totalram_pages();
+	unsigned int resets, reports, seen;
+
+	vfc_bd_add(test, BIT_ULL(VIRTIO_BALLOON_F_MUST_TELL_HOST) |
+		   BIT_ULL(VIRTIO_BALLOON_F_STATS_VQ));
+	vfc_bd_expect_size(test, bd, 32, total);
+	resets = bd->fake->resets;
+	reports = vfc_bd_reports(bd);
+
+	bd->fake->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	vfc_config_changed(&bd->fake->vdev);
+	flush_work(&bd->fake->vdev.reset_work);
+	KUNIT_EXPECT_GT(test, bd->fake->resets, resets);
+	KUNIT_EXPECT_EQ(test, bd->fake->status & (VIRTIO_CONFIG_S_NEEDS_RESET |
+						  VIRTIO_CONFIG_S_DRIVER_OK),
+			VIRTIO_CONFIG_S_DRIVER_OK);
+	KUNIT_EXPECT_EQ(test, vfc_bd_config(bd, BD_ACTUAL), frames);
+	KUNIT_EXPECT_EQ(test, vfc_bd_nr_held(bd), frames);
+	KUNIT_EXPECT_EQ(test, totalram_pages(), total - 32);
+	KUNIT_EXPECT_EQ_MSG(test, read_poll_timeout(vfc_bd_reports, seen,
+						    seen > reports, BD_POLL_US,
+						    BD_WAIT_US, false, bd), 0,
+			    "no statistics report after the reset");
+
+	vfc_bd_expect_size(test, bd, 0, total);
+	KUNIT_EXPECT_EQ(test, bd->bad_deflates, 0U);
+	vfc_bd_remove(bd);
 	KUNIT_EXPECT_EQ(test, bd->inflated, bd->deflated);
 	KUNIT_EXPECT_EQ(test, totalram_pages(), total);
 }
@@ -983,6 +1039,7 @@ static void vfc_balloon_dev_exit(struct kunit *test)
 static struct kunit_case vfc_balloon_dev_cases[] = {
 	KUNIT_CASE_PARAM(vfc_balloon_dev_inflate_deflate, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_target_moves, vfc_bd_gen_params),
+	KUNIT_CASE_PARAM(vfc_balloon_dev_needs_reset, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_ack_timeout, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_stats, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_oom, vfc_bd_gen_params),

@@ -831,6 +831,52 @@ static void vfc_core_freeze_restore_fail(struct kunit *test)
 }
 
 /*
+ * DEVICE_NEEDS_RESET, which the device tells with a config change: the
+ * change does not reach the driver; the device is reset and restored
+ * through freeze and restore and is live again. A driver that cannot be
+ * frozen is left alone, its queues broken. All ones is a device gone, not
+ * one asking for a reset.
+ */
+static void vfc_core_needs_reset(struct kunit *test)
+{
+	struct vfc_test_driver *td = vfc_test_new_driver(test, NULL, 0);
+	struct vfc_fake *fake = vfc_fake_new(test, F_V1);
+	unsigned int resets;
+
+	vfc_test_add_fake(test, fake);
+	vfc_test_add_driver(test, td);
+	KUNIT_ASSERT_EQ(test, td->probes, 1U);
+
+	resets = fake->resets;
+	fake->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	vfc_config_changed(&fake->vdev);
+	flush_work(&fake->vdev.reset_work);
+	KUNIT_EXPECT_EQ(test, td->config_changes, 0U);
+	KUNIT_EXPECT_EQ(test, td->freezes, 1U);
+	KUNIT_EXPECT_EQ(test, td->restores, 1U);
+	KUNIT_EXPECT_GT(test, fake->resets, resets);
+	KUNIT_EXPECT_EQ(test, fake->status, S_LIVE);
+	vfc_config_changed(&fake->vdev);
+	KUNIT_EXPECT_EQ(test, td->config_changes, 1U);
+
+	td->drv.freeze = NULL;
+	fake->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	vfc_config_changed(&fake->vdev);
+	flush_work(&fake->vdev.reset_work);
+	KUNIT_EXPECT_EQ(test, td->freezes, 1U);
+	KUNIT_EXPECT_EQ(test, td->restores, 1U);
+	KUNIT_EXPECT_EQ(test, td->config_changes, 1U);
+	td->drv.freeze = vfc_test_freeze;
+
+	fake->status = 0xff;
+	vfc_config_changed(&fake->vdev);
+	flush_work(&fake->vdev.reset_work);
+	KUNIT_EXPECT_EQ(test, td->freezes, 1U);
+	KUNIT_EXPECT_EQ(test, td->config_changes, 2U);
+	fake->status = S_LIVE;
+}
+
+/*
  * Reboot and kexec: shutdown resets a device a driver uses and leaves one
  * without a driver as it is; no config change reaches the driver after.
  */
@@ -1312,6 +1358,7 @@ static struct kunit_case vfc_core_test_cases[] = {
 	KUNIT_CASE_PARAM(vfc_core_remove_resets, vfc_test_remove_gen_params),
 	KUNIT_CASE(vfc_core_freeze_restore),
 	KUNIT_CASE(vfc_core_freeze_restore_fail),
+	KUNIT_CASE(vfc_core_needs_reset),
 	KUNIT_CASE(vfc_core_shutdown_resets),
 	KUNIT_CASE(vfc_core_unregister_driver_unbinds),
 	KUNIT_CASE(vfc_core_unregister_device_removes),

@@ -20,6 +20,7 @@
 #include <linux/list.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 struct vfc_config_ops;
 
@@ -50,6 +51,8 @@ struct vfc_device_id {
  * @config_change_pending: a config change arrived while delivery was off
  * @config_lock: protects @config_enabled and @config_change_pending; taken
  *	with interrupts off, as transports report changes from interrupts
+ * @reset_work: resets and restores the device once it set
+ *	DEVICE_NEEDS_RESET
  * @vqs_list_lock: protects @vqs
  * @dev: the device model's device; its parent is the transport's device
  * @id: device and vendor id, set by the transport before registering
@@ -64,6 +67,7 @@ struct vfc_device {
 	bool config_enabled;
 	bool config_change_pending;
 	spinlock_t config_lock;		/* protects the config_ flags */
+	struct work_struct reset_work;
 	spinlock_t vqs_list_lock;	/* protects vqs */
 	struct device dev;
 	struct vfc_device_id id;
