@@ -3,6 +3,7 @@
 judge the console log for kernel reports."""
 
 import gzip
+import itertools
 import json
 import os
 import re
@@ -451,6 +452,25 @@ class Guest:
                 raise GuestError('guest %s: incoming migration not running '
                                  'in %d s (%s)' % (self.name, timeout, st))
             time.sleep(0.5)
+
+    def resync(self, timeout=120):
+        """Find the agent's answers again after its serial line was reset
+        (a system sleep): characters sent meanwhile may be lost, and an
+        answer may come late. Send numbered markers until one comes back,
+        dropping whatever arrived before it."""
+        deadline = time.time() + timeout
+        for n in itertools.count(1):
+            marker = b'vfc-sync-%d' % n
+            self.agent.sendall(b'echo ' + marker + b'\n')
+            try:
+                self._expect(re.compile(rb'@@VFC-BEGIN\r?\n' + marker +
+                                        rb'\r?\n@@VFC-END 0\r?\n'),
+                             max(1, min(10, deadline - time.time())))
+                return
+            except GuestError:
+                if time.time() > deadline or self.proc.poll() is not None:
+                    raise GuestError('guest %s: its agent did not answer '
+                                     'again within %d s' % (self.name, timeout))
 
     def _expect(self, regex, timeout):
         deadline = time.time() + timeout
