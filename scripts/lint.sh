@@ -6,6 +6,8 @@
 #                                     kernel (stock, test, stock-6.12, test-6.12)
 #   scripts/lint.sh checkpatch[-6.12] checkpatch.pl --strict of that line's
 #                                     test kernel over the project's C files
+#   scripts/lint.sh conformance       CONFORMANCE.md against spec/ and the
+#                                     tests (scripts/conformance.py)
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -36,8 +38,11 @@ checkpatch | checkpatch-6.12)
 		exit 1
 	fi
 	;;
+conformance)
+	python3 "$top/scripts/conformance.py"
+	;;
 *)
-	echo "usage: $0 stock|test|stock-6.12|test-6.12|checkpatch|checkpatch-6.12" >&2
+	echo "usage: $0 stock|test|stock-6.12|test-6.12|checkpatch|checkpatch-6.12|conformance" >&2
 	exit 2
 	;;
 esac
