@@ -417,6 +417,42 @@ static u64 vfc_driver_features(const struct vfc_driver *drv)
 }
 
 /*
+ * Steps 5 and 6 of "3.1.1 Driver Requirements: Device Initialization":
+ * write vdev->features, set FEATURES_OK and read it back. FEATURES_OK is
+ * the device's only way to refuse the subset: it does not keep the bit
+ * set. Return: 0, the transport's error, or -ENODEV if refused.
+ */
+static int vfc_features_ok(struct vfc_device *vdev)
+{
+	u8 status;
+	int err;
+
+	err = vdev->config->finalize_features(vdev);
+	if (err)
+		return err;
+	vfc_add_status(vdev, VIRTIO_CONFIG_S_FEATURES_OK);
+	status = vdev->config->get_status(vdev);
+	if (!(status & VIRTIO_CONFIG_S_FEATURES_OK)) {
+		dev_err(&vdev->dev, "device refused features 0x%016llx (status 0x%02x)\n",
+			vdev->features, status);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/*
+ * Step 8, once the driver set up the device: DRIVER_OK unless the driver
+ * set it itself, then config changes flow, one that came in meanwhile
+ * first.
+ */
+static void vfc_driver_ok(struct vfc_device *vdev)
+{
+	if (!(vdev->config->get_status(vdev) & VIRTIO_CONFIG_S_DRIVER_OK))
+		vfc_device_ready(vdev);
+	vfc_config_enable(vdev);
+}
+
+/*
  * Steps 3 to 8 of "3.1.1 Driver Requirements: Device Initialization"; the
  * device was reset and acknowledged when it was registered or when the
  * previous driver let go of it.
@@ -426,7 +462,6 @@ static int vfc_bus_probe(struct device *dev)
 	struct vfc_device *vdev = dev_to_vfc(dev);
 	struct vfc_driver *drv = drv_to_vfc(dev->driver);
 	u64 offered, accepted;
-	u8 status;
 	int err;
 
 	if (vdev->failed) {
@@ -466,31 +501,15 @@ static int vfc_bus_probe(struct device *dev)
 		}
 	}
 
-	err = vdev->config->finalize_features(vdev);
+	err = vfc_features_ok(vdev);
 	if (err)
 		goto fail;
-
-	/*
-	 * FEATURES_OK is the device's only way to refuse the subset: it does
-	 * not keep the bit set. Read back before going on (step 6).
-	 */
-	vfc_add_status(vdev, VIRTIO_CONFIG_S_FEATURES_OK);
-	status = vdev->config->get_status(vdev);
-	if (!(status & VIRTIO_CONFIG_S_FEATURES_OK)) {
-		dev_err(dev, "device refused features 0x%016llx (status 0x%02x)\n",
-			vdev->features, status);
-		err = -ENODEV;
-		goto fail;
-	}
 
 	err = drv->probe(vdev);
 	if (err)
 		goto fail;
 
-	if (!(vdev->config->get_status(vdev) & VIRTIO_CONFIG_S_DRIVER_OK))
-		vfc_device_ready(vdev);
-
-	vfc_config_enable(vdev);
+	vfc_driver_ok(vdev);
 	return 0;
 
 fail:
@@ -673,7 +692,6 @@ out:
 int vfc_device_restore(struct vfc_device *vdev)
 {
 	struct vfc_driver *drv = vfc_bound_driver(vdev);
-	u8 status;
 	int err;
 
 	err = vfc_restart(vdev);
@@ -683,17 +701,9 @@ int vfc_device_restore(struct vfc_device *vdev)
 		return 0;
 
 	vfc_add_status(vdev, VIRTIO_CONFIG_S_DRIVER);
-	err = vdev->config->finalize_features(vdev);
+	err = vfc_features_ok(vdev);
 	if (err)
 		goto fail;
-	vfc_add_status(vdev, VIRTIO_CONFIG_S_FEATURES_OK);
-	status = vdev->config->get_status(vdev);
-	if (!(status & VIRTIO_CONFIG_S_FEATURES_OK)) {
-		dev_err(&vdev->dev, "device refused features 0x%016llx on restore (status 0x%02x)\n",
-			vdev->features, status);
-		err = -ENODEV;
-		goto fail;
-	}
 
 	err = drv->restore(vdev);
 	if (err) {
@@ -701,9 +711,7 @@ int vfc_device_restore(struct vfc_device *vdev)
 			drv->driver.name, err);
 		goto fail;
 	}
-	if (!(vdev->config->get_status(vdev) & VIRTIO_CONFIG_S_DRIVER_OK))
-		vfc_device_ready(vdev);
-	vfc_config_enable(vdev);
+	vfc_driver_ok(vdev);
 	return 0;
 
 fail:
