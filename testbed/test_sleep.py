@@ -8,14 +8,19 @@ the kernel's own drivers run the scenario too (on the stock kernels).
 QEMU 7.2 suspends a guest only once per boot: the second `echo mem`
 comes back at once, without QEMU's SUSPEND event, whatever the drivers.
 So each run starts a guest of its own (fresh), and runs after every
-other scenario of its boot configuration (last)."""
+other scenario of its boot configuration (last).
+
+Not on the 6.12 test kernel: there the guest kernel's own resume, before
+any driver's callback, was seen to spin 28 s in timer softirqs after
+arch_suspend_enable_irqs() (a soft lockup report) under TCG with the
+checkers. The 6.12 line runs it on the stock kernel."""
 
 import time
 
 import pytest
 
 from balloon import balloon_to, check_memtotal, expect
-from conftest import KERNELS, scenario
+from conftest import scenario
 from guest import GIB, GuestError
 from test_e2e import load
 from test_rng import load_rng, read_rng
@@ -45,7 +50,10 @@ def suspend_resume(g, timeout=120):
     g.resync(max(1, deadline - time.time()))
 
 
-@scenario(rng='', last=True, fresh=KERNELS)
+SLEEP_KERNELS = ('stock', 'test', 'stock-6.12')
+
+
+@scenario(kernels=SLEEP_KERNELS, rng='', last=True, fresh=SLEEP_KERNELS)
 def test_suspend_resume(guest, drv, step):
     """Suspend to RAM with the balloon inflated by 256 MiB and a reader on
     /dev/hwrng, and wake up: the balloon holds its 256 MiB afterwards
