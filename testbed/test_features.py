@@ -63,8 +63,9 @@ def test_deflate_on_oom(guest, drv, step):
     """VIRTIO_BALLOON_F_DEFLATE_ON_OOM: inflating until 256 MiB are left
     available leaves MemTotal whole; a tmpfs file 128 MiB larger than
     MemAvailable then gets its memory from the balloon (actual rises by
-    nearly that) instead of the OOM killer's victim, and every byte of it
-    is written."""
+    at least half of that: MemAvailable is an estimate, and reclaim finds
+    some of the rest elsewhere; without the feature it rises by nothing)
+    instead of the OOM killer's victim, and every byte of it is written."""
     load(step, guest, drv)
     expect(negotiated(guest, drv, F_DEFLATE_ON_OOM),
            'deflate-on-oom=on, but DEFLATE_ON_OOM was not negotiated')
@@ -91,7 +92,7 @@ def test_deflate_on_oom(guest, drv, step):
             expect(bad not in dmesg, 'the OOM killer ran: "%s"' % bad)
         actual = guest.qmp.cmd('query-balloon')['actual']
         print('  balloon gave back %d MiB' % ((actual - inflated) // MIB))
-        expect(actual - inflated >= more - 32 * MIB,
+        expect(actual - inflated >= more // 2,
                'balloon gave back only %d MiB for a file %d MiB over '
                'MemAvailable' % ((actual - inflated) // MIB, more // MIB))
         check_memtotal(guest, mem0, 0, 'after the OOM deflate')
