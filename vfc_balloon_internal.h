@@ -170,6 +170,21 @@ static inline u64 vfc_balloon_alloc_stalls(const unsigned long *events)
 }
 #endif
 
+/*
+ * The balloon's own contexts, for KUnit's allocation-failure sweep. The
+ * kernel's fail-nth belongs to a task and these run in workers, so the
+ * sweep asks the next run of one to arm it there
+ * (vfc_balloon_test_fail_nth()) and reads back whether that run reached
+ * the failure (vfc_balloon_test_fail_hit()). Only where the kernel has
+ * fault injection; elsewhere both say -EOPNOTSUPP.
+ */
+enum vfc_balloon_ctx {
+	VFC_BALLOON_CTX_WORK,		/* inflating and deflating */
+	VFC_BALLOON_CTX_STATS,		/* refilling the statistics buffer */
+	VFC_BALLOON_CTX_REPORT,		/* a free page report */
+	VFC_BALLOON_NR_CTX
+};
+
 #if IS_ENABLED(CONFIG_KUNIT)
 /* How long a request may go unacknowledged, in jiffies (virtio_balloon.c). */
 extern unsigned long vfc_balloon_ack_timeout;
@@ -177,6 +192,14 @@ extern unsigned long vfc_balloon_ack_timeout;
 extern unsigned long vfc_balloon_hint_max_blocks;
 struct vfc_device;
 unsigned long vfc_balloon_test_oom(struct vfc_device *vdev);
+
+int vfc_balloon_test_fail_nth(struct vfc_device *vdev,
+			      enum vfc_balloon_ctx ctx, unsigned int nth);
+int vfc_balloon_test_fail_hit(struct vfc_device *vdev,
+			      enum vfc_balloon_ctx ctx);
+#ifdef CONFIG_FAULT_INJECTION
+#define VFC_BALLOON_FAIL_NTH
+#endif
 #endif
 
 #endif /* _VFC_BALLOON_INTERNAL_H */

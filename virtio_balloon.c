@@ -236,6 +236,10 @@ struct vfc_balloon_queue {
  * @nr_hinted: the pages on @hinted
  * @hint_done: the device said DONE: blocks coming back are freed at once
  * @shrinker: gives @hinted back when the guest runs short of memory
+ * @fail_nth: per context (enum vfc_balloon_ctx), the allocation its next
+ *	run makes fail; KUnit's sweep only (vfc_balloon_test_fail_nth())
+ * @fail_hit: per context, whether the armed run reached it: 1 or 0, or
+ *	-EAGAIN until that run ended
  *
  * Only @hint_work touches @hint_cmd_busy, @hint_id and @hint_inflight.
  * @q, @b (but for compaction's isolation) and @nr_pages are under @lock;
@@ -278,7 +282,49 @@ struct vfc_balloon {
 	unsigned long nr_hinted;
 	bool hint_done;
 	struct shrinker *shrinker;
+#ifdef VFC_BALLOON_FAIL_NTH
+	unsigned int fail_nth[VFC_BALLOON_NR_CTX];
+	int fail_hit[VFC_BALLOON_NR_CTX];
+#endif
 };
+
+#ifdef VFC_BALLOON_FAIL_NTH
+/*
+ * A run of context @ctx begins: arm the kernel's fail-nth in this task if
+ * KUnit's sweep asked. Return: whether it did, for vfc_balloon_fail_end().
+ */
+static bool vfc_balloon_fail_begin(struct vfc_balloon *vb,
+				   enum vfc_balloon_ctx ctx)
+{
+	unsigned int nth = xchg(&vb->fail_nth[ctx], 0);
+
+	if (!nth)
+		return false;
+	WRITE_ONCE(current->fail_nth, nth);
+	return true;
+}
+
+static void vfc_balloon_fail_end(struct vfc_balloon *vb,
+				 enum vfc_balloon_ctx ctx, bool armed)
+{
+	if (!armed)
+		return;
+	/* Pairs with vfc_balloon_test_fail_hit(): the run is over. */
+	smp_store_release(&vb->fail_hit[ctx], !READ_ONCE(current->fail_nth));
+	WRITE_ONCE(current->fail_nth, 0);
+}
+#else
+static bool vfc_balloon_fail_begin(struct vfc_balloon *vb,
+				   enum vfc_balloon_ctx ctx)
+{
+	return false;
+}
+
+static void vfc_balloon_fail_end(struct vfc_balloon *vb,
+				 enum vfc_balloon_ctx ctx, bool armed)
+{
+}
+#endif
 
 /*
  * The inflate, deflate and reporting queues' callback: a request came back,
@@ -678,10 +724,8 @@ static int vfc_balloon_deflate(struct vfc_balloon *vb, unsigned int want,
  * "5.5.6 Device Operation": inflate while num_pages is above actual,
  * deflate while it is below.
  */
-static void vfc_balloon_work(struct work_struct *work)
+static void vfc_balloon_move(struct vfc_balloon *vb)
 {
-	struct vfc_balloon *vb = container_of(to_delayed_work(work),
-					      struct vfc_balloon, work);
 	struct vfc_balloon_queue *q;
 	u32 num_pages;
 	s64 delta;
@@ -738,6 +782,16 @@ static void vfc_balloon_work(struct work_struct *work)
 		cond_resched();
 	}
 	vb->retry_delay = VFC_BALLOON_RETRY_MIN;
+}
+
+static void vfc_balloon_work(struct work_struct *work)
+{
+	struct vfc_balloon *vb = container_of(to_delayed_work(work),
+					      struct vfc_balloon, work);
+	bool armed = vfc_balloon_fail_begin(vb, VFC_BALLOON_CTX_WORK);
+
+	vfc_balloon_move(vb);
+	vfc_balloon_fail_end(vb, VFC_BALLOON_CTX_WORK, armed);
 }
 
 /* ------------------------------------------------------------------------
@@ -805,6 +859,62 @@ unsigned long vfc_balloon_test_oom(struct vfc_device *vdev)
 	return freed;
 }
 EXPORT_SYMBOL_IF_KUNIT(vfc_balloon_test_oom);
+
+/**
+ * vfc_balloon_test_fail_nth() - make the next run of a context fail an
+ *	allocation
+ * @vdev: a device vfc_balloon is bound to
+ * @ctx: the context: the inflate and deflate work, the statistics work, or
+ *	the free page report
+ * @nth: that run's allocation to fail, from 1 (the kernel's fail-nth)
+ *
+ * For KUnit's allocation-failure sweep (vfc_balloon_device).
+ *
+ * Return: 0; -EINVAL for no balloon or no such context; -EOPNOTSUPP
+ * without CONFIG_FAULT_INJECTION.
+ */
+int vfc_balloon_test_fail_nth(struct vfc_device *vdev,
+			      enum vfc_balloon_ctx ctx, unsigned int nth)
+{
+#ifdef VFC_BALLOON_FAIL_NTH
+	struct vfc_balloon *vb = vdev->priv;
+
+	if (!vb || ctx >= VFC_BALLOON_NR_CTX)
+		return -EINVAL;
+	WRITE_ONCE(vb->fail_hit[ctx], -EAGAIN);
+	/* Ordered after fail_hit: a run that takes it reports afresh. */
+	xchg(&vb->fail_nth[ctx], nth);
+	return 0;
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+EXPORT_SYMBOL_IF_KUNIT(vfc_balloon_test_fail_nth);
+
+/**
+ * vfc_balloon_test_fail_hit() - what the run armed last saw
+ * @vdev: a device vfc_balloon is bound to
+ * @ctx: the context vfc_balloon_test_fail_nth() armed
+ *
+ * Return: 1 if that run reached the allocation and it failed, 0 if it made
+ * fewer; -EAGAIN while it has not ended; -EINVAL, -EOPNOTSUPP as
+ * vfc_balloon_test_fail_nth().
+ */
+int vfc_balloon_test_fail_hit(struct vfc_device *vdev,
+			      enum vfc_balloon_ctx ctx)
+{
+#ifdef VFC_BALLOON_FAIL_NTH
+	struct vfc_balloon *vb = vdev->priv;
+
+	if (!vb || ctx >= VFC_BALLOON_NR_CTX)
+		return -EINVAL;
+	/* Pairs with vfc_balloon_fail_end(). */
+	return smp_load_acquire(&vb->fail_hit[ctx]);
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+EXPORT_SYMBOL_IF_KUNIT(vfc_balloon_test_fail_hit);
 #endif
 
 /* ------------------------------------------------------------------------
@@ -906,10 +1016,9 @@ static int vfc_balloon_migrate(struct balloon_dev_info *b,
  * Context: the page reporting work; may sleep.
  * Return: 0, or an error, after which the blocks return unreported.
  */
-static int vfc_balloon_report(struct page_reporting_dev_info *pr,
-			      struct scatterlist *sg, unsigned int nents)
+static int vfc_balloon_send_report(struct vfc_balloon *vb,
+				   struct scatterlist *sg, unsigned int nents)
 {
-	struct vfc_balloon *vb = container_of(pr, struct vfc_balloon, pr);
 	struct vfc_virtqueue *vq = vb->report_vq;
 	void *token = NULL;
 	int err;
@@ -945,6 +1054,18 @@ static int vfc_balloon_report(struct page_reporting_dev_info *pr,
 							      -ETIMEDOUT);
 	mutex_unlock(&vb->lock);
 	return -EIO;
+}
+
+static int vfc_balloon_report(struct page_reporting_dev_info *pr,
+			      struct scatterlist *sg, unsigned int nents)
+{
+	struct vfc_balloon *vb = container_of(pr, struct vfc_balloon, pr);
+	bool armed = vfc_balloon_fail_begin(vb, VFC_BALLOON_CTX_REPORT);
+	int err;
+
+	err = vfc_balloon_send_report(vb, sg, nents);
+	vfc_balloon_fail_end(vb, VFC_BALLOON_CTX_REPORT, armed);
+	return err;
 }
 
 /* Start reporting, if the queue can carry a full report. */
@@ -1489,10 +1610,8 @@ static int vfc_balloon_add_stats(struct vfc_balloon *vb)
  * device going: refill and resend the buffer if it is back, and notify.
  * Only this work touches the stats queue once the device is live.
  */
-static void vfc_balloon_stats_work(struct work_struct *work)
+static void vfc_balloon_stats_refill(struct vfc_balloon *vb)
 {
-	struct vfc_balloon *vb = container_of(to_delayed_work(work),
-					      struct vfc_balloon, stats_work);
 	unsigned int len;
 	int err = 0;
 
@@ -1517,6 +1636,16 @@ static void vfc_balloon_stats_work(struct work_struct *work)
 				     err, VFC_BALLOON_STATS_RETRY / HZ);
 		vfc_balloon_queue_stats(vb, VFC_BALLOON_STATS_RETRY);
 	}
+}
+
+static void vfc_balloon_stats_work(struct work_struct *work)
+{
+	struct vfc_balloon *vb = container_of(to_delayed_work(work),
+					      struct vfc_balloon, stats_work);
+	bool armed = vfc_balloon_fail_begin(vb, VFC_BALLOON_CTX_STATS);
+
+	vfc_balloon_stats_refill(vb);
+	vfc_balloon_fail_end(vb, VFC_BALLOON_CTX_STATS, armed);
 }
 
 static void vfc_balloon_stats_used(struct vfc_virtqueue *vq)
