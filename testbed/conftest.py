@@ -427,6 +427,11 @@ def pytest_terminal_summary(terminalreporter):
             p = next((m for m in PHASES if m in rep.keywords), None)
             if p:
                 totals[p] = totals.get(p, 0) + rep.duration
+    sweeps = getattr(sys.modules.get('test_kunit'), 'SWEEPS', None)
+    if sweeps:
+        terminalreporter.write_sep('-', 'allocation failure points (KUnit)')
+        for line in sweeps:
+            terminalreporter.write_line(line)
     if totals:
         terminalreporter.write_sep('-', 'time per phase')
         terminalreporter.write_line('  '.join(

@@ -27,8 +27,13 @@ OUT = os.path.join(BUILD, 'kunit')
 
 # Suites that need what only the module path provides, and why.
 MODULE_ONLY = {
-    'vfc_ring_fault': 'needs failslab armed by the runner',
+    'vfc_ring_fault': 'needs fault injection armed by the runner',
 }
+
+# "<kernel> <case> <row> <operation>: N allocation failure points ..."
+# of the allocation-failure sweeps, for the summary at the end.
+SWEEPS = []
+SWEEP_LINE = re.compile(r'#\s*(\w+): (\S+ \S+: \d+ allocation failure points.*)$')
 
 
 def suites_in_sources():
@@ -151,12 +156,17 @@ def run_modules(kernel):
         g = boot_guest(run, kernel, balloon=False, mem_mib=1024)
         if g.boot_note:
             print(g.boot_note)
-        # Arm failslab for the tasks that ask (current->make_it_fail) and
-        # for allocations that cannot sleep only: tests inject a failing
-        # GFP_ATOMIC allocation this way without touching anything else.
+        # Arm fault injection for the tasks that ask and nothing else:
+        # failslab fails every slab allocation of a task that sets
+        # current->make_it_fail, and a task's fail-nth (the sweeps)
+        # counts every slab allocation and page, those that may sleep,
+        # order 0 and highmem ones too, which the defaults leave out.
         g.sh('cd /sys/kernel/debug/failslab && echo 100 > probability && '
              'echo -1 > times && echo 0 > verbose && echo Y > task-filter '
-             '&& echo Y > ignore-gfp-wait')
+             '&& echo N > ignore-gfp-wait')
+        g.sh('cd /sys/kernel/debug/fail_page_alloc && echo 0 > verbose && '
+             'echo N > ignore-gfp-wait && echo N > ignore-gfp-highmem && '
+             'echo 0 > min-order')
         for mod in mods:
             g.sh('echo "vfc-kunit: begin %s" > /dev/kmsg' % mod)
             g.sh('modprobe %s' % mod, timeout=1200)
@@ -167,6 +177,11 @@ def run_modules(kernel):
             g.sh('rmmod %s' % mod)
             doc = merge_ktap(found)
             docs.append(doc)
+            for ln in doc.splitlines():
+                m = SWEEP_LINE.search(ln)
+                if m:
+                    SWEEPS.append('%s %s %s' % (kernel, m.group(1),
+                                                m.group(2)))
             ktap = os.path.join(out, mod + '.ktap')
             with open(ktap, 'w') as f:
                 f.write(doc)

@@ -26,6 +26,7 @@
 #include <kunit/test.h>
 #include <linux/bitmap.h>
 #include <linux/delay.h>
+#include <linux/device.h>
 #include <linux/iopoll.h>
 #include <linux/jiffies.h>
 #include <linux/mm.h>
@@ -277,6 +278,8 @@ static bool vfc_bd_notify(struct vfc_virtqueue *vq)
 	return true;
 }
 
+static void vfc_bd_del_vqs(struct vfc_device *vdev);
+
 static int vfc_bd_find_vqs(struct vfc_device *vdev, unsigned int nvqs,
 			   struct vfc_virtqueue *vqs[],
 			   const struct vfc_vq_info info[])
@@ -311,16 +314,21 @@ static int vfc_bd_find_vqs(struct vfc_device *vdev, unsigned int nvqs,
 		/* A queue set up again (restore) keeps its fake ring. */
 		if (!bd->rt[q])
 			bd->rt[q] = vfc_rt_new(bd->test, bd->row);
-		if (!bd->rt[q])
+		if (!bd->rt[q]) {
+			vfc_bd_del_vqs(vdev);
 			return -ENOMEM;
+		}
 		/* A report is up to 32 entries, and never indirect. */
 		if (q == BD_REPORT) {
 			cfg.num = PAGE_REPORTING_CAPACITY;
 			bd->rt[q]->long_bufs = true;
 		}
 		vq = vfc_rt_create_on(bd->rt[q], vdev, &cfg);
-		if (IS_ERR(vq))
+		if (IS_ERR(vq)) {
+			/* As a transport does: none of the queues stays. */
+			vfc_bd_del_vqs(vdev);
 			return PTR_ERR(vq);
+		}
 		vqs[i] = vq;
 	}
 	return 0;
@@ -998,6 +1006,225 @@ static void vfc_balloon_dev_hint(struct kunit *test)
  * The suite
  */
 
+#ifdef VFC_KUNIT_FAULTS
+/* ------------------------------------------------------------------------
+ * Every allocation failure: the runner arms the kernel's fault injection
+ * (vfc_sweep() in vfc_test_support.c), so only the test bed builds these.
+ */
+
+/* Balloon pages each step moves: a request's worth of page allocations. */
+#define BD_SWEEP_PAGES	8
+
+/* Every feature whose set-up allocates. */
+#define BD_SWEEP_FEATURES (BIT_ULL(VIRTIO_BALLOON_F_MUST_TELL_HOST) | \
+			   BIT_ULL(VIRTIO_BALLOON_F_STATS_VQ) | \
+			   BIT_ULL(VIRTIO_BALLOON_F_FREE_PAGE_HINT) | \
+			   BIT_ULL(VIRTIO_BALLOON_F_PAGE_POISON) | \
+			   BIT_ULL(VIRTIO_BALLOON_F_REPORTING))
+
+/* No queue left, and nothing mapped or allocated on any fake ring. */
+static void vfc_bd_expect_clean(struct kunit *test, struct vfc_bd *bd)
+{
+	enum vfc_bd_q q;
+
+	for (q = 0; q < BD_NR_Q; q++) {
+		if (!bd->rt[q])
+			continue;
+		KUNIT_EXPECT_NULL_MSG(test, bd->rt[q]->vq, "%s queue left",
+				      vfc_bd_q_name[q]);
+		vfc_fake_dma_expect_clean(test, bd->rt[q]->dma);
+	}
+}
+
+/* The balloon still moves pages in and out, exactly. */
+static void vfc_bd_expect_works(struct kunit *test, struct vfc_bd *bd,
+				unsigned long total)
+{
+	vfc_bd_expect_size(test, bd, BD_SWEEP_PAGES, total);
+	vfc_bd_expect_size(test, bd, 0, total);
+	KUNIT_EXPECT_EQ(test, bd->bad_deflates, 0U);
+}
+
+/* Arm the next run of @ctx to fail its allocation @nth. */
+static void vfc_bd_fail_nth(struct kunit *test, struct vfc_bd *bd,
+			    enum vfc_balloon_ctx ctx, unsigned int nth)
+{
+	KUNIT_ASSERT_EQ(test, vfc_balloon_test_fail_nth(&bd->fake->vdev, ctx,
+							nth), 0);
+}
+
+/* Wait for the armed run of @ctx to end; whether it reached the failure. */
+static bool vfc_bd_fail_hit(struct kunit *test, struct vfc_bd *bd,
+			    enum vfc_balloon_ctx ctx)
+{
+	int hit;
+
+	KUNIT_ASSERT_FALSE_MSG(test,
+			       read_poll_timeout(vfc_balloon_test_fail_hit, hit,
+						 hit != -EAGAIN, BD_POLL_US,
+						 BD_WAIT_US, false,
+						 &bd->fake->vdev, ctx),
+			       "the armed run of context %d never ended", ctx);
+	KUNIT_ASSERT_GE(test, hit, 0);
+	return hit;
+}
+
+/*
+ * Probe, as the driver core runs it for a device added or bound: the
+ * core's steps ("Device Initialization"), the queues, the statistics
+ * buffer, reporting and hinting. A probe that fails leaves the device
+ * FAILED and nothing behind; one that coped with its failure works.
+ */
+static bool vfc_bd_sweep_probe(struct kunit *test, void *ctx,
+			       unsigned int nth)
+{
+	unsigned long total = *(unsigned long *)ctx;
+	struct vfc_bd *bd = vfc_bd_cur;
+	struct device *dev = &bd->fake->vdev.dev;
+	bool hit;
+	int ret;
+
+	device_release_driver(dev);
+	KUNIT_ASSERT_NULL(test, dev->driver);
+	vfc_bd_expect_clean(test, bd);
+	KUNIT_ASSERT_EQ(test, totalram_pages(), total);
+
+	vfc_fail_nth_arm(nth);
+	ret = device_attach(dev);
+	hit = vfc_fail_nth_disarm();
+	if (dev->driver) {
+		KUNIT_EXPECT_EQ(test, ret, 1);
+		KUNIT_EXPECT_TRUE(test, bd->fake->status &
+					VIRTIO_CONFIG_S_DRIVER_OK);
+		vfc_bd_expect_works(test, bd, total);
+	} else {
+		/* 0, or the probe's error: the driver core logs it. */
+		KUNIT_EXPECT_LE(test, ret, 0);
+		/* FAILED, or the driver core failed before vfc's probe. */
+		KUNIT_EXPECT_TRUE_MSG(test, (bd->fake->status &
+					     VIRTIO_CONFIG_S_FAILED) ||
+				      !(bd->fake->status &
+					VIRTIO_CONFIG_S_DRIVER),
+				      "probe failed at allocation %u, status %#x",
+				      nth, bd->fake->status);
+		KUNIT_EXPECT_FALSE(test, bd->fake->status &
+					 VIRTIO_CONFIG_S_DRIVER_OK);
+		vfc_bd_expect_clean(test, bd);
+	}
+	return hit;
+}
+
+/*
+ * Inflating: a page the guest cannot spare ends the request short, and
+ * the balloon tries again later; it still reaches the target ("5.5.6
+ * Device Operation"), and every page comes back.
+ */
+static bool vfc_bd_sweep_inflate(struct kunit *test, void *ctx,
+				 unsigned int nth)
+{
+	unsigned long total = *(unsigned long *)ctx;
+	struct vfc_bd *bd = vfc_bd_cur;
+	bool hit;
+
+	vfc_bd_fail_nth(test, bd, VFC_BALLOON_CTX_WORK, nth);
+	vfc_bd_target(bd, BD_SWEEP_PAGES * VFC_BALLOON_FRAMES_PER_PAGE);
+	hit = vfc_bd_fail_hit(test, bd, VFC_BALLOON_CTX_WORK);
+	vfc_bd_expect_works(test, bd, total);
+	return hit;
+}
+
+/* Deflating, from a balloon on target. */
+static bool vfc_bd_sweep_deflate(struct kunit *test, void *ctx,
+				 unsigned int nth)
+{
+	unsigned long total = *(unsigned long *)ctx;
+	struct vfc_bd *bd = vfc_bd_cur;
+	bool hit;
+
+	vfc_bd_expect_size(test, bd, BD_SWEEP_PAGES, total);
+	vfc_bd_fail_nth(test, bd, VFC_BALLOON_CTX_WORK, nth);
+	vfc_bd_target(bd, 0);
+	hit = vfc_bd_fail_hit(test, bd, VFC_BALLOON_CTX_WORK);
+	vfc_bd_expect_size(test, bd, 0, total);
+	KUNIT_EXPECT_EQ(test, bd->bad_deflates, 0U);
+	return hit;
+}
+
+/* A statistics report the device asks for ("5.5.6.3 Memory Statistics"). */
+static bool vfc_bd_sweep_stats(struct kunit *test, void *ctx,
+			       unsigned int nth)
+{
+	struct vfc_bd *bd = vfc_bd_cur;
+	unsigned int reports = vfc_bd_reports(bd);
+	struct vfc_rt_taken t;
+	bool hit;
+
+	vfc_bd_fail_nth(test, bd, VFC_BALLOON_CTX_STATS, nth);
+	spin_lock(&bd->lock);
+	t = bd->stats_t;
+	spin_unlock(&bd->lock);
+	vfc_bd_complete(bd, BD_STATS, &t, 0);
+	hit = vfc_bd_fail_hit(test, bd, VFC_BALLOON_CTX_STATS);
+	/* A refill that failed is tried again a second later. */
+	KUNIT_ASSERT_TRUE_MSG(test, vfc_bd_wait_reports(bd, reports + 1),
+			      "no report after allocation %u failed", nth);
+	vfc_bd_expect_report(test, bd);
+	KUNIT_EXPECT_FALSE(test, vfc_vq_is_broken(bd->rt[BD_STATS]->vq));
+	return hit;
+}
+
+/* A free page report ("5.5.6.7 Free Page Reporting"); reporting goes on. */
+static bool vfc_bd_sweep_report(struct kunit *test, void *ctx,
+				unsigned int nth)
+{
+	struct vfc_bd *bd = vfc_bd_cur;
+	unsigned int before, seen;
+	bool hit;
+
+	vfc_bd_fail_nth(test, bd, VFC_BALLOON_CTX_REPORT, nth);
+	vfc_bd_churn();
+	hit = vfc_bd_fail_hit(test, bd, VFC_BALLOON_CTX_REPORT);
+	before = READ_ONCE(bd->reports_done);
+	vfc_bd_churn();
+	KUNIT_EXPECT_FALSE_MSG(test, read_poll_timeout(READ_ONCE, seen,
+						       seen > before,
+						       BD_POLL_US, BD_WAIT_US,
+						       false, bd->reports_done),
+			       "no report after allocation %u failed", nth);
+	KUNIT_EXPECT_FALSE(test, vfc_vq_is_broken(bd->rt[BD_REPORT]->vq));
+	return hit;
+}
+
+/*
+ * Each operation with its 1st, 2nd, ... allocation failing, until it runs
+ * through untouched: the error is clean (probe: the device FAILED; the
+ * works: a retry), nothing leaks (each case ends with the guest's memory
+ * whole and nothing mapped; kmemleak's scan after the module), and the
+ * device is left working.
+ */
+static void vfc_balloon_dev_alloc_failures(struct kunit *test)
+{
+	unsigned long total = totalram_pages();
+	struct vfc_bd *bd = vfc_bd_cur;
+	const char *row = bd->row->name;
+
+	vfc_bd_add(test, BD_SWEEP_FEATURES);
+	KUNIT_EXPECT_GT(test, vfc_sweep(test, row, "probe", vfc_bd_sweep_probe,
+					&total), 0U);
+	/* The last probe went through untouched. */
+	KUNIT_ASSERT_NOT_NULL(test, bd->fake->vdev.dev.driver);
+	KUNIT_EXPECT_GT(test, vfc_sweep(test, row, "inflate",
+					vfc_bd_sweep_inflate, &total), 0U);
+	vfc_sweep(test, row, "deflate", vfc_bd_sweep_deflate, &total);
+	KUNIT_ASSERT_TRUE(test, vfc_bd_wait_reports(bd, 1));
+	vfc_sweep(test, row, "stats", vfc_bd_sweep_stats, NULL);
+	vfc_sweep(test, row, "reporting", vfc_bd_sweep_report, NULL);
+	vfc_bd_remove(bd);
+	vfc_bd_expect_clean(test, bd);
+	KUNIT_EXPECT_EQ(test, totalram_pages(), total);
+}
+#endif
+
 static int vfc_balloon_dev_init(struct kunit *test)
 {
 	struct vfc_bd *bd;
@@ -1045,6 +1272,9 @@ static struct kunit_case vfc_balloon_dev_cases[] = {
 	KUNIT_CASE_PARAM(vfc_balloon_dev_oom, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_hint, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_reporting, vfc_bd_gen_params),
+#ifdef VFC_KUNIT_FAULTS
+	KUNIT_CASE_PARAM(vfc_balloon_dev_alloc_failures, vfc_bd_gen_params),
+#endif
 	{}
 };
 

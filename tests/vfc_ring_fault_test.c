@@ -1,21 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests for vfc's virtqueues that need the kernel's fault injection:
- * an allocation made to fail on purpose, beside the vfc_ring suite.
+ * an allocation made to fail on purpose, beside the vfc_ring suite, and
+ * the allocation-failure sweeps of making a queue and adding to it.
  *
- * Needs failslab armed by the runner, which only the test bed does: it
- * loads this module in its test-kernel guest (CONFIG_FAILSLAB) after
+ * Needs fault injection armed by the runner, which only the test bed does:
+ * it loads this module in its test-kernel guest (CONFIG_FAILSLAB,
+ * CONFIG_FAIL_PAGE_ALLOC) after
  *
  *	cd /sys/kernel/debug/failslab
  *	echo 100 > probability; echo -1 > times; echo 0 > verbose
- *	echo Y > task-filter; echo Y > ignore-gfp-wait
+ *	echo Y > task-filter; echo N > ignore-gfp-wait
+ *	cd /sys/kernel/debug/fail_page_alloc
+ *	echo 0 > verbose; echo N > ignore-gfp-wait
+ *	echo N > ignore-gfp-highmem; echo 0 > min-order
  *
- * (testbed/test_kunit.py): every slab allocation that cannot sleep fails,
- * but only in a task that sets current->make_it_fail, which the case does
- * around the one call it breaks. So tests/Kbuild builds the suite only as
- * an external module, for the test bed, never into a kernel for kunit.py
- * run, which arms nothing. A kernel or a run without failslab fails the
- * case rather than skipping it.
+ * (testbed/test_kunit.py): every slab allocation fails in a task that sets
+ * current->make_it_fail, which vfc_ring_indirect_fallback does around the
+ * one call it breaks; and a task's fail-nth (vfc_sweep()) counts every slab
+ * allocation and page. So tests/Kbuild builds the suite only as an
+ * external module, for the test bed, never into a kernel for kunit.py run,
+ * which arms nothing. A kernel or a run without fault injection fails the
+ * cases rather than skipping them.
  */
 #include <kunit/test.h>
 #include <linux/sched.h>
@@ -38,10 +44,9 @@ static const struct vfc_rt_case vfc_rt_indirect_only_cases[] = {
 /*
  * "Indirect Descriptors" are an optimisation: when the table cannot be
  * allocated the buffer goes direct, one descriptor per entry. With
- * failslab armed as the runner arms it, this task's GFP_ATOMIC
- * allocations fail while it asks for it, and nothing else does: the
- * table's allocation fails, the mappings (which do not go through slab)
- * do not.
+ * failslab armed as the runner arms it, this task's slab allocations fail
+ * while it asks for it, and nothing else does: the table's allocation
+ * fails, the mappings (which do not go through slab) do not.
  */
 static void vfc_ring_indirect_fallback(struct kunit *test)
 {
@@ -95,6 +100,77 @@ static void vfc_ring_indirect_fallback(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rt->vq->num_free, num_free);
 }
 
+/*
+ * Making a queue, the ring part of every find_vqs: the state, the ring
+ * memory, the descriptor state. A creation that fails says -ENOMEM and
+ * leaves nothing allocated or mapped; one that succeeds carries a buffer.
+ */
+static bool vfc_ring_sweep_create(struct kunit *test, void *ctx,
+				  unsigned int nth)
+{
+	struct vfc_rt *rt = test->priv;
+	struct vfc_virtqueue *vq;
+	bool hit;
+
+	vfc_fail_nth_arm(nth);
+	vq = vfc_rt_create(rt, VFC_RT_NUM, VFC_RT_ALIGN, false);
+	hit = vfc_fail_nth_disarm();
+	if (IS_ERR(vq)) {
+		KUNIT_EXPECT_EQ(test, PTR_ERR(vq), -ENOMEM);
+		KUNIT_EXPECT_NULL(test, rt->vq);
+	} else {
+		vfc_rt_round_trip_one(rt, 0);
+		vfc_rt_destroy(rt);
+	}
+	vfc_fake_dma_expect_clean(test, rt->dma);
+	return hit;
+}
+
+/*
+ * Adding a buffer of three entries, with GFP_KERNEL: where the indirect
+ * table cannot be had the buffer goes direct, so every add succeeds and
+ * the device sees the buffer as posted.
+ */
+static bool vfc_ring_sweep_add(struct kunit *test, void *ctx,
+			       unsigned int nth)
+{
+	struct vfc_rt *rt = test->priv;
+	unsigned int num_free = rt->vq->num_free;
+	struct vfc_rt_buf *b = vfc_rt_prep(rt, 0, 2, 1, 32);
+	struct vfc_rt_taken *t;
+	bool hit;
+	int err;
+
+	vfc_fail_nth_arm(nth);
+	err = vfc_rt_add(rt, b);
+	hit = vfc_fail_nth_disarm();
+	KUNIT_ASSERT_EQ(test, err, 0);
+	KUNIT_EXPECT_TRUE(test, vfc_vq_kick(rt->vq));
+	t = vfc_rt_take(rt, 0);
+	KUNIT_EXPECT_EQ(test, t->nr_out, 2U);
+	KUNIT_EXPECT_EQ(test, t->nr_in, 1U);
+	/* Direct only where the table could not be had. */
+	if (!hit)
+		KUNIT_EXPECT_TRUE(test, t->indirect);
+	vfc_rt_complete(rt, t, 20);
+	vfc_rt_expect_used(rt, b, 20);
+	KUNIT_EXPECT_EQ(test, rt->vq->num_free, num_free);
+	return hit;
+}
+
+/* Each with its 1st, 2nd, ... allocation failing (vfc_sweep()). */
+static void vfc_ring_alloc_failures(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	const char *row = rt->param->name;
+
+	KUNIT_EXPECT_GT(test, vfc_sweep(test, row, "create",
+					vfc_ring_sweep_create, NULL), 0U);
+	vfc_rt_start(rt);
+	KUNIT_EXPECT_GT(test, vfc_sweep(test, row, "add", vfc_ring_sweep_add,
+					NULL), 0U);
+}
+
 KUNIT_ARRAY_PARAM(vfc_rt_indirect_only, vfc_rt_indirect_only_cases,
 		  vfc_rt_case_desc);
 
@@ -112,6 +188,8 @@ static void vfc_ring_fault_exit(struct kunit *test)
 
 static struct kunit_case vfc_ring_fault_cases[] = {
 	KUNIT_CASE_PARAM(vfc_ring_indirect_fallback,
+			 vfc_rt_indirect_only_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_alloc_failures,
 			 vfc_rt_indirect_only_gen_params),
 	{}
 };

@@ -38,6 +38,7 @@
 #include <linux/list.h>
 #include <linux/minmax.h>
 #include <linux/module.h>
+#include <linux/sched.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -1404,6 +1405,7 @@ struct vfc_virtqueue *vfc_rt_create_on(struct vfc_rt *rt,
 				       struct vfc_vring_config *cfg)
 {
 	struct vfc_virtqueue *vq;
+	unsigned int nth;
 
 	cfg->dma_dev = &rt->dma->dev;
 	vq = vfc_vring_create_virtqueue(vdev, cfg);
@@ -1413,6 +1415,8 @@ struct vfc_virtqueue *vfc_rt_create_on(struct vfc_rt *rt,
 	}
 	if (IS_ERR(vq))
 		return vq;
+	/* What the fixture allocates is not the operation's (vfc_sweep()). */
+	nth = vfc_fail_nth_pause();
 	vq->priv = rt;
 	rt->vq = vq;
 	/* Without ACCESS_PLATFORM the ring hands out physical addresses. */
@@ -1423,6 +1427,7 @@ struct vfc_virtqueue *vfc_rt_create_on(struct vfc_rt *rt,
 	/* Packed: the positions, wrap counters and used_idx's encoding. */
 	rt->ops->attach(rt);
 	rt->ops->kick_hint(rt, VFC_RT_KICKS_WANTED);
+	vfc_fail_nth_arm(nth);
 	return vq;
 }
 EXPORT_SYMBOL_NS_GPL(vfc_rt_create_on, VFC_TEST_NS);
@@ -1747,6 +1752,137 @@ static void __exit vfc_test_support_exit(void)
 {
 }
 module_exit(vfc_test_support_exit);
+
+/* ------------------------------------------------------------------------
+ * The allocation-failure sweep
+ */
+
+/**
+ * vfc_fail_nth_arm() - make this task's @nth allocation from now fail
+ * @nth: from 1; 0 disarms
+ *
+ * What writing @nth to /proc/self/task/<tid>/fail-nth does, from the task
+ * itself. A no-op without CONFIG_FAULT_INJECTION (vfc_sweep() fails then).
+ */
+void vfc_fail_nth_arm(unsigned int nth)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	WRITE_ONCE(current->fail_nth, nth);
+#endif
+}
+EXPORT_SYMBOL_NS_GPL(vfc_fail_nth_arm, VFC_TEST_NS);
+
+/**
+ * vfc_fail_nth_pause() - stop counting this task's allocations for a while
+ *
+ * For a fixture's own allocations in the middle of an operation a sweep
+ * breaks: vfc_fail_nth_arm() with the value returned goes on counting.
+ * Return: the allocations still to go before the armed one; 0 if none is
+ * armed or it was reached.
+ */
+unsigned int vfc_fail_nth_pause(void)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	unsigned int nth = READ_ONCE(current->fail_nth);
+
+	WRITE_ONCE(current->fail_nth, 0);
+	return nth;
+#else
+	return 0;
+#endif
+}
+EXPORT_SYMBOL_NS_GPL(vfc_fail_nth_pause, VFC_TEST_NS);
+
+/**
+ * vfc_fail_nth_disarm() - disarm, and say whether the armed one failed
+ *
+ * Return: true if the allocation armed by vfc_fail_nth_arm() was reached
+ * (and failed); false if fewer were made, or there is no fault injection.
+ */
+bool vfc_fail_nth_disarm(void)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	bool hit = !READ_ONCE(current->fail_nth);
+
+	WRITE_ONCE(current->fail_nth, 0);
+	return hit;
+#else
+	return false;
+#endif
+}
+EXPORT_SYMBOL_NS_GPL(vfc_fail_nth_disarm, VFC_TEST_NS);
+
+/*
+ * The sweep means something only if the allocations it is after count: a
+ * slab allocation that may sleep, and an order-0 movable highmem page (a
+ * balloon page). The kernel's defaults count neither.
+ */
+static bool vfc_sweep_armed(struct kunit *test)
+{
+	struct page *page;
+	void *p;
+	bool hit;
+
+	vfc_fail_nth_arm(1);
+	p = kmalloc(16, GFP_KERNEL | __GFP_NOWARN);
+	hit = vfc_fail_nth_disarm();
+	kfree(p);
+	if (!hit || p) {
+		KUNIT_FAIL(test, "fail-nth misses GFP_KERNEL slab: %s",
+			   "CONFIG_FAILSLAB, ignore-gfp-wait N (test_kunit.py)");
+		return false;
+	}
+	vfc_fail_nth_arm(1);
+	page = alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN);
+	hit = vfc_fail_nth_disarm();
+	if (page)
+		__free_page(page);
+	if (!hit || page) {
+		KUNIT_FAIL(test, "fail-nth misses order-0 pages: %s",
+			   "CONFIG_FAIL_PAGE_ALLOC, ignore-gfp-wait and -highmem N, min-order 0 (test_kunit.py)");
+		return false;
+	}
+	return true;
+}
+
+/**
+ * vfc_sweep() - fail an operation's allocations one by one
+ * @test: the case
+ * @row: the case's row (ring layout), for the log
+ * @what: the operation, for the log
+ * @step: runs the operation once with a given allocation failing
+ * @ctx: passed to @step
+ *
+ * Calls @step for N = 1, 2, ... until it reports that the operation made
+ * fewer than N allocations (the run that succeeds untouched), or the case
+ * failed. Logs the number of failure points exercised.
+ *
+ * Return: that number.
+ */
+unsigned int vfc_sweep(struct kunit *test, const char *row,
+		       const char *what, vfc_sweep_step_t step, void *ctx)
+{
+	unsigned int nth;
+
+	if (!vfc_sweep_armed(test))
+		return 0;
+	for (nth = 1; nth <= VFC_SWEEP_MAX; nth++) {
+		if (!step(test, ctx, nth))
+			break;
+		if (test->status == KUNIT_FAILURE) {
+			kunit_info(test, "%s %s: failed at allocation %u of the sweep\n",
+				   row, what, nth);
+			return nth;
+		}
+	}
+	KUNIT_EXPECT_LE_MSG(test, nth, VFC_SWEEP_MAX,
+			    "%s %s: still allocating after %u failure points",
+			    row, what, VFC_SWEEP_MAX);
+	kunit_info(test, "%s %s: %u allocation failure points, each failed cleanly\n",
+		   row, what, nth - 1);
+	return nth - 1;
+}
+EXPORT_SYMBOL_NS_GPL(vfc_sweep, VFC_TEST_NS);
 
 MODULE_DESCRIPTION("vfc KUnit suites: fakes and fixtures they share");
 MODULE_LICENSE("GPL");

@@ -462,4 +462,40 @@ void vfc_rt_expect_idle(struct vfc_rt *rt);
 void vfc_rt_expect_detach(struct vfc_rt *rt, unsigned long expected);
 void vfc_rt_round_trip_one(struct vfc_rt *rt, unsigned int i);
 
+/* ------------------------------------------------------------------------
+ * The allocation-failure sweep
+ *
+ * The kernel's fail-nth ("Fault injection capabilities infrastructure",
+ * Documentation/fault-injection/): the Nth allocation of a task from now on
+ * fails, counted over failslab and fail_page_alloc. The runner
+ * (testbed/test_kunit.py) makes both count allocations that may sleep and
+ * order-0 and highmem pages too; without that, or without
+ * CONFIG_FAULT_INJECTION, vfc_sweep() fails the case.
+ */
+
+/* The largest N a sweep tries before it calls the operation endless. */
+#define VFC_SWEEP_MAX	2000
+
+/**
+ * typedef vfc_sweep_step_t - one run of the operation a sweep breaks
+ * @test: the case
+ * @ctx: the case's context
+ * @nth: the allocation to fail, from 1
+ *
+ * Runs the operation once with allocation @nth failing, checks that it
+ * failed cleanly or coped (KUNIT_EXPECT/ASSERT on the outcome, leaks and
+ * mappings) and leaves things ready for the next run.
+ *
+ * Return: true if allocation @nth was reached (and failed), false if the
+ * operation made fewer allocations: the sweep is done.
+ */
+typedef bool (*vfc_sweep_step_t)(struct kunit *test, void *ctx,
+				 unsigned int nth);
+
+void vfc_fail_nth_arm(unsigned int nth);
+unsigned int vfc_fail_nth_pause(void);
+bool vfc_fail_nth_disarm(void);
+unsigned int vfc_sweep(struct kunit *test, const char *row,
+		       const char *what, vfc_sweep_step_t step, void *ctx);
+
 #endif /* _VFC_TESTS_TEST_SUPPORT_H */
