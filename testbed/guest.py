@@ -188,7 +188,7 @@ def build_initramfs(kernel, out):
         for d in ('bin', 'sbin', 'proc', 'sys', 'dev', 'tmp', 'etc', 'root'):
             os.makedirs(os.path.join(root, d))
         shutil.copy('/bin/busybox', os.path.join(root, 'bin', 'busybox'))
-        for f in ('init', 'agent.sh'):
+        for f in ('init', 'agent.sh', 'bind-sweep.sh'):
             shutil.copy(os.path.join(TOP, 'testbed', 'guest', f),
                         os.path.join(root, f))
         guest_bin = os.path.join(TOP, 'guest')
