@@ -11,6 +11,7 @@
 #   make e2e             end-to-end scenarios; KERNEL= DRIVER=vfc|kernel
 #                        SCENARIO= DEVICE_PROPS= QEMU_ARGS= KERNEL_ARGS=
 #   make bench           balloon steps, kernel's driver vs vfc, same boot
+#   make soak            targets, driver moves, load and unplug cycles (long)
 #   make lint            W=1 + sparse against every kernel, checkpatch --strict
 #   make modules-K       build for guest kernel K (build/K/)
 #   make test-kernel     build (or find cached) both test kernels
@@ -28,11 +29,11 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 # Debian's python3, whose python3-pytest the test bed uses.
 RUN := /usr/bin/python3 testbed/run.py
 
-export KERNEL DRIVER SCENARIO DEVICE_PROPS QEMU_ARGS KERNEL_ARGS ROUNDS
+export KERNEL DRIVER SCENARIO DEVICE_PROPS QEMU_ARGS KERNEL_ARGS ROUNDS SOAK SOAK_SEED
 
 .PHONY: all modules clean deps test-kernel modules-stock modules-test \
 	modules-stock-6.12 modules-test-6.12 \
-	lint kunit kunit-run e2e check demo bench guest
+	lint kunit kunit-run e2e check demo bench soak guest
 
 all: modules
 
@@ -59,7 +60,7 @@ modules-stock modules-stock-6.12: deps
 modules-test modules-test-6.12: test-kernel
 	scripts/build-modules.sh $(@:modules-%=%)
 
-lint kunit kunit-run check: deps test-kernel
+lint kunit kunit-run check soak: deps test-kernel
 	$(RUN) $@ $(PYTEST_ARGS)
 
 e2e demo bench: deps

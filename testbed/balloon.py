@@ -81,7 +81,8 @@ def device_attr(g, drv, attr, dev_id=VIRTIO_ID_BALLOON):
     """A sysfs attribute of the device with that virtio device id on the
     driver's bus, or None if there is none; one guest command."""
     out = g.sh('cd /sys/bus/%s/devices 2>/dev/null && for d in *; do '
-               'if [ "$(cat $d/device)" = 0x%04x ]; then cat $d/%s; break; fi; '
+               'if [ "$(cat $d/device 2>/dev/null)" = 0x%04x ]; then '
+               'cat $d/%s; break; fi; '
                'done; true' % (drv.bus, dev_id, attr)).strip()
     return out or None
 
@@ -90,7 +91,7 @@ def bus_device(g, drv, dev_id=VIRTIO_ID_BALLOON):
     """The name of the device with that virtio device id on the driver's
     bus, or None."""
     out = g.sh('cd /sys/bus/%s/devices 2>/dev/null && grep -l "^0x%04x$" '
-               '*/device || true' % (drv.bus, dev_id)).split()
+               '*/device 2>/dev/null || true' % (drv.bus, dev_id)).split()
     return out[0].split('/')[0] if out else None
 
 

@@ -45,7 +45,7 @@ CHECK_RING_PROPS = ('', 'packed=on', 'packed=on,event_idx=off',
 CHECK_RING_LAYOUTS = ('', 'packed=on')
 
 # The phases of make check, in the order they run, and their markers.
-PHASES = ('lint', 'kunit', 'kunit_run', 'e2e', 'demo', 'bench')
+PHASES = ('lint', 'kunit', 'kunit_run', 'e2e', 'demo', 'bench', 'soak')
 
 
 def pytest_addoption(parser):
@@ -198,13 +198,13 @@ def phase(item):
 
 def pytest_collection_modifyitems(config, items):
     """Run the phases in order, and the scenarios grouped by the boot they
-    share; without -m, leave out demo and bench; --scenario selects."""
+    share; without -m, leave out demo, bench and soak; --scenario selects."""
     wanted = csv(config.getoption('scenario'),
                  {scenario_name(i) for i in items
                   if i.get_closest_marker('scenario')}, 'SCENARIO')
     keep, drop = [], []
     for item in items:
-        if not config.getoption('markexpr') and phase(item) in ('demo', 'bench'):
+        if not config.getoption('markexpr') and phase(item) in ('demo', 'bench', 'soak'):
             drop.append(item)
         elif item.get_closest_marker('scenario') and (
                 boot_of(item) is None or

@@ -6,7 +6,7 @@ KERNEL_ARGS, ROUNDS) its options; the tests are pytest's, and any further
 argument goes to pytest (-k, --lf, -x, --durations ...).
 
   run.py check        lint, KUnit (modules and kunit.py run), every scenario
-  run.py lint|kunit|kunit-run|e2e|demo|bench    one phase
+  run.py lint|kunit|kunit-run|e2e|demo|bench|soak    one phase
   run.py guest        boot a guest with the balloon bound and hand over
                       the terminal (the guest's shell and the QEMU monitor)
 """
@@ -25,6 +25,7 @@ MARKERS = {
     'e2e': 'e2e',
     'demo': 'demo',
     'bench': 'bench',
+    'soak': 'soak',
 }
 
 
@@ -68,7 +69,7 @@ def main():
     args = [HERE, '-m', MARKERS[cmd], '-v', '-rfEw',
             '--junitxml=%s' % os.path.join(os.path.dirname(HERE), 'build',
                                            'junit-%s.xml' % cmd)]
-    if cmd in ('demo', 'bench'):
+    if cmd in ('demo', 'bench', 'soak'):
         args.append('-s')
     sys.exit(pytest.main(args + sys.argv[2:]))
 
