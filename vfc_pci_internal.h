@@ -82,6 +82,8 @@ struct vfc_pci_vq {
  * @config_irq_name: name of @config_irq
  * @shared_irq_name: name of @shared_irq
  * @msix_enabled: MSI-X vectors are allocated
+ * @gone_generation: what a function that is gone says its config
+ *	generation is: a different value each read (vfc_pci_generation())
  * @vqs: the queues' state, @nvqs of them; set before and freed after the
  *	interrupts that walk it
  * @nvqs: entries in @vqs
@@ -102,6 +104,7 @@ struct vfc_pci_device {
 	char config_irq_name[VFC_PCI_IRQ_NAME_LEN];
 	char shared_irq_name[VFC_PCI_IRQ_NAME_LEN];
 	bool msix_enabled;
+	atomic_t gone_generation;
 	struct vfc_pci_vq *vqs;
 	unsigned int nvqs;
 };

@@ -222,11 +222,20 @@ static void vfc_pci_set(struct vfc_device *vdev, unsigned int offset,
 	}
 }
 
+/*
+ * A function that is gone reads all-ones everywhere: it has no config to
+ * read. Its generation then never holds still (values no 8-bit register
+ * gives), so that every read of its config fails with -EAGAIN
+ * (vfc_config_read()) rather than handing out all-ones as values.
+ */
 static u32 vfc_pci_generation(struct vfc_device *vdev)
 {
 	struct vfc_pci_device *vp = to_vp(vdev);
+	u8 gen = vfc_pci_rd8(vp, &vp->common->config_generation);
 
-	return vfc_pci_rd8(vp, &vp->common->config_generation);
+	if (gen == 0xff && vfc_pci_gone(vp))
+		return 0x100 + atomic_inc_return(&vp->gone_generation);
+	return gen;
 }
 
 static u8 vfc_pci_get_status(struct vfc_device *vdev)
@@ -284,6 +293,11 @@ static u64 vfc_pci_get_features(struct vfc_device *vdev)
 	features = vfc_pci_rd32(vp, &c->device_feature);
 	vfc_pci_wr32(vp, 1, &c->device_feature_select);
 	features |= (u64)vfc_pci_rd32(vp, &c->device_feature) << 32;
+	/* All-ones from a function that is gone offers nothing. */
+	if (features == U64_MAX && vfc_pci_gone(vp)) {
+		dev_err(&vdev->dev, "device is gone: it offers no features\n");
+		return 0;
+	}
 	return features;
 }
 

@@ -358,6 +358,79 @@ static void vfc_pci_surprise_removal(struct kunit *test)
 }
 
 /*
+ * A function that is gone reads all-ones. Its features read as none, so a
+ * probe finds no VIRTIO_F_VERSION_1 and fails; its config cannot be read
+ * (-EAGAIN), so no driver takes 0xffffffff for a value.
+ */
+static void vfc_pci_gone_reads(struct kunit *test)
+{
+	struct vfc_pt *t = test->priv;
+	struct vfc_device *vdev = &t->vp.vdev;
+	__le32 v = 0;
+
+	t->common.device_feature = cpu_to_le32(BIT(0));
+	KUNIT_EXPECT_NE(test, vdev->config->get_features(vdev), 0ULL);
+	t->common.config_generation = 0xff;
+	KUNIT_EXPECT_EQ(test, vfc_config_read(vdev, 0, &v, sizeof(v)), 0);
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(v), (u32)VFC_PT_CFG_VALUE);
+
+	t->gone = true;
+	KUNIT_EXPECT_EQ(test, vdev->config->get_features(vdev), 0ULL);
+	KUNIT_EXPECT_EQ(test, vfc_config_read(vdev, 0, &v, sizeof(v)),
+			-EAGAIN);
+	KUNIT_EXPECT_EQ(test, vdev->config->get_status(vdev), 0xff);
+}
+
+/*
+ * "Notification structure layout": a queue is notified at
+ * queue_notify_off x notify_off_multiplier into the structure, which must
+ * hold the 2 bytes written there. One beyond it gets no queue and no ring.
+ */
+static void vfc_pci_notify_off_beyond(struct kunit *test)
+{
+	struct vfc_pt *t = test->priv;
+	struct vfc_pci_device *vp = &t->vp;
+
+	/* 4 x 4 = 16: the 2 bytes would lie past the 16-byte structure. */
+	t->common.queue_notify_off = cpu_to_le16(VFC_PT_NOTIFY_LEN / 4);
+	KUNIT_EXPECT_EQ(test, vfc_pci_setup_vq(vp, 0, &vfc_pt_info,
+					       VIRTIO_MSI_NO_VECTOR), -EINVAL);
+	KUNIT_EXPECT_NULL(test, vp->vqs[0].vq);
+	KUNIT_EXPECT_EQ(test, t->dma->alloc_calls, 0U);
+	/* A multiplier so large the product needs more than 32 bits. */
+	t->common.queue_notify_off = cpu_to_le16(U16_MAX);
+	vp->caps.notify_off_multiplier = U32_MAX;
+	KUNIT_EXPECT_EQ(test, vfc_pci_setup_vq(vp, 0, &vfc_pt_info,
+					       VIRTIO_MSI_NO_VECTOR), -EINVAL);
+	KUNIT_EXPECT_EQ(test, t->dma->alloc_calls, 0U);
+
+	/* The last offset that fits: 3 x 4 + 2 <= 16. */
+	vp->caps.notify_off_multiplier = 4;
+	t->common.queue_notify_off = cpu_to_le16(3);
+	KUNIT_ASSERT_EQ(test, vfc_pci_setup_vq(vp, 0, &vfc_pt_info,
+					       VIRTIO_MSI_NO_VECTOR), 0);
+	KUNIT_EXPECT_TRUE(test, vp->vqs[0].notify == vp->notify + 12);
+}
+
+/*
+ * "Virtqueue Configuration": a split ring's size is a power of two. A
+ * device that offers another gets no queue (no ring to round it to that
+ * both sides would agree on).
+ */
+static void vfc_pci_queue_size_not_pow2(struct kunit *test)
+{
+	struct vfc_pt *t = test->priv;
+	struct vfc_pci_device *vp = &t->vp;
+
+	t->queue_size[0] = 96;
+	KUNIT_EXPECT_EQ(test, vfc_pci_setup_vq(vp, 0, &vfc_pt_info,
+					       VIRTIO_MSI_NO_VECTOR), -EINVAL);
+	KUNIT_EXPECT_NULL(test, vp->vqs[0].vq);
+	KUNIT_EXPECT_TRUE(test, list_empty(&vp->vdev.vqs));
+	KUNIT_EXPECT_EQ(test, t->dma->live_allocs, 0U);
+}
+
+/*
  * "Device Reset": the driver waits for device_status to read 0, but not
  * forever; a device that never resets may still write the rings its
  * driver frees next ("Device Cleanup"), so bus mastering goes off first.
@@ -456,6 +529,9 @@ static struct kunit_case vfc_pci_test_cases[] = {
 	KUNIT_CASE(vfc_pci_vector_refused),
 	KUNIT_CASE(vfc_pci_generation_unsettled),
 	KUNIT_CASE(vfc_pci_surprise_removal),
+	KUNIT_CASE(vfc_pci_gone_reads),
+	KUNIT_CASE(vfc_pci_notify_off_beyond),
+	KUNIT_CASE(vfc_pci_queue_size_not_pow2),
 	KUNIT_CASE(vfc_pci_reset_timeout),
 	KUNIT_CASE(vfc_pci_interrupts_teardown),
 	{}
