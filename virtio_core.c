@@ -658,9 +658,10 @@ static void vfc_needs_reset_work(struct work_struct *work)
 		 status, drv->driver.name);
 	err = vfc_device_freeze(vdev);
 	if (err) {
-		dev_err(&vdev->dev, "cannot reset a device that needs it (%d): its queues are broken\n",
+		dev_err(&vdev->dev, "cannot reset a device that needs it (%d): its queues are broken, the device FAILED\n",
 			err);
 		vfc_break_device(vdev);
+		vfc_fail(vdev);
 		goto out;
 	}
 	err = vfc_device_restore(vdev);

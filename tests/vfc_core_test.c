@@ -877,6 +877,57 @@ static void vfc_core_needs_reset(struct kunit *test)
 }
 
 /*
+ * "Device Reset" never completing on the way out: the driver left the
+ * device running, the core's reset fails. The device is left FAILED (not
+ * acknowledged as ready for the next driver, which resets it first), and
+ * remove completes.
+ */
+static void vfc_core_remove_reset_fails(struct kunit *test)
+{
+	struct vfc_test_driver *td = vfc_test_new_driver(test, NULL, 0);
+	struct vfc_fake *fake = vfc_fake_new(test, F_V1);
+
+	td->remove_resets = false;
+	vfc_test_add_fake(test, fake);
+	vfc_test_add_driver(test, td);
+	KUNIT_ASSERT_EQ(test, td->probes, 1U);
+
+	fake->reset_err = -ETIMEDOUT;
+	vfc_test_remove_driver(test, td);
+	fake->reset_err = 0;
+	KUNIT_EXPECT_EQ(test, td->removes, 1U);
+	/* The rest of the status is the device's: it never reset. */
+	KUNIT_EXPECT_TRUE(test, fake->status & VIRTIO_CONFIG_S_FAILED);
+	KUNIT_EXPECT_EQ(test, fake->vdev.features, 0ULL);
+	KUNIT_EXPECT_NULL(test, fake->vdev.dev.driver);
+}
+
+/*
+ * DEVICE_NEEDS_RESET with a reset that never completes (the driver's
+ * freeze resets it): the queues are broken and the device is left FAILED;
+ * no restore, no config change delivered, and the work ends.
+ */
+static void vfc_core_needs_reset_reset_fails(struct kunit *test)
+{
+	struct vfc_test_driver *td = vfc_test_new_driver(test, NULL, 0);
+	struct vfc_fake *fake = vfc_fake_new(test, F_V1);
+
+	vfc_test_add_fake(test, fake);
+	vfc_test_add_driver(test, td);
+	KUNIT_ASSERT_EQ(test, td->probes, 1U);
+
+	fake->reset_err = -ETIMEDOUT;
+	fake->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	vfc_config_changed(&fake->vdev);
+	flush_work(&fake->vdev.reset_work);
+	fake->reset_err = 0;
+	KUNIT_EXPECT_EQ(test, td->freezes, 1U);
+	KUNIT_EXPECT_EQ(test, td->restores, 0U);
+	KUNIT_EXPECT_EQ(test, td->config_changes, 0U);
+	KUNIT_EXPECT_TRUE(test, fake->status & VIRTIO_CONFIG_S_FAILED);
+}
+
+/*
  * Reboot and kexec: shutdown resets a device a driver uses and leaves one
  * without a driver as it is; no config change reaches the driver after.
  */
@@ -1359,6 +1410,8 @@ static struct kunit_case vfc_core_test_cases[] = {
 	KUNIT_CASE(vfc_core_freeze_restore),
 	KUNIT_CASE(vfc_core_freeze_restore_fail),
 	KUNIT_CASE(vfc_core_needs_reset),
+	KUNIT_CASE(vfc_core_needs_reset_reset_fails),
+	KUNIT_CASE(vfc_core_remove_reset_fails),
 	KUNIT_CASE(vfc_core_shutdown_resets),
 	KUNIT_CASE(vfc_core_unregister_driver_unbinds),
 	KUNIT_CASE(vfc_core_unregister_device_removes),
