@@ -38,10 +38,12 @@
 #include <linux/list.h>
 #include <linux/minmax.h>
 #include <linux/module.h>
+#include <linux/radix-tree.h>
 #include <linux/sched.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 #include <linux/virtio_byteorder.h>
 #include <uapi/linux/virtio_config.h>
 #include <uapi/linux/virtio_ring.h>
@@ -1845,6 +1847,30 @@ static bool vfc_sweep_armed(struct kunit *test)
 	return true;
 }
 
+/*
+ * DMA-API debug tracks the cachelines of mappings the device may write in
+ * a radix tree whose nodes it allocates with GFP_ATOMIC, and when one such
+ * allocation fails it turns itself off for the rest of the boot
+ * ("cacheline tracking ENOMEM, dma-debug disabled"). A radix tree node
+ * that cannot be allocated comes from the CPU's preloaded ones instead:
+ * fill every CPU's before each step, so that the checker outlives the
+ * sweep (its failure point still counts).
+ */
+static long vfc_sweep_preload_cpu(void *unused)
+{
+	if (!radix_tree_preload(GFP_KERNEL))
+		radix_tree_preload_end();
+	return 0;
+}
+
+static void vfc_sweep_preload(void)
+{
+	int cpu;
+
+	for_each_online_cpu(cpu)
+		work_on_cpu_safe(cpu, vfc_sweep_preload_cpu, NULL);
+}
+
 /**
  * vfc_sweep() - fail an operation's allocations one by one
  * @test: the case
@@ -1867,6 +1893,7 @@ unsigned int vfc_sweep(struct kunit *test, const char *row,
 	if (!vfc_sweep_armed(test))
 		return 0;
 	for (nth = 1; nth <= VFC_SWEEP_MAX; nth++) {
+		vfc_sweep_preload();
 		if (!step(test, ctx, nth))
 			break;
 		if (test->status == KUNIT_FAILURE) {
