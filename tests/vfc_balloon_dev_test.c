@@ -75,6 +75,7 @@ struct vfc_bd_hint {
 #define BD_NUM_PAGES	0
 #define BD_ACTUAL	4
 #define BD_CMD_ID	8
+#define BD_POISON	12
 
 /**
  * struct vfc_bd - the fake balloon device
@@ -101,6 +102,13 @@ struct vfc_bd_hint {
  * @ack_timeout: vfc_balloon_ack_timeout before the case
  * @reports_done: free page reports the device took and used
  * @reported: the blocks they named
+ * @early_kicks: notifications while the device was not DRIVER_OK
+ * @stats_tags: the tags of the first statistics report, in order
+ * @stats_changed: reports whose tags were not those
+ * @get: the fake's own config get, which vfc_bd_get() wraps
+ * @set: the fake's own config set, which vfc_bd_set() wraps
+ * @bad_config: config accesses the spec forbids (vfc_bd_set())
+ * @poison_set: poison_val was written
  */
 struct vfc_bd {
 	struct kunit *test;
@@ -127,6 +135,15 @@ struct vfc_bd {
 	unsigned int nr_hints;
 	unsigned long hint_max;
 	unsigned long ack_timeout;
+	unsigned int early_kicks;
+	u16 stats_tags[VIRTIO_BALLOON_S_NR];
+	unsigned int stats_changed;
+	void (*get)(struct vfc_device *vdev, unsigned int offset, void *buf,
+		    unsigned int len);
+	void (*set)(struct vfc_device *vdev, unsigned int offset,
+		    const void *buf, unsigned int len);
+	unsigned int bad_config;
+	bool poison_set;
 };
 
 /* The one fake balloon device (cases run one at a time). */
@@ -205,9 +222,22 @@ static void vfc_bd_record_stats(struct vfc_bd *bd, const struct vfc_rt_taken *t)
 {
 	unsigned int n = min_t(unsigned int, t->elem[0].len / sizeof(bd->stats[0]),
 			       ARRAY_SIZE(bd->stats));
+	unsigned int i;
+	u16 tag;
 
 	spin_lock(&bd->lock);
 	memcpy(bd->stats, phys_to_virt(t->elem[0].addr), n * sizeof(bd->stats[0]));
+	/*
+	 * "5.5.6.3.1 Driver Requirements: Memory Statistics": the same subset
+	 * of statistics in every buffer.
+	 */
+	for (i = 0; i < n; i++) {
+		tag = __virtio16_to_cpu(true, bd->stats[i].tag);
+		if (!bd->reports)
+			bd->stats_tags[i] = tag;
+		else if (n != bd->nr_stats || tag != bd->stats_tags[i])
+			bd->stats_changed++;
+	}
 	bd->nr_stats = n;
 	bd->stats_t = *t;
 	bd->reports++;
@@ -257,6 +287,13 @@ static bool vfc_bd_notify(struct vfc_virtqueue *vq)
 	enum vfc_bd_q q;
 
 	rt->kicks++;
+	/*
+	 * "3.1.1 Driver Requirements: Device Initialization": no buffer
+	 * available notification before DRIVER_OK.
+	 */
+	if (!(READ_ONCE(to_vfc_fake(vq->vdev)->status) &
+	      VIRTIO_CONFIG_S_DRIVER_OK))
+		bd->early_kicks++;
 	q = vfc_bd_which(bd, rt);
 	if (q == BD_NR_Q)
 		return true;
@@ -344,6 +381,62 @@ static void vfc_bd_del_vqs(struct vfc_device *vdev)
 			vfc_rt_destroy(bd->rt[q]);
 }
 
+/* Whether [offset, offset + len) overlaps the 4-byte field at @field. */
+static bool vfc_bd_touches(unsigned int offset, unsigned int len,
+			   unsigned int field)
+{
+	return offset < field + 4 && offset + len > field;
+}
+
+/*
+ * "2.5.1 Driver Requirements: Device Configuration Space": an optional
+ * field is accessed only if its feature is offered: free_page_hint_cmd_id
+ * with FREE_PAGE_HINT, poison_val with PAGE_POISON.
+ */
+static bool vfc_bd_field_offered(struct vfc_fake *fake, unsigned int offset,
+				 unsigned int len)
+{
+	u64 f = fake->device_features;
+
+	if (vfc_bd_touches(offset, len, BD_CMD_ID) &&
+	    !(f & BIT_ULL(VIRTIO_BALLOON_F_FREE_PAGE_HINT)))
+		return false;
+	return !vfc_bd_touches(offset, len, BD_POISON) ||
+	       (f & BIT_ULL(VIRTIO_BALLOON_F_PAGE_POISON));
+}
+
+static void vfc_bd_get(struct vfc_device *vdev, unsigned int offset,
+		       void *buf, unsigned int len)
+{
+	struct vfc_bd *bd = vfc_bd_cur;
+
+	if (!vfc_bd_field_offered(to_vfc_fake(vdev), offset, len))
+		bd->bad_config++;
+	bd->get(vdev, offset, buf, len);
+}
+
+/*
+ * As vfc_bd_get(), and: "3.1.1 Driver Requirements: Device
+ * Initialization", no device config written before FEATURES_OK; "5.5.6.4
+ * Page Poison", poison_val not modified while DRIVER_OK is set.
+ */
+static void vfc_bd_set(struct vfc_device *vdev, unsigned int offset,
+		       const void *buf, unsigned int len)
+{
+	struct vfc_fake *fake = to_vfc_fake(vdev);
+	struct vfc_bd *bd = vfc_bd_cur;
+	u8 status = READ_ONCE(fake->status);
+
+	if (!vfc_bd_field_offered(fake, offset, len) ||
+	    !(status & VIRTIO_CONFIG_S_FEATURES_OK) ||
+	    (vfc_bd_touches(offset, len, BD_POISON) &&
+	     (status & VIRTIO_CONFIG_S_DRIVER_OK)))
+		bd->bad_config++;
+	if (vfc_bd_touches(offset, len, BD_POISON))
+		bd->poison_set = true;
+	bd->set(vdev, offset, buf, len);
+}
+
 /* Bind the balloon driver to a new fake balloon device. */
 static void vfc_bd_add(struct kunit *test, u64 features)
 {
@@ -355,6 +448,10 @@ static void vfc_bd_add(struct kunit *test, u64 features)
 	fake->vdev.id.device = VIRTIO_ID_BALLOON;
 	fake->ops.find_vqs = vfc_bd_find_vqs;
 	fake->ops.del_vqs = vfc_bd_del_vqs;
+	bd->get = fake->ops.get;
+	bd->set = fake->ops.set;
+	fake->ops.get = vfc_bd_get;
+	fake->ops.set = vfc_bd_set;
 	memset(fake->config, 0, sizeof(fake->config));
 	err = vfc_register_device(&fake->vdev);
 	if (err)
@@ -534,6 +631,9 @@ static void vfc_balloon_dev_inflate_deflate(struct kunit *test)
 	unsigned long total = totalram_pages();
 
 	vfc_bd_add(test, BIT_ULL(VIRTIO_BALLOON_F_MUST_TELL_HOST));
+	/* "The driver SHOULD accept the VIRTIO_BALLOON_F_MUST_TELL_HOST" */
+	KUNIT_EXPECT_TRUE(test, vfc_has_feature(&bd->fake->vdev,
+						VIRTIO_BALLOON_F_MUST_TELL_HOST));
 	KUNIT_EXPECT_EQ(test, vfc_bd_config(bd, BD_ACTUAL), 0U);
 	vfc_bd_expect_size(test, bd, 64, total);
 	vfc_bd_expect_size(test, bd, 16, total);
@@ -709,6 +809,61 @@ static bool vfc_bd_wait_reports(struct vfc_bd *bd, unsigned int n)
 }
 
 /*
+ * "Device Configuration Space": a config generation that never settles.
+ * The balloon cannot read num_pages whole, so it does not move (no page
+ * taken on a torn value) and tries again later; once the device holds
+ * still it follows the target.
+ */
+static void vfc_balloon_dev_generation_unsettled(struct kunit *test)
+{
+	const u32 frames = 16 * VFC_BALLOON_FRAMES_PER_PAGE;
+	unsigned long total = totalram_pages();
+	struct vfc_bd *bd = vfc_bd_cur;
+
+	vfc_bd_add(test, BIT_ULL(VIRTIO_BALLOON_F_MUST_TELL_HOST));
+	WRITE_ONCE(bd->fake->changes_during_get, UINT_MAX);
+	vfc_bd_target(bd, frames);
+	msleep(500);
+	KUNIT_EXPECT_EQ(test, vfc_bd_config(bd, BD_ACTUAL), 0U);
+	KUNIT_EXPECT_EQ(test, vfc_bd_nr_held(bd), 0U);
+	KUNIT_EXPECT_EQ(test, totalram_pages(), total);
+	KUNIT_EXPECT_GT(test, UINT_MAX - READ_ONCE(bd->fake->changes_during_get),
+			1U);
+
+	WRITE_ONCE(bd->fake->changes_during_get, 0);
+	KUNIT_EXPECT_TRUE_MSG(test, vfc_bd_wait_actual(bd, frames),
+			      "no move after the config settled");
+	vfc_bd_expect_size(test, bd, 0, total);
+	vfc_bd_remove(bd);
+	KUNIT_EXPECT_EQ(test, bd->bad_deflates, 0U);
+}
+
+/*
+ * num_pages oscillating: the device moves its target up and down again
+ * and again while requests are in flight. The balloon follows what it
+ * reads, ends on the last target, and names only pages the device holds.
+ */
+static void vfc_balloon_dev_target_oscillates(struct kunit *test)
+{
+	unsigned long total = totalram_pages();
+	struct vfc_bd *bd = vfc_bd_cur;
+	unsigned int i;
+
+	vfc_bd_add(test, BIT_ULL(VIRTIO_BALLOON_F_MUST_TELL_HOST));
+	for (i = 0; i < 64; i++) {
+		vfc_bd_target(bd, (i % 2 ? 2 * VFC_BALLOON_BATCH_PAGES : 8) *
+				  VFC_BALLOON_FRAMES_PER_PAGE);
+		usleep_range(200, 2000);
+	}
+	vfc_bd_expect_size(test, bd, 24, total);
+	vfc_bd_expect_size(test, bd, 0, total);
+	vfc_bd_remove(bd);
+	KUNIT_EXPECT_EQ(test, bd->bad_deflates, 0U);
+	KUNIT_EXPECT_EQ(test, bd->inflated, bd->deflated);
+	KUNIT_EXPECT_EQ(test, totalram_pages(), total);
+}
+
+/*
  * "5.5.6.3 Memory Statistics": a report at probe; each time the device
  * uses the buffer, a fresh one. A device that uses the read-only buffer
  * with a length breaks the statistics queue, and only it: the balloon
@@ -869,6 +1024,13 @@ static void vfc_balloon_dev_reporting(struct kunit *test)
 
 	vfc_bd_add(test, BIT_ULL(VIRTIO_BALLOON_F_REPORTING) |
 		   BIT_ULL(VIRTIO_BALLOON_F_PAGE_POISON));
+	/*
+	 * Written when negotiated (the guest's freed pages are zeroed or
+	 * poisoned), and (vfc_bd_set()) not while DRIVER_OK: before it.
+	 */
+	KUNIT_EXPECT_EQ(test, bd->poison_set,
+			vfc_has_feature(&bd->fake->vdev,
+					VIRTIO_BALLOON_F_PAGE_POISON));
 	KUNIT_ASSERT_NOT_NULL(test, bd->rt[BD_REPORT]);
 	KUNIT_ASSERT_TRUE_MSG(test, !read_poll_timeout(READ_ONCE, seen, seen,
 						       BD_POLL_US, BD_WAIT_US,
@@ -1256,6 +1418,12 @@ static void vfc_balloon_dev_exit(struct kunit *test)
 	for (q = 0; q < BD_NR_Q; q++)
 		WRITE_ONCE(bd->auto_ack[q], true);
 	vfc_bd_remove(bd);
+	KUNIT_EXPECT_EQ_MSG(test, bd->early_kicks, 0U,
+			    "notifications before DRIVER_OK");
+	KUNIT_EXPECT_EQ_MSG(test, bd->stats_changed, 0U,
+			    "statistics reports with another subset of tags");
+	KUNIT_EXPECT_EQ_MSG(test, bd->bad_config, 0U,
+			    "config accesses the spec forbids");
 	for (q = 0; q < BD_NR_Q; q++)
 		vfc_rt_free(bd->rt[q]);
 	WRITE_ONCE(vfc_balloon_hint_max_blocks, bd->hint_max);
@@ -1266,6 +1434,9 @@ static void vfc_balloon_dev_exit(struct kunit *test)
 static struct kunit_case vfc_balloon_dev_cases[] = {
 	KUNIT_CASE_PARAM(vfc_balloon_dev_inflate_deflate, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_target_moves, vfc_bd_gen_params),
+	KUNIT_CASE_PARAM(vfc_balloon_dev_target_oscillates, vfc_bd_gen_params),
+	KUNIT_CASE_PARAM(vfc_balloon_dev_generation_unsettled,
+			 vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_needs_reset, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_ack_timeout, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_stats, vfc_bd_gen_params),
