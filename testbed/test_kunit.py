@@ -30,6 +30,71 @@ MODULE_ONLY = {
     'vfc_ring_fault': 'needs fault injection armed by the runner',
 }
 
+# Cases whose outcome includes a kernel log line naming the device (and
+# the queue) and what it did wrong: each pattern must show in the case's
+# output, once per row of a parameterised case. Checked on the module path,
+# where the log lines land among the KTAP lines.
+MESSAGES = {
+    'vfc_pci_queue_size_zero': [r'vfc-pci-test: queue 0 \(q\): size 0, not available'],
+    'vfc_pci_queue_size_not_pow2': [
+        r'vfc-pci-test: queue 0 \(q\): no ring for size 96: -(EINVAL|22)'],
+    'vfc_pci_notify_off_beyond': [
+        r'vfc-pci-test: queue 0 \(q\): notify offset 4 x 4 beyond the 16-byte notify structure'],
+    'vfc_pci_vector_refused': [r'vfc-pci-test: queue 1 \(q\): device refused MSI-X vector 2'],
+    'vfc_pci_gone_reads': [r'vfc-pci-test: device is gone: it offers no features',
+                           r'vfc-pci-test: config kept changing during \d+ reads at offset 0'],
+    'vfc_pci_generation_unsettled': [
+        r'vfc-pci-test: config kept changing during \d+ reads at offset 0'],
+    'vfc_pci_surprise_removal': [r'vfc-pci-test: device is gone: not waiting for its reset'],
+    'vfc_pci_reset_timeout': [
+        r'vfc-pci-test: device did not reset within \d+ ms: bus mastering off'],
+    'vfc_pci_caps_ignored': [r' capability at 0x[0-9a-f]{2} ignored: '],
+    'vfc_core_remove_reset_fails': [r'vfc\d+: device did not reset: -110'],
+    'vfc_core_needs_reset': [r'vfc\d+: device needs a reset \(DEVICE_NEEDS_RESET'],
+    'vfc_core_needs_reset_reset_fails': [
+        r'vfc\d+: cannot reset a device that needs it \(-110\)'],
+    'vfc_balloon_dev_generation_unsettled': [
+        r'vfc\d+: config kept changing during \d+ reads at offset 0'],
+    'vfc_balloon_dev_ack_timeout': [r'vfc\d+: \w+ request not acknowledged in \d+ ms'],
+}
+
+
+def case_output(lines):
+    """{(suite, case): (the case's output lines, its rows)} from a module's
+    KTAP lines: a case's output is what came since the previous case's
+    result line; its rows are the parameter results among it (0 for a case
+    without parameters)."""
+    out, buf, suite = {}, [], None
+    for ln in lines:
+        m = re.match(r'^    # Subtest: (\w+)$', ln)
+        if m:
+            suite, buf = m.group(1), []
+            continue
+        m = re.match(r'^    (?:not )?ok \d+ (\w+)', ln)
+        if m:
+            rows = sum(1 for b in buf if re.match(r'^        (?:not )?ok \d+ ', b))
+            out[(suite, m.group(1))] = (buf, rows)
+            buf = []
+            continue
+        buf.append(ln)
+    return out
+
+
+def missing_messages(lines):
+    """{suite: ['case: pattern seen n of m times', ...]} for the MESSAGES
+    of the cases in these KTAP lines; and the cases found."""
+    bad, seen = {}, set()
+    for (suite, case), (buf, rows) in case_output(lines).items():
+        for pat in MESSAGES.get(case, ()):
+            seen.add(case)
+            n = sum(1 for ln in buf if re.search(pat, ln))
+            if n < max(rows, 1):
+                bad.setdefault(suite, []).append(
+                    '%s: no log line matching %r (%d of %d)' %
+                    (case, pat, n, max(rows, 1)))
+    return bad, seen
+
+
 # "<kernel> <case> <row> <operation>: N allocation failure points ..."
 # of the allocation-failure sweeps, for the summary at the end.
 SWEEPS = []
@@ -122,6 +187,8 @@ class Results:
         self.suites = {}        # suite -> [(case, status)]
         self.reports = {}       # suite -> kernel reports while it ran
         self.error = None       # what kept the run from finishing
+        self.messages = {}      # suite -> MESSAGES not logged
+        self.message_cases = set()  # MESSAGES cases found
         self.where = ''
 
 
@@ -177,6 +244,9 @@ def run_modules(kernel):
             g.sh('rmmod %s' % mod)
             doc = merge_ktap(found)
             docs.append(doc)
+            bad, seen = missing_messages(doc.splitlines())
+            res.messages.update(bad)
+            res.message_cases |= seen
             for ln in doc.splitlines():
                 m = SWEEP_LINE.search(ln)
                 if m:
@@ -240,6 +310,8 @@ def judge(res, suite):
             suite, ': %s' % res.error if res.error else '', res.where),
             pytrace=False)
     cases = res.suites[suite]
+    assert not res.messages.get(suite), 'suite %s: %s (see %s)' % (
+        suite, '; '.join(res.messages[suite]), res.where)
     bad = [c for c, st in cases if st != 'PASS']
     assert cases, 'suite %s reported no cases' % suite
     assert not bad, 'suite %s: %d of %d cases failed: %s (see %s)' % (
@@ -264,6 +336,9 @@ def test_module_guest(kernel):
         quote(res.reports['<final scan>'], res.where)
     extra = set(res.suites) - set(SUITES)
     assert not extra, 'suites not found in tests/*.c: %s' % ', '.join(extra)
+    gone = set(MESSAGES) - res.message_cases
+    assert not gone, 'MESSAGES names cases that did not run: %s' % \
+        ', '.join(sorted(gone))
 
 
 @pytest.mark.kunit_run
