@@ -384,11 +384,15 @@ static void vfc_pci_synchronize_cbs(struct vfc_device *vdev)
  * The hot path, straight to the BAR: the KUnit suite's stand-in never
  * kicks a queue.
  */
+/*
+ * "Available Buffer Notifications", without VIRTIO_F_NOTIFICATION_DATA: a
+ * 16-bit write of the queue's index to its notify address.
+ */
 static bool vfc_pci_notify(struct vfc_virtqueue *vq)
 {
 	struct vfc_pci_vq *pvq = vq->priv;
 
-	iowrite16(vq->index, pvq->notify);
+	vfc_pci_wr16(to_vp(vq->vdev), vq->index, pvq->notify);
 	return true;
 }
 

@@ -35,6 +35,7 @@
 #define VFC_PT_QSIZE		64
 #define VFC_PT_CFG_LEN		16
 #define VFC_PT_NOTIFY_LEN	16
+#define VFC_PT_CFG_LOG		8
 #define VFC_PT_CFG_VALUE	0x12345678
 /* "ISR status capability": bit 0, a queue interrupt */
 #define VFC_PT_ISR_QUEUE	0x1
@@ -49,7 +50,17 @@
  * @queue_vector: each queue's queue_msix_vector
  * @isr: the ISR status register
  * @device_cfg: the device-specific configuration
- * @notify: the notification structure (never written: nothing kicks)
+ * @notify: the notification structure
+ * @notify_writes: writes to @notify
+ * @notify_at: the offset in @notify of the last one
+ * @notify_width: its width in bytes
+ * @notify_val: its value
+ * @cfg_at: the offsets in @device_cfg of the accesses, in order
+ * @cfg_width: their widths
+ * @nr_cfg: how many (the first VFC_PT_CFG_LOG are kept)
+ * @bad_writes: writes to fields the driver must not write (device_feature,
+ *	num_queues, config_generation, queue_notify_off), or of 0 to
+ *	queue_enable
  * @generation: config_generation as it moves when @unsettled
  * @gone: the function is gone: reads are all-ones, writes go nowhere
  * @refuse_vectors: vector writes read back VIRTIO_MSI_NO_VECTOR
@@ -67,6 +78,14 @@ struct vfc_pt {
 	u8 isr;
 	u8 device_cfg[VFC_PT_CFG_LEN];
 	u8 notify[VFC_PT_NOTIFY_LEN];
+	unsigned int notify_writes;
+	unsigned int notify_at;
+	unsigned int notify_width;
+	u32 notify_val;
+	u8 cfg_at[VFC_PT_CFG_LOG];
+	u8 cfg_width[VFC_PT_CFG_LOG];
+	unsigned int nr_cfg;
+	unsigned int bad_writes;
 	u8 generation;
 	bool gone;
 	bool refuse_vectors;
@@ -95,6 +114,21 @@ static u16 *vfc_pt_banked(struct vfc_pt *t, const void *a)
 	return NULL;
 }
 
+/* Log an access to the device-specific configuration. */
+static void vfc_pt_cfg_access(struct vfc_pt *t, const void *a,
+			      unsigned int width)
+{
+	const u8 *cfg = t->device_cfg;
+
+	if ((const u8 *)a < cfg || (const u8 *)a >= cfg + sizeof(t->device_cfg))
+		return;
+	if (t->nr_cfg < VFC_PT_CFG_LOG) {
+		t->cfg_at[t->nr_cfg] = (const u8 *)a - cfg;
+		t->cfg_width[t->nr_cfg] = width;
+	}
+	t->nr_cfg++;
+}
+
 static u32 vfc_pt_read(struct vfc_pci_device *vp, const void __iomem *addr,
 		       unsigned int width)
 {
@@ -102,6 +136,7 @@ static u32 vfc_pt_read(struct vfc_pci_device *vp, const void __iomem *addr,
 	const void *a = (__force const void *)addr;
 	u16 *banked;
 
+	vfc_pt_cfg_access(t, a, width);
 	if (t->gone)
 		return width == 4 ? U32_MAX : (1U << (8 * width)) - 1;
 	if (a == &t->common.config_generation && t->unsettled)
@@ -129,6 +164,19 @@ static void vfc_pt_write(struct vfc_pci_device *vp, void __iomem *addr,
 
 	if (t->gone)
 		return;
+	vfc_pt_cfg_access(t, a, width);
+	/* "The driver MUST NOT write to device_feature, num_queues, ..." */
+	if (a == &t->common.device_feature || a == &t->common.num_queues ||
+	    a == &t->common.config_generation ||
+	    a == &t->common.queue_notify_off ||
+	    (a == &t->common.queue_enable && !val))
+		t->bad_writes++;
+	if (a >= (void *)t->notify && a < (void *)t->notify + sizeof(t->notify)) {
+		t->notify_writes++;
+		t->notify_at = a - (void *)t->notify;
+		t->notify_width = width;
+		t->notify_val = val;
+	}
 	if (a == &t->common.device_status && !val && t->no_reset)
 		return;
 	if ((a == &t->common.queue_msix_vector || a == &t->common.msix_config) &&
@@ -241,6 +289,8 @@ static void vfc_pt_exit(struct kunit *test)
 		return;
 	vfc_pci_config_ops.del_vqs(&t->vp.vdev);
 	KUNIT_EXPECT_TRUE(test, list_empty(&t->vp.vdev.vqs));
+	KUNIT_EXPECT_EQ_MSG(test, t->bad_writes, 0U,
+			    "writes to read-only common configuration fields");
 	vfc_fake_dma_expect_clean(test, t->dma);
 	put_device(&t->vp.vdev.dev);
 	put_device(&t->dma->dev);
@@ -413,6 +463,57 @@ static void vfc_pci_notify_off_beyond(struct kunit *test)
 }
 
 /*
+ * "Available Buffer Notifications": without VIRTIO_F_NOTIFICATION_DATA the
+ * driver notifies with a 16-bit write of the queue's index, at the
+ * queue's queue_notify_off x notify_off_multiplier.
+ */
+static void vfc_pci_notify_value(struct kunit *test)
+{
+	struct vfc_pt *t = test->priv;
+	struct vfc_pci_device *vp = &t->vp;
+
+	t->common.queue_notify_off = cpu_to_le16(2);
+	KUNIT_ASSERT_EQ(test, vfc_pci_setup_vq(vp, 1, &vfc_pt_info,
+					       VIRTIO_MSI_NO_VECTOR), 0);
+	KUNIT_EXPECT_TRUE(test, vfc_vq_notify(vp->vqs[1].vq));
+	KUNIT_EXPECT_EQ(test, t->notify_writes, 1U);
+	KUNIT_EXPECT_EQ(test, t->notify_at, 8U);
+	KUNIT_EXPECT_EQ(test, t->notify_width, 2U);
+	KUNIT_EXPECT_EQ(test, t->notify_val, 1U);
+}
+
+/*
+ * "For device configuration access, the driver MUST use 8-bit wide
+ * accesses for 8-bit wide fields, 16-bit wide and aligned accesses for
+ * 16-bit wide fields and 32-bit wide and aligned accesses for 32-bit and
+ * 64-bit wide fields."
+ */
+static void vfc_pci_config_widths(struct kunit *test)
+{
+	static const u8 at[] = { 3, 2, 4, 8, 12, 4 };
+	static const u8 width[] = { 1, 2, 4, 4, 4, 4 };
+	struct vfc_pt *t = test->priv;
+	struct vfc_device *vdev = &t->vp.vdev;
+	__le64 q = 0;
+	__le32 l = 0;
+	__le16 w = 0;
+	u8 b = 0;
+	unsigned int i;
+
+	vdev->config->get(vdev, 3, &b, sizeof(b));
+	vdev->config->get(vdev, 2, &w, sizeof(w));
+	vdev->config->get(vdev, 4, &l, sizeof(l));
+	vdev->config->get(vdev, 8, &q, sizeof(q));
+	vdev->config->set(vdev, 4, &l, sizeof(l));
+	KUNIT_ASSERT_EQ(test, t->nr_cfg, (unsigned int)ARRAY_SIZE(at));
+	for (i = 0; i < ARRAY_SIZE(at); i++) {
+		KUNIT_EXPECT_EQ_MSG(test, t->cfg_at[i], at[i], "access %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, t->cfg_width[i], width[i],
+				    "access %u", i);
+	}
+}
+
+/*
  * "Virtqueue Configuration": a split ring's size is a power of two. A
  * device that offers another gets no queue (no ring to round it to that
  * both sides would agree on).
@@ -531,6 +632,8 @@ static struct kunit_case vfc_pci_test_cases[] = {
 	KUNIT_CASE(vfc_pci_surprise_removal),
 	KUNIT_CASE(vfc_pci_gone_reads),
 	KUNIT_CASE(vfc_pci_notify_off_beyond),
+	KUNIT_CASE(vfc_pci_notify_value),
+	KUNIT_CASE(vfc_pci_config_widths),
 	KUNIT_CASE(vfc_pci_queue_size_not_pow2),
 	KUNIT_CASE(vfc_pci_reset_timeout),
 	KUNIT_CASE(vfc_pci_interrupts_teardown),
