@@ -96,6 +96,9 @@ static void vfc_ring_create(struct kunit *test)
 	KUNIT_ASSERT_EQ_MSG(test, rt->dma->live_allocs, 1U,
 			    "the rings are one coherent allocation");
 	rt->ops->expect_areas(rt);
+	/* "The driver MUST initialize flags in the used ring to 0" */
+	if (!rt->packed)
+		KUNIT_EXPECT_EQ(test, (__force u16)rt->vr->used->flags, 0);
 
 	vfc_rt_destroy(rt);
 	KUNIT_EXPECT_TRUE(test, list_empty(&rt->vdev->vqs));
@@ -560,6 +563,46 @@ static void vfc_ring_add_invalid(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rt->vq->num_free, rt->num);
 	KUNIT_EXPECT_FALSE(test, vfc_vq_is_broken(rt->vq));
 	KUNIT_EXPECT_FALSE(test, rt->ops->pop_avail(rt, &rt->taken[0]));
+}
+
+/* Rings smaller than a buffer of four entries, with and without tables. */
+static const struct vfc_rt_case vfc_rt_small_cases[] = {
+	{ .name = "split-2", .ops = &vfc_rt_split_ops, .num = 2 },
+	{ .name = "split-2-indirect", .ops = &vfc_rt_split_ops, .num = 2,
+	  .features = F_INDIRECT },
+	{ .name = "packed-3", .ops = &vfc_rt_packed_ops, .num = 3 },
+	{ .name = "packed-3-indirect", .ops = &vfc_rt_packed_ops, .num = 3,
+	  .features = F_INDIRECT },
+};
+
+KUNIT_ARRAY_PARAM(vfc_rt_small, vfc_rt_small_cases, vfc_rt_case_desc);
+
+/*
+ * "A driver MUST NOT create a descriptor chain longer than the Queue
+ * Size of the device" (split), "... a descriptor list longer than the
+ * Queue Size" (packed), an indirect table included: a buffer of four
+ * entries on a ring of two or three is refused, with nothing mapped and
+ * nothing made available; one of as many entries as the ring goes in.
+ */
+static void vfc_ring_chain_longer_than_ring(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	struct vfc_rt_buf *b;
+
+	vfc_rt_start(rt);
+	b = vfc_rt_prep(rt, 0, 3, 1, 16);
+	KUNIT_EXPECT_EQ(test, vfc_rt_add(rt, b), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rt->dma->live_maps, 0U);
+	KUNIT_EXPECT_EQ(test, rt->vq->num_free, rt->num);
+	KUNIT_EXPECT_FALSE(test, rt->ops->pop_avail(rt, &rt->taken[0]));
+	KUNIT_EXPECT_FALSE(test, vfc_vq_is_broken(rt->vq));
+
+	b = vfc_rt_prep(rt, 1, rt->num - 1, 1, 16);
+	KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, b), 0);
+	KUNIT_EXPECT_TRUE(test, vfc_vq_kick(rt->vq));
+	vfc_rt_expect_taken(rt, b, vfc_rt_take(rt, 1));
+	vfc_rt_complete(rt, &rt->taken[1], 16);
+	vfc_rt_expect_used(rt, b, 16);
 }
 
 /*
@@ -1684,6 +1727,8 @@ static struct kunit_case vfc_ring_cases[] = {
 	KUNIT_CASE_PARAM(vfc_ring_map_failure, vfc_rt_map_fail_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_add_invalid, vfc_rt_basic_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_chain_4g, vfc_rt_basic_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_chain_longer_than_ring,
+			 vfc_rt_small_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_detach, vfc_rt_indirect_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_physical_addresses,
 			 vfc_rt_indirect_gen_params),
