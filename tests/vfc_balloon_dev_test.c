@@ -1168,6 +1168,54 @@ static void vfc_balloon_dev_hint(struct kunit *test)
  * The suite
  */
 
+/*
+ * "The driver SHOULD stop supplying pages for hinting when
+ * free_page_hint_cmd_id specifies a value of VIRTIO_BALLOON_CMD_ID_STOP or
+ * VIRTIO_BALLOON_CMD_ID_DONE": a round waiting for the device (more
+ * blocks than the ring holds) when the device says STOP, or DONE, ends
+ * there, with no round after it.
+ */
+static void vfc_balloon_dev_hint_stopped(struct kunit *test)
+{
+	static const u32 ends[] = { VIRTIO_BALLOON_CMD_ID_STOP,
+				    VIRTIO_BALLOON_CMD_ID_DONE };
+	struct vfc_bd *bd = vfc_bd_cur;
+	struct vfc_rt_taken t0, t1;
+	unsigned int e, i, n = 0;
+
+	WRITE_ONCE(vfc_balloon_hint_max_blocks, BD_HINT_MANY);
+	vfc_bd_add(test, BIT_ULL(VIRTIO_BALLOON_F_FREE_PAGE_HINT));
+	KUNIT_ASSERT_NOT_NULL(test, bd->rt[BD_HINT]);
+	for (e = 0; e < ARRAY_SIZE(ends); e++) {
+		WRITE_ONCE(bd->auto_ack[BD_HINT], false);
+		vfc_bd_hint_id(bd, 0x80000001 + e);
+		KUNIT_ASSERT_TRUE(test, vfc_bd_wait_take(bd, BD_HINT, &t0));
+		KUNIT_ASSERT_TRUE(test, vfc_bd_wait_take(bd, BD_HINT, &t1));
+		vfc_bd_hint_id(bd, ends[e]);
+		vfc_bd_record_hint(bd, &t0);
+		vfc_bd_record_hint(bd, &t1);
+		WRITE_ONCE(bd->auto_ack[BD_HINT], true);
+		vfc_bd_complete(bd, BD_HINT, &t0, 0);
+		vfc_bd_complete(bd, BD_HINT, &t1, 0);
+		vfc_vq_notify(bd->rt[BD_HINT]->vq);
+
+		read_poll_timeout(vfc_bd_next_cmd, i, i < READ_ONCE(bd->nr_hints),
+				  BD_POLL_US, BD_WAIT_US, false, bd, n + 1);
+		KUNIT_ASSERT_LT_MSG(test, i, bd->nr_hints,
+				    "the round never ended on %u", ends[e]);
+		KUNIT_EXPECT_EQ(test, bd->hints[i].id,
+				(u32)VIRTIO_BALLOON_CMD_ID_STOP);
+		KUNIT_EXPECT_LT_MSG(test, i - n - 1, (unsigned int)BD_HINT_MANY,
+				    "blocks went on after %u", ends[e]);
+		msleep(50);
+		KUNIT_EXPECT_EQ_MSG(test, READ_ONCE(bd->nr_hints), i + 1,
+				    "buffers after %u and the round's STOP",
+				    ends[e]);
+		n = i + 1;
+	}
+	vfc_bd_remove(bd);
+}
+
 #ifdef VFC_KUNIT_FAULTS
 /* ------------------------------------------------------------------------
  * Every allocation failure: the runner arms the kernel's fault injection
@@ -1442,6 +1490,7 @@ static struct kunit_case vfc_balloon_dev_cases[] = {
 	KUNIT_CASE_PARAM(vfc_balloon_dev_stats, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_oom, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_hint, vfc_bd_gen_params),
+	KUNIT_CASE_PARAM(vfc_balloon_dev_hint_stopped, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_reporting, vfc_bd_gen_params),
 #ifdef VFC_KUNIT_FAULTS
 	KUNIT_CASE_PARAM(vfc_balloon_dev_alloc_failures, vfc_bd_gen_params),
