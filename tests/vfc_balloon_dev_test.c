@@ -552,6 +552,17 @@ static void vfc_bd_complete(struct vfc_bd *bd, enum vfc_bd_q q,
 	mutex_unlock(&bd->dev_lock);
 }
 
+/* The device uses the statistics buffer it holds, with @len written. */
+static void vfc_bd_use_stats(struct vfc_bd *bd, u32 len)
+{
+	struct vfc_rt_taken t;
+
+	spin_lock(&bd->lock);
+	t = bd->stats_t;
+	spin_unlock(&bd->lock);
+	vfc_bd_complete(bd, BD_STATS, &t, len);
+}
+
 static unsigned int vfc_bd_nr_held(struct vfc_bd *bd)
 {
 	unsigned int n;
@@ -872,7 +883,6 @@ static void vfc_balloon_dev_target_oscillates(struct kunit *test)
 static void vfc_balloon_dev_stats(struct kunit *test)
 {
 	struct vfc_bd *bd = vfc_bd_cur;
-	struct vfc_rt_taken t;
 	unsigned int i;
 
 	vfc_bd_add(test, BIT_ULL(VIRTIO_BALLOON_F_STATS_VQ));
@@ -882,10 +892,7 @@ static void vfc_balloon_dev_stats(struct kunit *test)
 	vfc_bd_expect_report(test, bd);
 
 	for (i = 2; i <= 4; i++) {
-		spin_lock(&bd->lock);
-		t = bd->stats_t;
-		spin_unlock(&bd->lock);
-		vfc_bd_complete(bd, BD_STATS, &t, 0);
+		vfc_bd_use_stats(bd, 0);
 		KUNIT_ASSERT_TRUE_MSG(test, vfc_bd_wait_reports(bd, i),
 				      "no report %u after the device asked", i);
 		vfc_bd_expect_report(test, bd);
@@ -893,10 +900,7 @@ static void vfc_balloon_dev_stats(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, vfc_vq_is_broken(bd->rt[BD_STATS]->vq));
 
 	/* Hostile: a length for a buffer the device may only read. */
-	spin_lock(&bd->lock);
-	t = bd->stats_t;
-	spin_unlock(&bd->lock);
-	vfc_bd_complete(bd, BD_STATS, &t, 16);
+	vfc_bd_use_stats(bd, 16);
 	KUNIT_EXPECT_TRUE_MSG(test, vfc_bd_wait_broken(bd->rt[BD_STATS]->vq),
 			      "a used length for a read-only buffer went unnoticed");
 	msleep(50);
@@ -1366,14 +1370,10 @@ static bool vfc_bd_sweep_stats(struct kunit *test, void *ctx,
 {
 	struct vfc_bd *bd = vfc_bd_cur;
 	unsigned int reports = vfc_bd_reports(bd);
-	struct vfc_rt_taken t;
 	bool hit;
 
 	vfc_bd_fail_nth(test, bd, VFC_BALLOON_CTX_STATS, nth);
-	spin_lock(&bd->lock);
-	t = bd->stats_t;
-	spin_unlock(&bd->lock);
-	vfc_bd_complete(bd, BD_STATS, &t, 0);
+	vfc_bd_use_stats(bd, 0);
 	hit = vfc_bd_fail_hit(test, bd, VFC_BALLOON_CTX_STATS);
 	/* A refill that failed is tried again a second later. */
 	KUNIT_ASSERT_TRUE_MSG(test, vfc_bd_wait_reports(bd, reports + 1),
