@@ -553,8 +553,10 @@ class Guest:
             data = f.read()
         self.console_seen += len(data)
         text = data.decode(errors='replace')
-        if dmesg:
-            lines = self.sh('dmesg', timeout=60).splitlines()[self.dmesg_seen:]
+        if dmesg and self.agent:
+            # Only what is new: the whole log each time is slow to carry.
+            lines = self.sh('dmesg | tail -n +%d' % (self.dmesg_seen + 1),
+                            timeout=60).splitlines()
             self.dmesg_seen += len(lines)
             with open(self.dmesg_path, 'a') as f:
                 f.write(''.join(ln + '\n' for ln in lines))

@@ -3,15 +3,15 @@
 offers) with both devices in use, and QEMU wakes it (QMP system_wakeup),
 resetting the machine's devices as real hardware does. The drivers'
 freeze and restore, and the transport's, bring them back. As everywhere,
-the kernel's own drivers run the scenario too (on the stock kernels).
+the kernel's own drivers run the scenario too (on stock 6.1).
 
 QEMU 7.2 suspends a guest only once per boot: the second `echo mem`
 comes back at once, without QEMU's SUSPEND event, whatever the drivers.
 So each run starts a guest of its own (fresh), and runs after every
 other scenario of its boot configuration (last).
 
-On both test kernels (vfc under the checkers), and on stock 6.1 with the
-kernel's driver as the reference and vfc. The test kernels have the tick
+vfc on both test kernels, under the checkers; the kernel's drivers, the
+reference, on stock 6.1 (each run is a boot of its own). The test kernels have the tick
 of a distribution kernel (NO_HZ_IDLE, high-resolution timers): with
 allnoconfig's periodic tick the boot CPU, right after
 arch_suspend_enable_irqs(), stayed in timer softirqs for up to minutes
@@ -55,7 +55,8 @@ def suspend_resume(g, timeout=120):
 SLEEP_KERNELS = ('stock', 'test', 'test-6.12')
 
 
-@scenario(kernels=SLEEP_KERNELS, rng='', last=True, fresh=SLEEP_KERNELS)
+@scenario(kernels=SLEEP_KERNELS, drivers=('kernel',), rng='', last=True,
+          fresh=SLEEP_KERNELS)
 def test_suspend_resume(guest, drv, step):
     """Suspend to RAM with the balloon inflated by 256 MiB and a reader on
     /dev/hwrng, and wake up: the balloon holds its 256 MiB afterwards
