@@ -244,11 +244,29 @@ struct vfc_vring {
 	struct vfc_vring_area desc;
 	struct vfc_vring_area driver;
 	struct vfc_vring_area device;
+#if IS_ENABLED(CONFIG_KUNIT)
+	/*
+	 * KUnit: called right after each barrier, with 'm', 'r' or 'w' for
+	 * its kind: a case looks at the ring as the device would at that
+	 * instant (what is written before it, what is read after it).
+	 */
+	void (*test_barrier)(const struct vfc_vring *vr, char kind);
+	void *test_priv;
+#endif
 };
 
 static inline struct vfc_vring *to_vfc_vring(const struct vfc_virtqueue *vq)
 {
 	return container_of(vq, struct vfc_vring, vq);
+}
+
+static inline void vfc_vring_test_barrier(const struct vfc_vring *vr,
+					  char kind)
+{
+#if IS_ENABLED(CONFIG_KUNIT)
+	if (unlikely(vr->test_barrier))
+		vr->test_barrier(vr, kind);
+#endif
 }
 
 /*
@@ -265,6 +283,7 @@ static inline void vfc_vring_mb(const struct vfc_vring *vr)
 	else
 		/* full ordering against a DMA master */
 		mb();
+	vfc_vring_test_barrier(vr, 'm');
 }
 
 static inline void vfc_vring_rmb(const struct vfc_vring *vr)
@@ -275,6 +294,7 @@ static inline void vfc_vring_rmb(const struct vfc_vring *vr)
 	else
 		/* reads ordered against a DMA master's writes */
 		dma_rmb();
+	vfc_vring_test_barrier(vr, 'r');
 }
 
 static inline void vfc_vring_wmb(const struct vfc_vring *vr)
@@ -285,6 +305,7 @@ static inline void vfc_vring_wmb(const struct vfc_vring *vr)
 	else
 		/* writes ordered for a DMA master's reads */
 		dma_wmb();
+	vfc_vring_test_barrier(vr, 'w');
 }
 
 __printf(3, 4)

@@ -756,6 +756,234 @@ static void vfc_ring_scribbled_desc(struct kunit *test)
 }
 
 /* ------------------------------------------------------------------------
+ * What the driver leaves alone, and the order it writes in
+ */
+
+/* The bytes of the ring memory that hold @t's entries, set in @mask. */
+static void vfc_rt_mark_entries(struct vfc_rt *rt, const struct vfc_rt_taken *t,
+				u16 avail_slot, bool *mask)
+{
+	struct vfc_vring *vr = to_vfc_vring(rt->vq);
+	u8 *base = vr->ring_mem;
+	unsigned int i;
+	u16 idx;
+
+	if (rt->packed) {
+		for (i = 0; i < t->ndesc; i++) {
+			u8 *d = (u8 *)&rt->desc[(t->slot + i) % rt->num];
+
+			memset(mask + (d - base), 1, sizeof(*rt->desc));
+		}
+		return;
+	}
+	idx = t->id;
+	for (i = 0; i < rt->num; i++) {
+		const struct vring_desc *d = &rt->vr->desc[idx];
+
+		memset(mask + ((u8 *)d - base), 1, sizeof(*d));
+		if (!(vfc_rt_r16(&d->flags) & VRING_DESC_F_NEXT))
+			break;
+		idx = vfc_rt_r16(&d->next) % rt->num;
+	}
+	memset(mask + ((u8 *)&rt->vr->avail->ring[avail_slot] - base), 1,
+	       sizeof(rt->vr->avail->ring[0]));
+}
+
+/*
+ * "A driver MUST NOT alter virtqueue entries for exposed buffers": while
+ * the device holds buffer 0 (three entries; indirect, a table), the driver
+ * gets another buffer back and adds, kicks and detaches nothing of it;
+ * buffer 0's descriptors, its available ring entry (split) and its
+ * indirect table stay as the device found them, byte for byte.
+ */
+static void vfc_ring_exposed_unchanged(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	struct vfc_vring *vr;
+	struct vfc_rt_taken *a;
+	u8 *before, *table = NULL;
+	bool *mask;
+	u16 avail_slot;
+	size_t i;
+
+	vfc_rt_start(rt);
+	vr = to_vfc_vring(rt->vq);
+	KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, vfc_rt_prep(rt, 0, 1, 2, 48)), 0);
+	KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, vfc_rt_prep(rt, 1, 0, 1, 16)), 0);
+	KUNIT_EXPECT_TRUE(test, vfc_vq_kick(rt->vq));
+	avail_slot = rt->last_avail % rt->num;
+	a = vfc_rt_take(rt, 0);
+	vfc_rt_take(rt, 1);
+	KUNIT_EXPECT_EQ(test, a->indirect, rt->indirect);
+	vfc_rt_push(rt, &rt->taken[1], 16);
+
+	/* The ring as the device left it, with buffer 0 still its own. */
+	before = kunit_kmalloc(test, vr->ring_bytes, GFP_KERNEL);
+	mask = kunit_kzalloc(test, vr->ring_bytes, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	KUNIT_ASSERT_NOT_NULL(test, mask);
+	memcpy(before, vr->ring_mem, vr->ring_bytes);
+	vfc_rt_mark_entries(rt, a, avail_slot, mask);
+	if (a->indirect) {
+		table = kunit_kmalloc(test, a->table_len, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, table);
+		memcpy(table, phys_to_virt(a->table_addr), a->table_len);
+	}
+
+	vfc_rt_interrupt(rt);
+	vfc_rt_expect_used(rt, &rt->bufs[1], 16);
+	for (i = 2; i < 5; i++)
+		KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, vfc_rt_prep(rt, i, 0, 1,
+								 16)), 0);
+	KUNIT_EXPECT_TRUE(test, vfc_vq_kick(rt->vq));
+	vfc_vq_disable_cb(rt->vq);
+	vfc_vq_enable_cb(rt->vq);
+	KUNIT_EXPECT_NULL(test, vfc_vq_get_buf(rt->vq, &(unsigned int){ 0 }));
+
+	for (i = 0; i < vr->ring_bytes; i++)
+		if (mask[i] && ((u8 *)vr->ring_mem)[i] != before[i])
+			break;
+	KUNIT_EXPECT_EQ_MSG(test, i, vr->ring_bytes,
+			    "byte %zu of buffer 0's ring entries changed", i);
+	if (table)
+		KUNIT_EXPECT_EQ_MSG(test, memcmp(phys_to_virt(a->table_addr),
+						 table, a->table_len), 0,
+				    "buffer 0's indirect table changed");
+	for (i = 2; i < 5; i++)
+		vfc_rt_complete(rt, vfc_rt_take(rt, i), 16);
+	vfc_rt_complete(rt, a, 96);
+	for (i = 2; i < 5; i++)
+		vfc_rt_expect_used(rt, &rt->bufs[i], 16);
+	vfc_rt_expect_used(rt, &rt->bufs[0], 96);
+	vfc_rt_expect_idle(rt);
+}
+
+/**
+ * struct vfc_rt_barrier - what a case's barrier hook saw
+ * @rt: the fixture
+ * @kind: the barriers it looks at ('m', 'r', 'w')
+ * @calls: barriers of that kind so far
+ * @at: the ring memory right after the last of them
+ * @hint: 0, or what the device says about kicks at the next of them
+ *	(the vfc_rt_kicks value plus one)
+ */
+struct vfc_rt_barrier {
+	struct vfc_rt *rt;
+	char kind;
+	unsigned int calls;
+	u8 *at;
+	int hint;
+};
+
+static void vfc_rt_barrier_hook(const struct vfc_vring *vr, char kind)
+{
+	struct vfc_rt_barrier *b = vr->test_priv;
+
+	if (kind != b->kind)
+		return;
+	b->calls++;
+	memcpy(b->at, vr->ring_mem, vr->ring_bytes);
+	if (b->hint) {
+		b->rt->ops->kick_hint(b->rt, b->hint - 1);
+		b->hint = 0;
+	}
+}
+
+/* Where the store that makes the next buffer available goes. */
+static size_t vfc_rt_publish_offset(struct vfc_rt *rt)
+{
+	struct vfc_vring *vr = to_vfc_vring(rt->vq);
+	u8 *field = rt->packed ? (u8 *)&rt->desc[rt->avail_pos].flags :
+				 (u8 *)&rt->vr->avail->idx;
+
+	return field - (u8 *)vr->ring_mem;
+}
+
+/*
+ * The barriers of "2.7.13 Supplying Buffers to The Device" and "2.8.21
+ * Driver Notifications", seen where they are: at the write barrier of an
+ * add, everything the add writes into the ring is written except the one
+ * store that makes the buffer available (split: the idx update, "a
+ * suitable memory barrier before the idx update"; packed: the first
+ * descriptor's flags, "before the flags update", made available after
+ * the rest). At the full barrier of kick_prepare, the device changes its
+ * mind about kicks: the driver must decide on what it says then, not on
+ * what it said before ("before reading flags or avail_event"). Without
+ * a barrier, or with one in another place, the hook sees another ring.
+ * Across a wrap of the ring, with three-entry buffers.
+ */
+static void vfc_ring_barriers(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	struct vfc_rt_barrier b = { .rt = rt, .kind = 'w' };
+	struct vfc_vring *vr;
+	u8 *before, *after;
+	size_t pub, i;
+	unsigned int k, calls;
+	bool wanted;
+
+	vfc_rt_start(rt);
+	vr = to_vfc_vring(rt->vq);
+	b.at = kunit_kmalloc(test, vr->ring_bytes, GFP_KERNEL);
+	before = kunit_kmalloc(test, vr->ring_bytes, GFP_KERNEL);
+	after = kunit_kmalloc(test, vr->ring_bytes, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, b.at);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	KUNIT_ASSERT_NOT_NULL(test, after);
+	vr->test_priv = &b;
+	vr->test_barrier = vfc_rt_barrier_hook;
+
+	for (k = 0; k < 6; k++) {
+		pub = vfc_rt_publish_offset(rt);
+		KUNIT_ASSERT_LT(test, pub + 2, vr->ring_bytes);
+		memcpy(before, vr->ring_mem, vr->ring_bytes);
+		b.kind = 'w';
+		calls = b.calls;
+		KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, vfc_rt_prep(rt, k, 1, 2,
+								 32)), 0);
+		memcpy(after, vr->ring_mem, vr->ring_bytes);
+		KUNIT_ASSERT_EQ_MSG(test, b.calls, calls + 1,
+				    "add %u: one write barrier", k);
+		/* Not available yet at the barrier, available after add. */
+		KUNIT_EXPECT_EQ(test, memcmp(b.at + pub, before + pub, 2), 0);
+		KUNIT_EXPECT_NE(test, memcmp(after + pub, before + pub, 2), 0);
+		for (i = 0; i < vr->ring_bytes; i++)
+			if ((i < pub || i >= pub + 2) && b.at[i] != after[i])
+				break;
+		KUNIT_EXPECT_EQ_MSG(test, i, vr->ring_bytes,
+				    "add %u: byte %zu written after the barrier",
+				    k, i);
+		KUNIT_EXPECT_NE_MSG(test, memcmp(b.at, before, vr->ring_bytes),
+				    0, "add %u: nothing written before it", k);
+
+		/* The device's word at the barrier decides the kick. */
+		b.kind = 'm';
+		calls = b.calls;
+		rt->ops->kick_hint(rt, k & 1 ? VFC_RT_KICKS_WANTED :
+				   VFC_RT_KICKS_SUPPRESSED);
+		b.hint = 1 + (k & 1 ? VFC_RT_KICKS_SUPPRESSED :
+			      VFC_RT_KICKS_WANTED);
+		wanted = vfc_vq_kick_prepare(rt->vq);
+		KUNIT_EXPECT_EQ_MSG(test, b.calls, calls + 1,
+				    "kick_prepare %u: one full barrier", k);
+		KUNIT_EXPECT_EQ_MSG(test, wanted, !(k & 1),
+				    "kick_prepare %u: decided on the word before the barrier",
+				    k);
+		/* The avail idx (or the head's flags) out before it. */
+		KUNIT_EXPECT_EQ(test, memcmp(b.at + pub, after + pub, 2), 0);
+		if (wanted)
+			KUNIT_EXPECT_TRUE(test, vfc_vq_notify(rt->vq));
+
+		b.kind = 0;
+		vfc_rt_complete(rt, vfc_rt_take(rt, k), 32);
+		vfc_rt_expect_used(rt, &rt->bufs[k], 32);
+		rt->ops->kick_hint(rt, VFC_RT_KICKS_WANTED);
+	}
+	vr->test_barrier = NULL;
+	vfc_rt_expect_idle(rt);
+}
+
+/* ------------------------------------------------------------------------
  * A hostile device: broken queues
  */
 
@@ -1733,6 +1961,9 @@ static struct kunit_case vfc_ring_cases[] = {
 	KUNIT_CASE_PARAM(vfc_ring_physical_addresses,
 			 vfc_rt_indirect_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_scribbled_desc, vfc_rt_indirect_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_exposed_unchanged,
+			 vfc_rt_indirect_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_barriers, vfc_rt_event_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_hostile, vfc_rt_hostile_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_interrupt_storm, vfc_rt_basic_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_break_device, vfc_rt_basic_gen_params),

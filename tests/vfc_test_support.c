@@ -567,12 +567,6 @@ static __printf(2, 3) bool vfc_rt_bad(struct vfc_rt *rt, const char *fmt, ...)
 	return false;
 }
 
-/* Ring fields are little-endian: vfc drives modern (VERSION_1) devices. */
-static u16 vfc_rt_r16(const __virtio16 *p)
-{
-	return __virtio16_to_cpu(true, READ_ONCE(*p));
-}
-
 static void vfc_rt_w16(__virtio16 *p, u16 v)
 {
 	WRITE_ONCE(*p, __cpu_to_virtio16(true, v));

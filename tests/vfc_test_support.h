@@ -23,6 +23,7 @@
 #include <linux/scatterlist.h>
 #include <linux/string.h>
 #include <linux/types.h>
+#include <linux/virtio_byteorder.h>
 #include <uapi/linux/virtio_config.h>
 #include <uapi/linux/virtio_ring.h>
 
@@ -412,6 +413,12 @@ extern const struct vfc_rt_ring_ops vfc_rt_packed_ops;
 static inline void vfc_rt_case_desc(const struct vfc_rt_case *c, char *desc)
 {
 	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+/* Ring fields are little-endian: vfc drives modern (VERSION_1) devices. */
+static inline u16 vfc_rt_r16(const __virtio16 *p)
+{
+	return __virtio16_to_cpu(true, READ_ONCE(*p));
 }
 
 /* The packed layout's fields are little-endian by definition. */
