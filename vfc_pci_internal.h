@@ -40,6 +40,12 @@ struct vfc_pci_device;
  * @write: a register write of @width bytes
  * @present: whether the function still answers, as pci_device_is_present()
  * @clear_master: bus mastering off, as pci_clear_master()
+ * @msix: the function has an MSI-X capability
+ * @alloc_vectors: as pci_alloc_irq_vectors(@nvec, @nvec, PCI_IRQ_MSIX)
+ * @free_vectors: as pci_free_irq_vectors()
+ * @request_irq: as request_irq() for MSI-X vector @vector, or the INTx
+ *	line if @vector is negative; sets *@irq, nonzero, for @free_irq
+ * @free_irq: as free_irq()
  */
 struct vfc_pci_window_ops {
 	u32 (*read)(struct vfc_pci_device *vp, const void __iomem *addr,
@@ -48,6 +54,12 @@ struct vfc_pci_window_ops {
 		      unsigned int width);
 	bool (*present)(struct vfc_pci_device *vp);
 	void (*clear_master)(struct vfc_pci_device *vp);
+	bool msix;
+	int (*alloc_vectors)(struct vfc_pci_device *vp, unsigned int nvec);
+	void (*free_vectors)(struct vfc_pci_device *vp);
+	int (*request_irq)(struct vfc_pci_device *vp, int vector,
+			   irq_handler_t handler, void *data, int *irq);
+	void (*free_irq)(struct vfc_pci_device *vp, int irq, void *data);
 };
 
 /**
@@ -112,16 +124,30 @@ struct vfc_pci_device {
 extern struct pci_driver vfc_pci_driver;
 int vfc_pci_virtio_id(const struct pci_dev *pdev);
 
+/* The device-specific config vfc maps at most; config fields are small. */
+#define VFC_PCI_DEVICE_CFG_MAX	PAGE_SIZE
+
+/* What vfc_pci maps of each structure: vfc_pci_map_lengths(). */
+struct vfc_pci_map_lens {
+	size_t common;
+	size_t isr;
+	size_t device;
+	size_t notify;
+};
+
 /* virtio_pci_takeover.c */
 int vfc_pci_takeover_init(void);
 void vfc_pci_takeover_existing(void);
 void vfc_pci_takeover_exit(void);
 
 #if IS_ENABLED(CONFIG_KUNIT)
+void vfc_pci_map_lengths(const struct vfc_pci_caps *caps,
+			 struct vfc_pci_map_lens *len);
 int vfc_pci_takeover_parse(const char *s, u64 *types);
 extern const struct vfc_config_ops vfc_pci_config_ops;
 int vfc_pci_setup_vq(struct vfc_pci_device *vp, unsigned int index,
 		     const struct vfc_vq_info *info, u16 vector);
+irqreturn_t vfc_pci_config_interrupt(int irq, void *data);
 irqreturn_t vfc_pci_vqs_interrupt(int irq, void *data);
 irqreturn_t vfc_pci_intx_interrupt(int irq, void *data);
 #endif

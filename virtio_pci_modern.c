@@ -35,9 +35,6 @@
 /* A reset that takes longer than this is a device that does not reset. */
 #define VFC_PCI_RESET_TIMEOUT_MS 1000
 
-/* The device-specific config vfc maps at most; config fields are small. */
-#define VFC_PCI_DEVICE_CFG_MAX PAGE_SIZE
-
 enum vfc_pci_irq_mode {
 	VFC_PCI_MSIX_PER_VQ,
 	VFC_PCI_MSIX_SHARED,
@@ -126,6 +123,44 @@ static void vfc_pci_stop_dma(struct vfc_pci_device *vp)
 		vp->window->clear_master(vp);
 	else
 		pci_clear_master(vp->pdev);
+}
+
+/* Interrupt resources: the function's, or the stand-in's. */
+static bool vfc_pci_has_msix(struct vfc_pci_device *vp)
+{
+	if (vfc_pci_windowed(vp))
+		return vp->window->msix;
+	return vp->pdev->msix_cap;
+}
+
+static int vfc_pci_alloc_vectors(struct vfc_pci_device *vp, unsigned int nvec)
+{
+	if (vfc_pci_windowed(vp))
+		return vp->window->alloc_vectors(vp, nvec);
+	return pci_alloc_irq_vectors(vp->pdev, nvec, nvec, PCI_IRQ_MSIX);
+}
+
+static void vfc_pci_free_vectors(struct vfc_pci_device *vp)
+{
+	if (vfc_pci_windowed(vp))
+		vp->window->free_vectors(vp);
+	else
+		pci_free_irq_vectors(vp->pdev);
+}
+
+static void vfc_pci_free_irq(struct vfc_pci_device *vp, int irq, void *data)
+{
+	if (vfc_pci_windowed(vp))
+		vp->window->free_irq(vp, irq, data);
+	else
+		free_irq(irq, data);
+}
+
+static void vfc_pci_sync_irq(struct vfc_pci_device *vp, int irq)
+{
+	/* The stand-in calls the handlers itself, never concurrently. */
+	if (!vfc_pci_windowed(vp))
+		synchronize_irq(irq);
 }
 
 /* ------------------------------------------------------------------------
@@ -317,13 +352,14 @@ static int vfc_pci_finalize_features(struct vfc_device *vdev)
  * Interrupts
  */
 
-static irqreturn_t vfc_pci_config_interrupt(int irq, void *data)
+VISIBLE_IF_KUNIT irqreturn_t vfc_pci_config_interrupt(int irq, void *data)
 {
 	struct vfc_pci_device *vp = data;
 
 	vfc_config_changed(&vp->vdev);
 	return IRQ_HANDLED;
 }
+EXPORT_SYMBOL_IF_KUNIT(vfc_pci_config_interrupt);
 
 VISIBLE_IF_KUNIT irqreturn_t vfc_pci_vqs_interrupt(int irq, void *data)
 {
@@ -368,12 +404,12 @@ static void vfc_pci_synchronize_cbs(struct vfc_device *vdev)
 	unsigned int i;
 
 	if (vp->config_irq)
-		synchronize_irq(vp->config_irq);
+		vfc_pci_sync_irq(vp, vp->config_irq);
 	if (vp->shared_irq)
-		synchronize_irq(vp->shared_irq);
+		vfc_pci_sync_irq(vp, vp->shared_irq);
 	for (i = 0; i < vp->nvqs; i++)
 		if (vp->vqs[i].irq)
-			synchronize_irq(vp->vqs[i].irq);
+			vfc_pci_sync_irq(vp, vp->vqs[i].irq);
 }
 
 /* ------------------------------------------------------------------------
@@ -506,13 +542,13 @@ static void vfc_pci_del_vqs(struct vfc_device *vdev)
 		struct vfc_pci_vq *pvq = &vp->vqs[i];
 
 		if (pvq->irq)
-			free_irq(pvq->irq, pvq->vq);
+			vfc_pci_free_irq(vp, pvq->irq, pvq->vq);
 		pvq->irq = 0;
 	}
 	if (vp->shared_irq)
-		free_irq(vp->shared_irq, vp);
+		vfc_pci_free_irq(vp, vp->shared_irq, vp);
 	if (vp->config_irq)
-		free_irq(vp->config_irq, vp);
+		vfc_pci_free_irq(vp, vp->config_irq, vp);
 	vp->shared_irq = 0;
 	vp->config_irq = 0;
 
@@ -524,7 +560,7 @@ static void vfc_pci_del_vqs(struct vfc_device *vdev)
 			vfc_pci_wr16(vp, VIRTIO_MSI_NO_VECTOR, &c->queue_msix_vector);
 		}
 		vfc_pci_wr16(vp, VIRTIO_MSI_NO_VECTOR, &c->msix_config);
-		pci_free_irq_vectors(vp->pdev);
+		vfc_pci_free_vectors(vp);
 		vp->msix_enabled = false;
 	}
 
@@ -540,13 +576,15 @@ static int vfc_pci_request(struct vfc_pci_device *vp, int vector,
 			   irq_handler_t handler, unsigned long flags,
 			   char *name, const char *what, void *data, int *irq)
 {
-	int nr = vector < 0 ? vp->pdev->irq : pci_irq_vector(vp->pdev, vector);
-	int err;
+	int nr, err;
 
-	if (nr < 0)
-		return nr;
 	snprintf(name, VFC_PCI_IRQ_NAME_LEN, "%s-%s",
 		 dev_name(&vp->vdev.dev), what);
+	if (vfc_pci_windowed(vp))
+		return vp->window->request_irq(vp, vector, handler, data, irq);
+	nr = vector < 0 ? vp->pdev->irq : pci_irq_vector(vp->pdev, vector);
+	if (nr < 0)
+		return nr;
 	err = request_irq(nr, handler, flags, name, data);
 	if (!err)
 		*irq = nr;
@@ -578,7 +616,7 @@ static int vfc_pci_find_vqs_mode(struct vfc_pci_device *vp, unsigned int nvqs,
 	}
 
 	if (nvec) {
-		err = pci_alloc_irq_vectors(vp->pdev, nvec, nvec, PCI_IRQ_MSIX);
+		err = vfc_pci_alloc_vectors(vp, nvec);
 		if (err < 0)
 			return err;
 		vp->msix_enabled = true;
@@ -649,8 +687,8 @@ static int vfc_pci_find_vqs(struct vfc_device *vdev, unsigned int nvqs,
 			    const struct vfc_vq_info info[])
 {
 	struct vfc_pci_device *vp = to_vp(vdev);
-	enum vfc_pci_irq_mode mode = vp->pdev->msix_cap ? VFC_PCI_MSIX_PER_VQ :
-							 VFC_PCI_INTX;
+	enum vfc_pci_irq_mode mode = vfc_pci_has_msix(vp) ? VFC_PCI_MSIX_PER_VQ :
+							   VFC_PCI_INTX;
 	int err;
 
 	for (;; mode++) {
@@ -707,10 +745,34 @@ static void vfc_pci_unmap(struct vfc_pci_device *vp)
 		pci_release_selected_regions(vp->pdev, vp->bars);
 }
 
+/**
+ * vfc_pci_map_lengths() - how much of each structure to map
+ * @caps: the capabilities, checked by the parser
+ * @len: set to the lengths: the common configuration's registers, one
+ *	byte of ISR status (0 without it), the device configuration up to
+ *	VFC_PCI_DEVICE_CFG_MAX (0 without it) and the whole notification
+ *	structure, whose queue offsets come later
+ *
+ * "The drivers SHOULD only map part of configuration structure large
+ * enough for device operation."
+ */
+VISIBLE_IF_KUNIT void vfc_pci_map_lengths(const struct vfc_pci_caps *caps,
+					  struct vfc_pci_map_lens *len)
+{
+	len->common = sizeof(struct virtio_pci_common_cfg);
+	len->isr = caps->isr.present ? 1 : 0;
+	len->device = caps->device.present ?
+		      min_t(size_t, caps->device.length,
+			    VFC_PCI_DEVICE_CFG_MAX) : 0;
+	len->notify = caps->notify.length;
+}
+EXPORT_SYMBOL_IF_KUNIT(vfc_pci_map_lengths);
+
 /* Map only what is needed of each structure, checked by the parser. */
 static int vfc_pci_map_all(struct vfc_pci_device *vp)
 {
 	struct vfc_pci_caps *caps = &vp->caps;
+	struct vfc_pci_map_lens len;
 	int bars, err;
 
 	bars = BIT(caps->common.bar) | BIT(caps->notify.bar);
@@ -723,19 +785,18 @@ static int vfc_pci_map_all(struct vfc_pci_device *vp)
 		return err;
 	vp->bars = bars;
 
-	vp->common = vfc_pci_map(vp, &caps->common,
-				 sizeof(struct virtio_pci_common_cfg));
-	vp->notify = vfc_pci_map(vp, &caps->notify, caps->notify.length);
+	vfc_pci_map_lengths(caps, &len);
+	vp->common = vfc_pci_map(vp, &caps->common, len.common);
+	vp->notify = vfc_pci_map(vp, &caps->notify, len.notify);
 	if (!vp->common || !vp->notify)
 		return -ENOMEM;
-	if (caps->isr.present) {
-		vp->isr = vfc_pci_map(vp, &caps->isr, 1);
+	if (len.isr) {
+		vp->isr = vfc_pci_map(vp, &caps->isr, len.isr);
 		if (!vp->isr)
 			return -ENOMEM;
 	}
-	if (caps->device.present && caps->device.length) {
-		vp->device_len = min_t(size_t, caps->device.length,
-				       VFC_PCI_DEVICE_CFG_MAX);
+	if (len.device) {
+		vp->device_len = len.device;
 		vp->device = vfc_pci_map(vp, &caps->device, vp->device_len);
 		if (!vp->device)
 			return -ENOMEM;

@@ -55,6 +55,7 @@ int vfc_pci_virtio_id(const struct pci_dev *pdev)
 		return pdev->device - VFC_PCI_MODERN_FIRST;
 	return pdev->subsystem_device;
 }
+EXPORT_SYMBOL_IF_KUNIT(vfc_pci_virtio_id);
 
 /**
  * vfc_pci_takeover_parse() - the device types a takeover= value names

@@ -39,6 +39,10 @@
 #define VFC_PT_CFG_VALUE	0x12345678
 /* "ISR status capability": bit 0, a queue interrupt */
 #define VFC_PT_ISR_QUEUE	0x1
+/* bit 1, a configuration change */
+#define VFC_PT_ISR_CONFIG	0x2
+/* interrupts the stand-in can have requested at once */
+#define VFC_PT_IRQS		8
 
 /**
  * struct vfc_pt - the fixture: a vfc_pci device over a fake window
@@ -49,6 +53,7 @@
  * @queue_size: each queue's queue_size
  * @queue_vector: each queue's queue_msix_vector
  * @isr: the ISR status register
+ * @isr_reads: reads of @isr
  * @device_cfg: the device-specific configuration
  * @notify: the notification structure
  * @notify_writes: writes to @notify
@@ -68,6 +73,14 @@
  * @unsettled: config_generation changes on every read
  * @stop_dma: times bus mastering was turned off
  * @callbacks: queue callbacks run
+ * @refuse_config_vector: msix_config writes read back VIRTIO_MSI_NO_VECTOR
+ * @table_size: the MSI-X table's size (Table Size + 1); 0: no MSI-X
+ * @vectors: vectors allocated, 0 when none are
+ * @max_vector: the highest vector written to msix_config or a
+ *	queue_msix_vector (other than VIRTIO_MSI_NO_VECTOR), -1 if none
+ * @handler: each interrupt requested, by its cookie - 1; NULL when free
+ * @irq_data: its data
+ * @irqs: interrupts requested and not freed
  */
 struct vfc_pt {
 	struct vfc_pci_device vp;
@@ -76,6 +89,7 @@ struct vfc_pt {
 	u16 queue_size[VFC_PT_QUEUES];
 	u16 queue_vector[VFC_PT_QUEUES];
 	u8 isr;
+	unsigned int isr_reads;
 	u8 device_cfg[VFC_PT_CFG_LEN];
 	u8 notify[VFC_PT_NOTIFY_LEN];
 	unsigned int notify_writes;
@@ -93,6 +107,13 @@ struct vfc_pt {
 	bool unsettled;
 	unsigned int stop_dma;
 	unsigned int callbacks;
+	bool refuse_config_vector;
+	unsigned int table_size;
+	unsigned int vectors;
+	int max_vector;
+	irq_handler_t handler[VFC_PT_IRQS];
+	void *irq_data[VFC_PT_IRQS];
+	unsigned int irqs;
 };
 
 static struct vfc_pt *to_pt(struct vfc_pci_device *vp)
@@ -137,6 +158,8 @@ static u32 vfc_pt_read(struct vfc_pci_device *vp, const void __iomem *addr,
 	u16 *banked;
 
 	vfc_pt_cfg_access(t, a, width);
+	if (a == &t->isr)
+		t->isr_reads++;
 	if (t->gone)
 		return width == 4 ? U32_MAX : (1U << (8 * width)) - 1;
 	if (a == &t->common.config_generation && t->unsettled)
@@ -180,7 +203,12 @@ static void vfc_pt_write(struct vfc_pci_device *vp, void __iomem *addr,
 	if (a == &t->common.device_status && !val && t->no_reset)
 		return;
 	if ((a == &t->common.queue_msix_vector || a == &t->common.msix_config) &&
+	    val != VIRTIO_MSI_NO_VECTOR)
+		t->max_vector = max_t(int, t->max_vector, val);
+	if ((a == &t->common.queue_msix_vector || a == &t->common.msix_config) &&
 	    t->refuse_vectors)
+		val = VIRTIO_MSI_NO_VECTOR;
+	if (a == &t->common.msix_config && t->refuse_config_vector)
 		val = VIRTIO_MSI_NO_VECTOR;
 	if (a == &t->common.queue_size || a == &t->common.queue_msix_vector) {
 		banked = vfc_pt_banked(t, a);
@@ -210,11 +238,72 @@ static void vfc_pt_clear_master(struct vfc_pci_device *vp)
 	to_pt(vp)->stop_dma++;
 }
 
+/* As pci_alloc_irq_vectors(): all @nvec or none, -ENOSPC beyond the table. */
+static int vfc_pt_alloc_vectors(struct vfc_pci_device *vp, unsigned int nvec)
+{
+	struct vfc_pt *t = to_pt(vp);
+
+	if (t->vectors)
+		return -EINVAL;
+	if (nvec > t->table_size)
+		return -ENOSPC;
+	t->vectors = nvec;
+	return nvec;
+}
+
+static void vfc_pt_free_vectors(struct vfc_pci_device *vp)
+{
+	struct vfc_pt *t = to_pt(vp);
+
+	KUNIT_EXPECT_EQ_MSG(current->kunit_test, t->irqs, 0U,
+			    "vectors freed with interrupts still requested");
+	t->vectors = 0;
+}
+
+static int vfc_pt_request_irq(struct vfc_pci_device *vp, int vector,
+			      irq_handler_t handler, void *data, int *irq)
+{
+	struct vfc_pt *t = to_pt(vp);
+	unsigned int i;
+
+	if (vector >= 0 && vector >= t->vectors)
+		return -EINVAL;
+	for (i = 0; i < VFC_PT_IRQS; i++) {
+		if (t->handler[i])
+			continue;
+		t->handler[i] = handler;
+		t->irq_data[i] = data;
+		t->irqs++;
+		*irq = i + 1;
+		return 0;
+	}
+	return -EBUSY;
+}
+
+static void vfc_pt_free_irq(struct vfc_pci_device *vp, int irq, void *data)
+{
+	struct vfc_pt *t = to_pt(vp);
+
+	if (irq < 1 || irq > VFC_PT_IRQS || !t->handler[irq - 1] ||
+	    t->irq_data[irq - 1] != data) {
+		KUNIT_FAIL(current->kunit_test, "free_irq(%d) not requested",
+			   irq);
+		return;
+	}
+	t->handler[irq - 1] = NULL;
+	t->irqs--;
+}
+
 static const struct vfc_pci_window_ops vfc_pt_window = {
 	.read = vfc_pt_read,
 	.write = vfc_pt_write,
 	.present = vfc_pt_present,
 	.clear_master = vfc_pt_clear_master,
+	.msix = true,
+	.alloc_vectors = vfc_pt_alloc_vectors,
+	.free_vectors = vfc_pt_free_vectors,
+	.request_irq = vfc_pt_request_irq,
+	.free_irq = vfc_pt_free_irq,
 };
 
 /* The memory is the test's: nothing to free when the last ref goes. */
@@ -272,6 +361,9 @@ static int vfc_pt_init(struct kunit *test)
 		t->queue_vector[i] = VIRTIO_MSI_NO_VECTOR;
 	}
 	put_unaligned_le32(VFC_PT_CFG_VALUE, t->device_cfg);
+	t->common.msix_config = cpu_to_le16(VIRTIO_MSI_NO_VECTOR);
+	t->table_size = VFC_PT_QUEUES + 1;
+	t->max_vector = -1;
 
 	/* As find_vqs begins: room for each queue's state, none set up. */
 	vp->vqs = kcalloc(VFC_PT_QUEUES, sizeof(*vp->vqs), GFP_KERNEL);
@@ -289,6 +381,8 @@ static void vfc_pt_exit(struct kunit *test)
 		return;
 	vfc_pci_config_ops.del_vqs(&t->vp.vdev);
 	KUNIT_EXPECT_TRUE(test, list_empty(&t->vp.vdev.vqs));
+	KUNIT_EXPECT_EQ_MSG(test, t->irqs, 0U, "interrupts left requested");
+	KUNIT_EXPECT_EQ_MSG(test, t->vectors, 0U, "MSI-X vectors left allocated");
 	KUNIT_EXPECT_EQ_MSG(test, t->bad_writes, 0U,
 			    "writes to read-only common configuration fields");
 	vfc_fake_dma_expect_clean(test, t->dma);
@@ -583,6 +677,210 @@ static void vfc_pci_interrupts_teardown(struct kunit *test)
 }
 
 /*
+ * "If MSI-X capability is enabled, the driver SHOULD NOT access ISR status
+ * upon detecting a Queue Interrupt": the MSI-X handlers (queues, shared
+ * queues, configuration) never read it; the INTx handler, which has
+ * nothing else to go by, reads it once per interrupt.
+ */
+static void vfc_pci_isr_msix(struct kunit *test)
+{
+	struct vfc_pt *t = test->priv;
+	struct vfc_pci_device *vp = &t->vp;
+
+	KUNIT_ASSERT_EQ(test, vfc_pci_setup_vq(vp, 0, &vfc_pt_info, 1), 0);
+	t->isr = VFC_PT_ISR_QUEUE;
+	vfc_vring_interrupt(0, vp->vqs[0].vq);
+	vfc_pci_vqs_interrupt(0, vp);
+	vfc_pci_config_interrupt(0, vp);
+	KUNIT_EXPECT_EQ(test, t->isr_reads, 0U);
+	KUNIT_EXPECT_EQ(test, vfc_pci_intx_interrupt(0, vp), IRQ_HANDLED);
+	KUNIT_EXPECT_EQ(test, t->isr_reads, 1U);
+}
+
+/*
+ * VIRTIO_F_ORDER_PLATFORM: "a driver MUST use the barriers suitable for
+ * hardware devices" (the ring's weak_barriers off); without it, the
+ * lighter ones for a device that is software on another CPU.
+ */
+static void vfc_pci_order_platform(struct kunit *test)
+{
+	struct vfc_pt *t = test->priv;
+	struct vfc_pci_device *vp = &t->vp;
+
+	KUNIT_ASSERT_EQ(test, vfc_pci_setup_vq(vp, 0, &vfc_pt_info,
+					       VIRTIO_MSI_NO_VECTOR), 0);
+	KUNIT_EXPECT_TRUE(test, to_vfc_vring(vp->vqs[0].vq)->weak_barriers);
+	vp->vdev.features |= BIT_ULL(VIRTIO_F_ORDER_PLATFORM);
+	KUNIT_ASSERT_EQ(test, vfc_pci_setup_vq(vp, 1, &vfc_pt_info,
+					       VIRTIO_MSI_NO_VECTOR), 0);
+	KUNIT_EXPECT_FALSE(test, to_vfc_vring(vp->vqs[1].vq)->weak_barriers);
+}
+
+/*
+ * "The drivers SHOULD only map part of configuration structure large
+ * enough for device operation": of structures far longer than their
+ * registers, the common configuration's registers, one byte of ISR status
+ * and at most a page of device configuration; none of what is absent.
+ */
+static void vfc_pci_map_lengths_bounded(struct kunit *test)
+{
+	struct vfc_pci_caps caps = {
+		.common = { .present = true, .length = SZ_64K },
+		.isr = { .present = true, .length = SZ_64K },
+		.device = { .present = true, .length = SZ_1M },
+		.notify = { .present = true, .length = 0x4000 },
+	};
+	struct vfc_pci_map_lens len;
+
+	vfc_pci_map_lengths(&caps, &len);
+	KUNIT_EXPECT_EQ(test, len.common, sizeof(struct virtio_pci_common_cfg));
+	KUNIT_EXPECT_EQ(test, len.isr, (size_t)1);
+	KUNIT_EXPECT_EQ(test, len.device, (size_t)PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, len.notify, (size_t)0x4000);
+
+	caps.device.length = 8;
+	vfc_pci_map_lengths(&caps, &len);
+	KUNIT_EXPECT_EQ(test, len.device, (size_t)8);
+	caps.isr.present = false;
+	caps.device.present = false;
+	vfc_pci_map_lengths(&caps, &len);
+	KUNIT_EXPECT_EQ(test, len.isr, (size_t)0);
+	KUNIT_EXPECT_EQ(test, len.device, (size_t)0);
+}
+
+/*
+ * "PCI Device Discovery": vendor 0x1AF4 and device ids 0x1040 + the virtio
+ * device id, or a transitional id (0x1000-0x103f) with the virtio device
+ * id in the subsystem device id; "Drivers MUST match any PCI Revision ID
+ * value". Anything else is no virtio function.
+ */
+static void vfc_pci_virtio_ids(struct kunit *test)
+{
+	static const struct {
+		u16 vendor, device, subsystem;
+		int id;
+	} cases[] = {
+		{ 0x1af4, 0x1045, 0, 5 },
+		{ 0x1af4, 0x1044, 0x1af4, 4 },
+		{ 0x1af4, 0x107f, 0, 63 },
+		{ 0x1af4, 0x1002, 5, 5 },	/* transitional balloon */
+		{ 0x1af4, 0x1005, 4, 4 },	/* transitional rng */
+		{ 0x1af4, 0x103f, 5, 5 },
+		{ 0x1af4, 0x0fff, 5, -ENODEV },
+		{ 0x1af4, 0x1080, 0, -ENODEV },
+		{ 0x1af4, 0x1110, 0, -ENODEV },	/* ivshmem */
+		{ 0x8086, 0x1045, 0, -ENODEV },
+	};
+	static const u8 revisions[] = { 0, 1, 2, 0xff };
+	struct pci_dev *pdev;
+	unsigned int i, r;
+
+	pdev = kunit_kzalloc(test, sizeof(*pdev), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pdev);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		for (r = 0; r < ARRAY_SIZE(revisions); r++) {
+			pdev->vendor = cases[i].vendor;
+			pdev->device = cases[i].device;
+			pdev->subsystem_device = cases[i].subsystem;
+			pdev->revision = revisions[r];
+			KUNIT_EXPECT_EQ_MSG(test, vfc_pci_virtio_id(pdev),
+					    cases[i].id,
+					    "%04x:%04x subsystem %04x revision %u",
+					    cases[i].vendor, cases[i].device,
+					    cases[i].subsystem, revisions[r]);
+		}
+	}
+}
+
+/* find_vqs' queues: both with a callback, each worth a vector. */
+static const struct vfc_vq_info vfc_pt_infos[VFC_PT_QUEUES] = {
+	{ .name = "q0", .callback = vfc_pt_callback },
+	{ .name = "q1", .callback = vfc_pt_callback },
+};
+
+static int vfc_pt_find_vqs(struct vfc_pt *t)
+{
+	struct vfc_virtqueue *vqs[VFC_PT_QUEUES];
+
+	/* find_vqs sets up the queues' state itself. */
+	vfc_pci_config_ops.del_vqs(&t->vp.vdev);
+	return vfc_pci_config_ops.find_vqs(&t->vp.vdev, VFC_PT_QUEUES, vqs,
+					   vfc_pt_infos);
+}
+
+/*
+ * "Driver MUST NOT attempt to map an event to a vector outside the MSI-X
+ * Table supported by the device": with room for a vector per queue, the
+ * configuration gets 0 and the queues 1 and 2; with a table of two, both
+ * queues share vector 1; with one, INTx and no vector at all. Every
+ * vector written lies inside the table, and del_vqs unmaps them all and
+ * frees every interrupt.
+ */
+static void vfc_pci_msix_vectors(struct kunit *test)
+{
+	static const struct {
+		unsigned int table;
+		int max_vector;
+		u16 q0, q1;
+		unsigned int irqs;
+	} rows[] = {
+		{ 3, 2, 1, 2, 3 },
+		{ 2, 1, 1, 1, 2 },
+		{ 1, -1, VIRTIO_MSI_NO_VECTOR, VIRTIO_MSI_NO_VECTOR, 1 },
+	};
+	struct vfc_pt *t = test->priv;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		t->table_size = rows[i].table;
+		t->max_vector = -1;
+		KUNIT_ASSERT_EQ(test, vfc_pt_find_vqs(t), 0);
+		KUNIT_EXPECT_EQ_MSG(test, t->max_vector, rows[i].max_vector,
+				    "table of %u", rows[i].table);
+		KUNIT_EXPECT_LT(test, t->max_vector, (int)t->table_size);
+		KUNIT_EXPECT_LT(test, t->max_vector, (int)max(t->vectors, 1U));
+		KUNIT_EXPECT_EQ(test, t->queue_vector[0], rows[i].q0);
+		KUNIT_EXPECT_EQ(test, t->queue_vector[1], rows[i].q1);
+		KUNIT_EXPECT_EQ(test, t->irqs, rows[i].irqs);
+		vfc_pci_config_ops.del_vqs(&t->vp.vdev);
+		/* As the reset before the next find_vqs does. */
+		t->common.queue_enable = 0;
+		KUNIT_EXPECT_EQ(test, t->irqs, 0U);
+		KUNIT_EXPECT_EQ(test, t->vectors, 0U);
+		KUNIT_EXPECT_EQ(test, le16_to_cpu(t->common.msix_config),
+				VIRTIO_MSI_NO_VECTOR);
+		KUNIT_EXPECT_EQ(test, t->queue_vector[0], VIRTIO_MSI_NO_VECTOR);
+		KUNIT_EXPECT_EQ(test, t->queue_vector[1], VIRTIO_MSI_NO_VECTOR);
+	}
+}
+
+/*
+ * An MSI-X vector refused for configuration changes (msix_config reads
+ * back NO_VECTOR, "The device MUST return vector mapped to a given event"):
+ * both MSI-X modes give up, freeing their vectors and interrupts, and
+ * find_vqs settles on INTx, where a configuration change still arrives
+ * through the ISR.
+ */
+static void vfc_pci_config_vector_refused(struct kunit *test)
+{
+	struct vfc_pt *t = test->priv;
+	struct vfc_pci_device *vp = &t->vp;
+
+	t->refuse_config_vector = true;
+	KUNIT_ASSERT_EQ(test, vfc_pt_find_vqs(t), 0);
+	KUNIT_EXPECT_EQ(test, t->vectors, 0U);
+	KUNIT_ASSERT_EQ(test, t->irqs, 1U);
+	KUNIT_EXPECT_TRUE(test, t->handler[0] == vfc_pci_intx_interrupt);
+	KUNIT_EXPECT_EQ(test, t->max_vector, 0);
+	KUNIT_EXPECT_EQ(test, t->queue_vector[0], VIRTIO_MSI_NO_VECTOR);
+	KUNIT_EXPECT_EQ(test, t->queue_vector[1], VIRTIO_MSI_NO_VECTOR);
+
+	t->isr = VFC_PT_ISR_CONFIG;
+	KUNIT_EXPECT_EQ(test, t->handler[0](0, t->irq_data[0]), IRQ_HANDLED);
+	KUNIT_EXPECT_TRUE(test, vp->vdev.config_change_pending);
+}
+
+/*
  * takeover=: what it names, and every malformed value refused with nothing
  * taken (the module then fails to load with -EINVAL).
  */
@@ -637,6 +935,12 @@ static struct kunit_case vfc_pci_test_cases[] = {
 	KUNIT_CASE(vfc_pci_queue_size_not_pow2),
 	KUNIT_CASE(vfc_pci_reset_timeout),
 	KUNIT_CASE(vfc_pci_interrupts_teardown),
+	KUNIT_CASE(vfc_pci_isr_msix),
+	KUNIT_CASE(vfc_pci_order_platform),
+	KUNIT_CASE(vfc_pci_map_lengths_bounded),
+	KUNIT_CASE(vfc_pci_virtio_ids),
+	KUNIT_CASE(vfc_pci_msix_vectors),
+	KUNIT_CASE(vfc_pci_config_vector_refused),
 	{}
 };
 
