@@ -192,6 +192,8 @@ extern unsigned long vfc_balloon_ack_timeout;
 extern unsigned long vfc_balloon_hint_max_blocks;
 struct vfc_device;
 unsigned long vfc_balloon_test_oom(struct vfc_device *vdev);
+unsigned long vfc_balloon_test_shrink(struct vfc_device *vdev,
+				      unsigned long pages);
 
 int vfc_balloon_test_fail_nth(struct vfc_device *vdev,
 			      enum vfc_balloon_ctx ctx, unsigned int nth);

@@ -861,6 +861,27 @@ unsigned long vfc_balloon_test_oom(struct vfc_device *vdev)
 EXPORT_SYMBOL_IF_KUNIT(vfc_balloon_test_oom);
 
 /**
+ * vfc_balloon_test_shrink() - one call of the hinted blocks' shrinker
+ * @vdev: a device vfc_balloon is bound to, with free page hinting
+ * @pages: the most pages to give back
+ *
+ * For the KUnit suite vfc_balloon_device, which cannot run the guest
+ * short of memory.
+ *
+ * Return: the pages the balloon gave back to the guest.
+ */
+unsigned long vfc_balloon_test_shrink(struct vfc_device *vdev,
+				      unsigned long pages)
+{
+	struct vfc_balloon *vb = vdev->priv;
+
+	if (!vb || !vb->shrinker)
+		return 0;
+	return vfc_balloon_hint_release(vb, pages, false);
+}
+EXPORT_SYMBOL_IF_KUNIT(vfc_balloon_test_shrink);
+
+/**
  * vfc_balloon_test_fail_nth() - make the next run of a context fail an
  *	allocation
  * @vdev: a device vfc_balloon is bound to

@@ -39,4 +39,5 @@ mkdir -p "$build" "$(dirname "$json")"
 cd "$src"
 exec python3 tools/testing/kunit/kunit.py run --arch=x86_64 \
 	--build_dir="$build" --kunitconfig="$top/tests/.kunitconfig" \
-	--jobs="$(nproc)" --timeout=1200 --json="$json" "$@"
+	--jobs="$(nproc)" --timeout=1200 --json="$json" \
+	--kernel_args=init_on_free=1 "$@"

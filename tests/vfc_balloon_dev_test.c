@@ -101,6 +101,7 @@ struct vfc_bd_hint {
  * @hint_max: vfc_balloon_hint_max_blocks before the case
  * @ack_timeout: vfc_balloon_ack_timeout before the case
  * @reports_done: free page reports the device took and used
+ * @report_min: the shortest entry of those reports, in bytes
  * @reported: the blocks they named
  * @early_kicks: notifications while the device was not DRIVER_OK
  * @stats_tags: the tags of the first statistics report, in order
@@ -130,6 +131,7 @@ struct vfc_bd {
 	unsigned int nr_stats;
 	struct vfc_rt_taken stats_t;
 	unsigned int reports_done;
+	u32 report_min;
 	unsigned int reported;
 	struct vfc_bd_hint hints[BD_MAX_HINTS];
 	unsigned int nr_hints;
@@ -265,13 +267,68 @@ static void vfc_bd_record_hint(struct vfc_bd *bd, const struct vfc_rt_taken *t)
 static void vfc_bd_record_report(struct vfc_bd *bd,
 				 const struct vfc_rt_taken *t)
 {
+	unsigned int i;
+
 	if (t->nr_out || !t->nr_in)
 		KUNIT_FAIL(bd->test, "report of %u readable, %u writable entries",
 			   t->nr_out, t->nr_in);
 	spin_lock(&bd->lock);
 	bd->reports_done++;
 	bd->reported += t->nr_in;
+	for (i = 0; i < min_t(unsigned int, t->nr_in, VFC_RT_MAX_SG); i++)
+		bd->report_min = min(bd->report_min ?: U32_MAX, t->elem[i].len);
 	spin_unlock(&bd->lock);
+}
+
+/* Bytes of each reported block the device marks (vfc_bd_mark_report()). */
+#define BD_MARK_LEN	64
+#define BD_MARK		0x3c
+
+/*
+ * Whether the memory at @phys still starts with the device's mark. Read
+ * past KASAN (__memcpy): the page may be free by now, or someone's again.
+ */
+static bool vfc_bd_marked(u64 phys)
+{
+	u8 buf[BD_MARK_LEN];
+
+	__memcpy(buf, phys_to_virt(phys), sizeof(buf));
+	return !memchr_inv(buf, BD_MARK, sizeof(buf));
+}
+
+/*
+ * The device marks the start of each block of @t, keeping what was there
+ * in @saved, as a device that discards the blocks may change them. The
+ * blocks are free pages the guest lent for the report: past KASAN.
+ */
+static void vfc_bd_mark_report(const struct vfc_rt_taken *t, u8 *saved)
+{
+	unsigned int i;
+
+	for (i = 0; i < min_t(unsigned int, t->nr_in, VFC_RT_MAX_SG); i++) {
+		__memcpy(saved + i * BD_MARK_LEN, phys_to_virt(t->elem[i].addr),
+			 BD_MARK_LEN);
+		__memset(phys_to_virt(t->elem[i].addr), BD_MARK, BD_MARK_LEN);
+	}
+}
+
+/*
+ * Before acknowledging @t: the driver wrote nothing into its blocks while
+ * the device held them ("SHOULD avoid reading/writing reported pages");
+ * put back what was there (the guest's init_on_free zeroes).
+ */
+static void vfc_bd_unmark_report(struct kunit *test,
+				 const struct vfc_rt_taken *t, const u8 *saved)
+{
+	unsigned int i;
+
+	for (i = 0; i < min_t(unsigned int, t->nr_in, VFC_RT_MAX_SG); i++) {
+		KUNIT_EXPECT_TRUE_MSG(test, vfc_bd_marked(t->elem[i].addr),
+				      "reported block %u written by the driver",
+				      i);
+		__memcpy(phys_to_virt(t->elem[i].addr), saved + i * BD_MARK_LEN,
+			 BD_MARK_LEN);
+	}
 }
 
 /*
@@ -657,6 +714,58 @@ static void vfc_balloon_dev_inflate_deflate(struct kunit *test)
 }
 
 /*
+ * VIRTIO_BALLOON_F_PAGE_POISON: "The driver MUST initialize the deflated
+ * pages with poison_val when they are reused by the driver". The device
+ * marks the pages it holds (as one that drops their contents may change
+ * them); once deflated, none keeps the mark: the guest frees them, and
+ * its kernel writes poison_val into what it frees (init_on_free zeroes,
+ * and poison_val is then 0).
+ */
+static void vfc_balloon_dev_deflate_poisoned(struct kunit *test)
+{
+	struct vfc_bd *bd = vfc_bd_cur;
+	unsigned long total = totalram_pages();
+	unsigned int i, j, n, gone = 0;
+	u32 *before;
+
+	vfc_bd_add(test, BIT_ULL(VIRTIO_BALLOON_F_MUST_TELL_HOST) |
+		   BIT_ULL(VIRTIO_BALLOON_F_PAGE_POISON));
+	KUNIT_ASSERT_TRUE_MSG(test, vfc_has_feature(&bd->fake->vdev,
+						    VIRTIO_BALLOON_F_PAGE_POISON),
+			      "PAGE_POISON not negotiated: does the guest kernel zero or poison freed pages (init_on_free=1)?");
+	vfc_bd_expect_size(test, bd, 64, total);
+	before = kunit_kcalloc(test, BD_MAX_HELD, sizeof(*before), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	spin_lock(&bd->lock);
+	n = bd->nr_held;
+	memcpy(before, bd->held, n * sizeof(*before));
+	spin_unlock(&bd->lock);
+	for (i = 0; i < n; i++)
+		memset(phys_to_virt((u64)before[i] << VIRTIO_BALLOON_PFN_SHIFT),
+		       BD_MARK, BD_MARK_LEN);
+
+	vfc_bd_expect_size(test, bd, 16, total);
+	msleep(20);
+	for (i = 0; i < n; i++) {
+		spin_lock(&bd->lock);
+		for (j = 0; j < bd->nr_held && bd->held[j] != before[i]; j++)
+			;
+		j = j < bd->nr_held;
+		spin_unlock(&bd->lock);
+		if (j)
+			continue;
+		gone++;
+		KUNIT_EXPECT_FALSE_MSG(test, vfc_bd_marked((u64)before[i] <<
+							   VIRTIO_BALLOON_PFN_SHIFT),
+				       "frame %#x deflated with the device's mark",
+				       before[i]);
+	}
+	KUNIT_EXPECT_EQ(test, gone, 48U * VFC_BALLOON_FRAMES_PER_PAGE);
+	vfc_bd_remove(bd);
+	KUNIT_EXPECT_EQ(test, totalram_pages(), total);
+}
+
+/*
  * "Device Status Field": the device sets DEVICE_NEEDS_RESET (and says so
  * with a config change) with 32 pages in the balloon. The core resets it
  * and restores the driver (freeze, restore): the balloon keeps its pages
@@ -1023,6 +1132,7 @@ static void vfc_balloon_dev_reporting(struct kunit *test)
 	unsigned long timeout = vfc_balloon_ack_timeout;
 	unsigned long total = totalram_pages();
 	struct vfc_bd *bd = vfc_bd_cur;
+	u8 saved[VFC_RT_MAX_SG * BD_MARK_LEN];
 	unsigned int seen, resets;
 	struct vfc_rt_taken t;
 
@@ -1041,6 +1151,9 @@ static void vfc_balloon_dev_reporting(struct kunit *test)
 						       false, bd->reports_done),
 			      "no free page report within %u ms", BD_WAIT_MS);
 	KUNIT_EXPECT_GT(test, READ_ONCE(bd->reported), 0U);
+	/* "SHOULD attempt to report large pages": a pageblock at least. */
+	KUNIT_EXPECT_GE(test, READ_ONCE(bd->report_min),
+			(u32)(PAGE_SIZE << pageblock_order));
 
 	/* Hostile: the next report used twice. */
 	resets = bd->fake->resets;
@@ -1050,6 +1163,10 @@ static void vfc_balloon_dev_reporting(struct kunit *test)
 	vfc_bd_churn();
 	KUNIT_ASSERT_TRUE_MSG(test, vfc_bd_wait_take(bd, BD_REPORT, &t),
 			      "no report after freeing memory");
+	vfc_bd_mark_report(&t, saved);
+	/* The driver waits for the device meanwhile. */
+	msleep(20);
+	vfc_bd_unmark_report(test, &t, saved);
 	vfc_bd_complete(bd, BD_REPORT, &t, 0);
 	vfc_bd_complete(bd, BD_REPORT, &t, 0);
 	WRITE_ONCE(bd->auto_ack[BD_REPORT], true);
@@ -1089,8 +1206,9 @@ static void vfc_balloon_dev_hint(struct kunit *test)
 {
 	const u32 a = 0x80000001, b = 0x80000002, c = 0x80000009;
 	struct vfc_bd *bd = vfc_bd_cur;
-	unsigned int i, n, ms, blocks, freed;
+	unsigned int i, n, ms, blocks, block;
 	struct vfc_rt_taken t0, t1;
+	unsigned long freed;
 	u64 seen_free = 0;
 
 	WRITE_ONCE(vfc_balloon_hint_max_blocks, BD_HINT_BLOCKS);
@@ -1137,10 +1255,31 @@ static void vfc_balloon_dev_hint(struct kunit *test)
 	KUNIT_EXPECT_EQ_MSG(test, READ_ONCE(bd->nr_hints), n,
 			    "buffers after the last round's STOP");
 
+	/*
+	 * Before DONE the device may drop the blocks' contents: it marks
+	 * them. The guest short of memory takes one back: "MUST initialize
+	 * the contents of any previously hinted page released before ...
+	 * DONE", and ("treat the content of all hinted pages as
+	 * uninitialized") no mark may reach the guest's memory.
+	 */
+	for (blocks = 0, block = 0, i = 0; i < n; i++) {
+		if (bd->hints[i].cmd)
+			continue;
+		blocks++;
+		block = bd->hints[i].len >> PAGE_SHIFT;
+		memset(phys_to_virt(bd->hints[i].addr), BD_MARK, BD_MARK_LEN);
+	}
+	KUNIT_ASSERT_TRUE_MSG(test, want_init_on_free(),
+			      "the guest kernel does not zero the pages it frees: boot it with init_on_free=1");
+	freed = vfc_balloon_test_shrink(&bd->fake->vdev, 1);
+	KUNIT_EXPECT_GT(test, freed, 0UL);
+	for (ms = 0, i = 0; i < n; i++)
+		ms += !bd->hints[i].cmd && !vfc_bd_marked(bd->hints[i].addr);
+	KUNIT_EXPECT_EQ_MSG(test, ms * block, freed,
+			    "blocks given back before DONE still hold the device's mark");
+
 	/* DONE: every block hinted goes back to the guest's free memory. */
 	vfc_bd_hint_id(bd, VIRTIO_BALLOON_CMD_ID_DONE);
-	for (blocks = 0, i = 0; i < n; i++)
-		blocks += !bd->hints[i].cmd;
 	for (ms = 0; ms < BD_WAIT_MS; ms += 5) {
 		for (freed = 0, i = 0; i < n; i++) {
 			struct vfc_bd_hint *h = &bd->hints[i];
@@ -1158,6 +1297,13 @@ static void vfc_balloon_dev_hint(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ_MSG(test, freed, blocks,
 			    "hinted blocks not given back after DONE");
+	/* The last ones may still be on their way through the allocator. */
+	msleep(20);
+	for (i = 0; i < n; i++)
+		if (!bd->hints[i].cmd)
+			KUNIT_EXPECT_FALSE_MSG(test, vfc_bd_marked(bd->hints[i].addr),
+					       "hinted block %u given back with the device's mark",
+					       i);
 	/*
 	 * The driver polls the hinting queue and never asks for its
 	 * interrupts: QEMU raises them from its iothread, and config
@@ -1481,6 +1627,7 @@ static void vfc_balloon_dev_exit(struct kunit *test)
 
 static struct kunit_case vfc_balloon_dev_cases[] = {
 	KUNIT_CASE_PARAM(vfc_balloon_dev_inflate_deflate, vfc_bd_gen_params),
+	KUNIT_CASE_PARAM(vfc_balloon_dev_deflate_poisoned, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_target_moves, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_target_oscillates, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_generation_unsettled,
