@@ -7,8 +7,9 @@ sentence with MUST or SHOULD in a \\drivernormative section) has a row in
 CONFORMANCE.md: its id (a hash of its section and text), its text, and
 the tests that fail when vfc breaks it, or "not implemented: <why>", or
 "untested: <where vfc does it; what a test would check>" (the gaps).
-A test is kunit:<case> (a KUNIT_CASE in tests/) or e2e:<test> (a
-scenario in testbed/). Fails, naming each, on a statement with no row,
+A test is kunit:<case> (a KUNIT_CASE in tests/), e2e:<test> (a
+scenario in testbed/) or lint:<check> (a check of vfc's sources below,
+for a rule no device can show broken). Fails, naming each, on a statement with no row,
 a row whose statement is no longer in the spec, a row whose text is not
 the statement's, a row with neither tests nor a reason, and a test that
 does not exist.
@@ -41,7 +42,8 @@ Each driver-normative statement (a sentence with MUST or SHOULD in a
 "Driver Requirements" section) of the spec chapters vfc implements
 (`spec/`, revision {revision}), with the tests that fail when vfc breaks
 it: `kunit:<case>` is a KUnit case (`tests/`), `e2e:<test>` an end-to-end
-scenario (`testbed/`), both run by `make check`. A statement vfc does not
+scenario (`testbed/`), `lint:<check>` a check of vfc's sources in
+`scripts/conformance.py`, all run by `make check`. A statement vfc does not
 implement says why. `scripts/conformance.py` checks this table against the
 spec and the tests in `make lint`; `--update` rewrites it after a spec
 update, keeping what it can.
@@ -125,7 +127,31 @@ def test_names():
                 with open(os.path.join(TOP, d, fn)) as f:
                     names.update('%s:%s' % (kind, n) for n in
                                   re.findall(pat, f.read(), re.M))
-    return names
+    return names | {'lint:' + n for n in LINT}
+
+
+# ---------------------------------------------------------------------------
+# Checks of the sources, for rules a device cannot show broken (QEMU's
+# capabilities are read-only: a write to one changes nothing)
+
+def driver_sources():
+    for fn in sorted(os.listdir(TOP)):
+        if fn.endswith(('.c', '.h')):
+            with open(os.path.join(TOP, fn)) as f:
+                yield fn, f.read()
+
+
+def no_pci_config_writes():
+    """vfc_pci reads the function's configuration space and never writes
+    it: no call of the kernel's configuration space writers."""
+    pat = re.compile(r'\b(pci_(?:bus_|user_)?write_config_(?:byte|word|dword)'
+                     r'|pci_write_config_\w+)\s*\(')
+    return ['%s:%d: %s' % (fn, text.count('\n', 0, m.start()) + 1,
+                           m.group(1))
+            for fn, text in driver_sources() for m in pat.finditer(text)]
+
+
+LINT = {'no_pci_config_writes': no_pci_config_writes}
 
 
 # ---------------------------------------------------------------------------
@@ -208,6 +234,8 @@ def check(stmts, rows, order):
             t = t.strip('`')
             if t not in known:
                 errors.append('row %s: no test %s' % (i, t))
+    for name, fn in sorted(LINT.items()):
+        errors.extend('lint:%s: %s' % (name, hit) for hit in fn())
     for i in order:
         if i not in ids:
             errors.append('row %s: no such statement in spec/ (changed? '
