@@ -13,6 +13,7 @@
  * alone until remove, which first makes every read return and then
  * unregisters, before it touches the queue.
  */
+#include <kunit/visibility.h>
 #include <linux/device.h>
 #include <linux/hw_random.h>
 #include <linux/jiffies.h>
@@ -28,6 +29,8 @@
 #include <vfc/vfc.h>
 #include <vfc/vfc_config.h>
 #include <vfc/vfc_ring.h>
+
+#include "vfc_rng_internal.h"
 
 /*
  * Bytes asked of the device per request: what the hwrng core asks of a
@@ -284,6 +287,24 @@ static int vfc_rng_restore(struct vfc_device *vdev)
 {
 	return vfc_rng_start(vdev->priv);
 }
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/**
+ * vfc_rng_test_hwrng() - the hwrng vfc_rng registered for @vdev
+ * @vdev: a device vfc_rng is bound to
+ *
+ * For the KUnit suite vfc_rng_device, which reads through it alone.
+ *
+ * Return: the hwrng, or NULL if vfc_rng is not bound to @vdev.
+ */
+struct hwrng *vfc_rng_test_hwrng(struct vfc_device *vdev)
+{
+	struct vfc_rng *vr = vdev->priv;
+
+	return vr ? &vr->hwrng : NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(vfc_rng_test_hwrng);
+#endif
 
 static const struct vfc_device_id vfc_rng_id_table[] = {
 	{ VIRTIO_ID_RNG, VFC_DEV_ANY_ID },
