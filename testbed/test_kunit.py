@@ -41,6 +41,9 @@ MESSAGES = {
     'vfc_pci_notify_off_beyond': [
         r'vfc-pci-test: queue 0 \(q\): notify offset 4 x 4 beyond the 16-byte notify structure'],
     'vfc_pci_vector_refused': [r'vfc-pci-test: queue 1 \(q\): device refused MSI-X vector 2'],
+    'vfc_pci_config_vector_refused': [
+        r'vfc-pci-test: device refused MSI-X vector 0 for config changes',
+        r'vfc-pci-test: 2 queues, interrupts by INTx'],
     'vfc_pci_gone_reads': [r'vfc-pci-test: device is gone: it offers no features',
                            r'vfc-pci-test: config kept changing during \d+ reads at offset 0'],
     'vfc_pci_generation_unsettled': [
