@@ -175,7 +175,7 @@ def test_iommu_physical(guest, drv, step):
     step('unload %s driver' % drv.name, drv.unload, guest)
 
 
-@scenario(props='iommu_platform=on', iommu=True)
+@scenario(props='iommu_platform=on', iommu=True, rng='')
 def test_iommu_refused(guest, drv, step):
     """iommu_platform=on: the device insists on VIRTIO_F_ACCESS_PLATFORM,
     which a balloon must not accept (it passes guest-physical page numbers
