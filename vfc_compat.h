@@ -38,6 +38,20 @@
 #endif
 
 /*
+ * 6.10, 2c92ca849fcc "tracing/treewide: Remove second parameter of
+ * __assign_str()": it copies what the __string() field was declared with.
+ */
+#if VFC_LINUX_AT_LEAST(6, 10)
+#define vfc_assign_str(dst, src)		\
+	do {					\
+		(void)(src);			\
+		__assign_str(dst);		\
+	} while (0)
+#else
+#define vfc_assign_str(dst, src) __assign_str(dst, src)
+#endif
+
+/*
  * 6.3, 2a81ada32f0e "driver core: make struct bus_type.uevent() take a
  * const *": the bus uevent callback gets a const struct device.
  */

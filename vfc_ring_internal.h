@@ -182,8 +182,40 @@ struct vfc_vring_area {
 	dma_addr_t dma;
 };
 
+/* The spec sections whose rules a device breaks on the used side. */
+#define VFC_SPLIT_USED_RING	"Split Virtqueues / The Virtqueue Used Ring"
+#define VFC_PACKED_DESC_TABLE	"Packed Virtqueues / The Virtqueue Descriptor Table"
+
 /* A protocol violation's message: queue, violation and the values seen. */
 #define VFC_VRING_MSG_LEN	128
+
+/**
+ * struct vfc_vring_stats - what a queue did, for debugfs (vfc/<device>/queues)
+ * @added: buffers added
+ * @used: buffers the device used and the driver took back
+ * @kicks: notifications sent to the device
+ * @kicks_suppressed: kicks the device declined (kick_prepare said no)
+ * @interrupts: used buffer notifications (vfc_vring_interrupt())
+ * @spurious: of those, the ones not claimed: nothing used, or the queue
+ *	not live
+ * @callbacks: calls of the queue's callback
+ * @indirect: buffers added through an indirect table
+ * @max_in_flight: the most buffers the device held at once
+ *
+ * Plain counters: each is written on a path its user serialises (the
+ * queue's interrupt on one CPU at a time); readers take what they see.
+ */
+struct vfc_vring_stats {
+	u64 added;
+	u64 used;
+	u64 kicks;
+	u64 kicks_suppressed;
+	u64 interrupts;
+	u64 spurious;
+	u64 callbacks;
+	u64 indirect;
+	unsigned int max_in_flight;
+};
 
 /**
  * struct vfc_vring - a virtqueue's state common to both layouts
@@ -218,6 +250,7 @@ struct vfc_vring_area {
  *	suppression structure)
  * @device: the device area (split: used ring; packed: device event
  *	suppression structure)
+ * @stats: what it did, for debugfs
  */
 struct vfc_vring {
 	struct vfc_virtqueue vq;
@@ -244,6 +277,7 @@ struct vfc_vring {
 	struct vfc_vring_area desc;
 	struct vfc_vring_area driver;
 	struct vfc_vring_area device;
+	struct vfc_vring_stats stats;
 #if IS_ENABLED(CONFIG_KUNIT)
 	/*
 	 * KUnit: called right after each barrier, with 'm', 'r' or 'w' for
@@ -308,9 +342,9 @@ static inline void vfc_vring_wmb(const struct vfc_vring *vr)
 	vfc_vring_test_barrier(vr, 'w');
 }
 
-__printf(3, 4)
-void vfc_vring_bad(struct vfc_vring *vr, const char *reason,
-		   const char *fmt, ...);
+__printf(4, 5)
+void vfc_vring_bad(struct vfc_vring *vr, const char *section,
+		   const char *reason, const char *fmt, ...);
 void vfc_vring_set_broken(struct vfc_vring *vr, const char *reason);
 
 int vfc_vring_map_buf(struct vfc_vring *vr, struct scatterlist *sgs[],

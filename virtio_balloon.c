@@ -80,6 +80,9 @@
 
 #include "vfc_balloon_internal.h"
 
+#define CREATE_TRACE_POINTS
+#include "vfc_balloon_trace.h"
+
 /*
  * How long the device has to acknowledge one request. QEMU answers in
  * microseconds even under TCG; a device that takes this long is not coming
@@ -447,15 +450,19 @@ static int vfc_balloon_tell_host(struct vfc_balloon *vb,
 				 struct vfc_balloon_queue *q, unsigned int n,
 				 unsigned long timeout)
 {
+	bool inflate = q == &vb->q[VFC_BALLOON_VQ_INFLATE];
+	u64 start = trace_vfc_balloon_request_enabled() ? ktime_get_ns() : 0;
 	struct scatterlist sg;
 	void *token = NULL;
 	int err;
 
 	sg_init_one(&sg, q->frames, n * sizeof(q->frames[0]));
 	err = vfc_vq_add_outbuf(q->vq, &sg, 1, q->frames, GFP_KERNEL);
-	if (err)
+	if (err) {
 		/* -ENOSPC would mean a request in flight: a bug; stop too. */
-		return err == -ENOMEM ? -ENOMEM : -EIO;
+		err = err == -ENOMEM ? -ENOMEM : -EIO;
+		goto out;
+	}
 
 	/* A failed notification breaks the queue, which the wait sees. */
 	vfc_vq_kick(q->vq);
@@ -463,8 +470,13 @@ static int vfc_balloon_tell_host(struct vfc_balloon *vb,
 	wait_event_timeout(vb->acked, vfc_balloon_used(q->vq, &token),
 			   timeout);
 	if (token)
-		return 0;
-	return vfc_vq_is_broken(q->vq) ? -EIO : -ETIMEDOUT;
+		err = 0;
+	else
+		err = vfc_vq_is_broken(q->vq) ? -EIO : -ETIMEDOUT;
+out:
+	trace_vfc_balloon_request(vb->vdev, inflate, n,
+				  start ? ktime_get_ns() - start : 0, err);
+	return err;
 }
 
 /* "5.5.6.1 Driver Requirements: Device Operation": report every change. */
@@ -559,14 +571,20 @@ static unsigned int vfc_balloon_give_up(struct vfc_balloon *vb,
 
 	lockdep_assert_held(&vb->lock);
 	vfc_balloon_set_stopped(vb);
-	if (err == -ETIMEDOUT)
+	if (err == -ETIMEDOUT) {
 		dev_err(dev, "%s request not acknowledged in %u ms\n",
 			vq->name, jiffies_to_msecs(VFC_BALLOON_ACK_TIMEOUT));
-	else if (err == -ENOMEM)
+		vfc_report_violation(vb->vdev,
+				     "Traditional Memory Balloon Device / Device Operation",
+				     "request never acknowledged",
+				     "%s queue, %u ms", vq->name,
+				     jiffies_to_msecs(VFC_BALLOON_ACK_TIMEOUT));
+	} else if (err == -ENOMEM) {
 		dev_err(dev, "cannot map a %s request\n", vq->name);
-	else
+	} else {
 		dev_err(dev, "%s queue broken (%s)\n", vq->name,
 			vfc_vq_broken_reason(vq) ?: "?");
+	}
 	/* Wakes whoever waits on another queue: it fails with -EIO. */
 	vfc_break_device(vb->vdev);
 

@@ -24,7 +24,14 @@
 #include <vfc/vfc_config.h>
 #include <vfc/vfc_ring.h>
 
+#include "vfc_report.h"
 #include "vfc_ring_internal.h"
+
+/* The rules of the config generation: "2.5 Device Configuration Space". */
+#define VFC_CONFIG_SPACE "Device Configuration Space"
+
+#define CREATE_TRACE_POINTS
+#include "vfc_trace.h"
 
 /*
  * Bits VIRTIO_TRANSPORT_F_START..VIRTIO_TRANSPORT_F_END - 1 describe the
@@ -119,8 +126,12 @@ ATTRIBUTE_GROUPS(vfc_dev);
  */
 void vfc_add_status(struct vfc_device *vdev, u8 status)
 {
+	u8 old;
+
 	might_sleep();
-	vdev->config->set_status(vdev, vdev->config->get_status(vdev) | status);
+	old = vdev->config->get_status(vdev);
+	trace_vfc_status(vdev, old, old | status);
+	vdev->config->set_status(vdev, old | status);
 }
 EXPORT_SYMBOL_NS_GPL(vfc_add_status, VFC_NS);
 
@@ -145,6 +156,8 @@ int vfc_reset_device(struct vfc_device *vdev)
 	might_sleep();
 	/* From here on the device must not use its queues: no callbacks. */
 	vfc_vring_set_cbs_live(vdev, false);
+	if (trace_vfc_status_enabled())
+		trace_vfc_status(vdev, vdev->config->get_status(vdev), 0);
 	err = vdev->config->reset(vdev);
 	if (err)
 		return err;
@@ -179,6 +192,7 @@ void vfc_device_ready(struct vfc_device *vdev)
 	}
 	/* The device may use the queues as soon as it sees DRIVER_OK. */
 	vfc_vring_set_cbs_live(vdev, true);
+	trace_vfc_status(vdev, status, status | VIRTIO_CONFIG_S_DRIVER_OK);
 	vdev->config->set_status(vdev, status | VIRTIO_CONFIG_S_DRIVER_OK);
 }
 EXPORT_SYMBOL_NS_GPL(vfc_device_ready, VFC_NS);
@@ -228,6 +242,7 @@ static void __vfc_config_changed(struct vfc_device *vdev)
 	u8 status;
 
 	lockdep_assert_held(&vdev->config_lock);
+	trace_vfc_config_change(vdev);
 	status = vdev->config->get_status(vdev);
 	if (status != 0xff && status & VIRTIO_CONFIG_S_NEEDS_RESET) {
 		queue_work(system_freezable_wq, &vdev->reset_work);
@@ -331,17 +346,30 @@ int vfc_config_read(struct vfc_device *vdev, unsigned int offset, void *buf,
 
 	/* The generation read after one try is the one before the next. */
 	before = ops->generation(vdev);
-	for (tries = 0; tries < VFC_CONFIG_READ_TRIES; tries++) {
+	for (tries = 1; tries <= VFC_CONFIG_READ_TRIES; tries++) {
 		ops->get(vdev, offset, buf, len);
 		after = ops->generation(vdev);
 		if (after == before)
-			return 0;
+			break;
 		before = after;
+	}
+	if (tries == 1)
+		return 0;
+	if (tries <= VFC_CONFIG_READ_TRIES) {
+		/* Changed meanwhile, as it may: tolerated, and told. */
+		vfc_report_deviation(vdev, VFC_CONFIG_SPACE,
+				     "config changed during a read",
+				     "%u reads at offset %u", tries, offset);
+		return 0;
 	}
 
 	dev_err_ratelimited(&vdev->dev,
 			    "config kept changing during %u reads at offset %u\n",
-			    tries, offset);
+			    VFC_CONFIG_READ_TRIES, offset);
+	vfc_report_violation(vdev, VFC_CONFIG_SPACE,
+			     "config generation never settled",
+			     "%u reads at offset %u", VFC_CONFIG_READ_TRIES,
+			     offset);
 	return -EAGAIN;
 }
 EXPORT_SYMBOL_NS_GPL(vfc_config_read, VFC_NS);
@@ -501,6 +529,9 @@ static int vfc_bus_probe(struct device *dev)
 		}
 	}
 
+	vdev->features_offered = offered;
+	vdev->features_wanted = vfc_driver_features(drv);
+	trace_vfc_features(vdev, offered, vdev->features_wanted, vdev->features);
 	err = vfc_features_ok(vdev);
 	if (err)
 		goto fail;
@@ -656,6 +687,8 @@ static void vfc_needs_reset_work(struct work_struct *work)
 		goto out;
 	dev_warn(&vdev->dev, "device needs a reset (DEVICE_NEEDS_RESET, status 0x%02x): resetting it, then restoring %s\n",
 		 status, drv->driver.name);
+	vfc_report_deviation(vdev, "Device Status Field", "DEVICE_NEEDS_RESET set",
+			     "status 0x%02x", status);
 	err = vfc_device_freeze(vdev);
 	if (err) {
 		dev_err(&vdev->dev, "cannot reset a device that needs it (%d): its queues are broken, the device FAILED\n",
@@ -833,7 +866,10 @@ int vfc_register_device(struct vfc_device *vdev)
 	spin_lock_init(&vdev->vqs_list_lock);
 	INIT_LIST_HEAD(&vdev->vqs);
 	vdev->features = 0;
+	vdev->features_offered = 0;
+	vdev->features_wanted = 0;
 	vdev->failed = false;
+	vfc_report_init(vdev);
 
 	err = vfc_restart(vdev);
 	if (err)
@@ -842,6 +878,7 @@ int vfc_register_device(struct vfc_device *vdev)
 	err = device_add(&vdev->dev);
 	if (err)
 		goto err_add;
+	vfc_debugfs_add(vdev);
 	return 0;
 
 err_add:
@@ -877,6 +914,8 @@ void vfc_unregister_device(struct vfc_device *vdev)
 	get_device(&vdev->dev);
 	device_unregister(&vdev->dev);
 	cancel_work_sync(&vdev->reset_work);
+	vfc_debugfs_remove(vdev);
+	vfc_report_summary(vdev);
 	put_device(&vdev->dev);
 	ida_free(&vfc_index_ida, index);
 }
@@ -884,12 +923,17 @@ EXPORT_SYMBOL_NS_GPL(vfc_unregister_device, VFC_NS);
 
 static int __init vfc_init(void)
 {
-	return bus_register(&vfc_bus);
+	int err = bus_register(&vfc_bus);
+
+	if (!err)
+		vfc_debugfs_init();
+	return err;
 }
 module_init(vfc_init);
 
 static void __exit vfc_exit(void)
 {
+	vfc_debugfs_exit();
 	bus_unregister(&vfc_bus);
 	ida_destroy(&vfc_index_ida);
 }

@@ -34,6 +34,12 @@
 
 /* A reset that takes longer than this is a device that does not reset. */
 #define VFC_PCI_RESET_TIMEOUT_MS 1000
+/* One that takes longer than this goes into the conformance report. */
+#define VFC_PCI_RESET_SLOW_MS 100
+/* Where the spec says what the device does with a vector it is given. */
+#define VFC_PCI_MSIX_CFG "Virtio Over PCI Bus / MSI-X Vector Configuration"
+/* Where the spec says what device_status does on reset. */
+#define VFC_PCI_COMMON_CFG "Virtio Over PCI Bus / Common configuration structure layout"
 
 enum vfc_pci_irq_mode {
 	VFC_PCI_MSIX_PER_VQ,
@@ -298,10 +304,10 @@ static void vfc_pci_set_status(struct vfc_device *vdev, u8 status)
 static int vfc_pci_reset(struct vfc_device *vdev)
 {
 	struct vfc_pci_device *vp = to_vp(vdev);
-	unsigned long deadline;
+	unsigned long start = jiffies, deadline;
 
 	vfc_pci_wr8(vp, 0, &vp->common->device_status);
-	deadline = jiffies + msecs_to_jiffies(VFC_PCI_RESET_TIMEOUT_MS);
+	deadline = start + msecs_to_jiffies(VFC_PCI_RESET_TIMEOUT_MS);
 	while (vfc_pci_rd8(vp, &vp->common->device_status)) {
 		if (vfc_pci_gone(vp)) {
 			dev_err(&vdev->dev, "device is gone: not waiting for its reset\n");
@@ -311,10 +317,19 @@ static int vfc_pci_reset(struct vfc_device *vdev)
 			vfc_pci_stop_dma(vp);
 			dev_err(&vdev->dev, "device did not reset within %u ms: bus mastering off, it can no longer reach guest memory\n",
 				VFC_PCI_RESET_TIMEOUT_MS);
+			vfc_report_violation(vdev, VFC_PCI_COMMON_CFG,
+					     "reset never completed",
+					     "device_status 0x%02x after %u ms",
+					     vfc_pci_rd8(vp, &vp->common->device_status),
+					     VFC_PCI_RESET_TIMEOUT_MS);
 			return -ETIMEDOUT;
 		}
 		usleep_range(1000, 2000);
 	}
+	/* Tolerated, and told: a reset that keeps the driver waiting. */
+	if (time_after(jiffies, start + msecs_to_jiffies(VFC_PCI_RESET_SLOW_MS)))
+		vfc_report_deviation(vdev, VFC_PCI_COMMON_CFG, "reset took long",
+				     "%u ms", jiffies_to_msecs(jiffies - start));
 	return 0;
 }
 
@@ -478,6 +493,9 @@ VISIBLE_IF_KUNIT int vfc_pci_setup_vq(struct vfc_pci_device *vp,
 	if (vfc_pci_rd16(vp, &c->queue_enable)) {
 		dev_err(dev, "queue %u (%s): already enabled before setup\n",
 			index, info->name);
+		vfc_report_violation(&vp->vdev, VFC_PCI_COMMON_CFG,
+				     "queue enabled before setup",
+				     "queue %u", index);
 		return -ENOENT;
 	}
 	notify_off = vfc_pci_rd16(vp, &c->queue_notify_off);
@@ -486,6 +504,12 @@ VISIBLE_IF_KUNIT int vfc_pci_setup_vq(struct vfc_pci_device *vp,
 		dev_err(dev, "queue %u (%s): notify offset %u x %u beyond the %u-byte notify structure\n",
 			index, info->name, notify_off,
 			vp->caps.notify_off_multiplier, vp->caps.notify.length);
+		vfc_report_violation(&vp->vdev,
+				     "Virtio Over PCI Bus / Notification structure layout",
+				     "notify offset beyond the notify structure",
+				     "queue %u: %u x %u, %u bytes", index,
+				     notify_off, vp->caps.notify_off_multiplier,
+				     vp->caps.notify.length);
 		return err;
 	}
 
@@ -517,6 +541,9 @@ VISIBLE_IF_KUNIT int vfc_pci_setup_vq(struct vfc_pci_device *vp,
 		vfc_pci_wr16(vp, vector, &c->queue_msix_vector);
 		/* A device out of vectors says so by reading back NO_VECTOR. */
 		if (vfc_pci_rd16(vp, &c->queue_msix_vector) != vector) {
+			vfc_report_deviation(&vp->vdev, VFC_PCI_MSIX_CFG,
+					     "MSI-X vector refused",
+					     "queue %u vector %u", index, vector);
 			dev_info(dev, "queue %u (%s): device refused MSI-X vector %u\n",
 				 index, info->name, vector);
 			return -EBUSY;
@@ -627,6 +654,9 @@ static int vfc_pci_find_vqs_mode(struct vfc_pci_device *vp, unsigned int nvqs,
 			return err;
 		vfc_pci_wr16(vp, 0, &c->msix_config);
 		if (vfc_pci_rd16(vp, &c->msix_config) != 0) {
+			vfc_report_deviation(&vp->vdev, VFC_PCI_MSIX_CFG,
+					     "MSI-X vector refused",
+					     "config vector 0");
 			dev_info(&vp->vdev.dev, "device refused MSI-X vector 0 for config changes\n");
 			return -EBUSY;
 		}

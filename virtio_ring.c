@@ -20,6 +20,7 @@
 #include <xen/xen.h>
 
 #include "vfc_ring_layouts.h"
+#include "vfc_trace.h"
 
 /* ------------------------------------------------------------------------
  * Shared helpers for the layouts
@@ -36,6 +37,7 @@
  */
 void vfc_vring_set_broken(struct vfc_vring *vr, const char *reason)
 {
+	trace_vfc_vq_broken(&vr->vq, reason);
 	cmpxchg(&vr->broken_reason, NULL, reason);
 	/*
 	 * The reason is visible to whoever sees @broken: pairs with the
@@ -47,17 +49,19 @@ void vfc_vring_set_broken(struct vfc_vring *vr, const char *reason)
 /**
  * vfc_vring_bad() - the device broke the ring protocol
  * @vr: the queue
+ * @section: the title of the spec section whose rule it broke
  * @reason: the violation, a string constant (kept, see
  *	vfc_vq_broken_reason())
  * @fmt: the details: which id, index or length
  *
  * Marks the queue broken and says so, rate-limited, naming the device and
  * the queue: a hostile device must not be able to flood the log. The
- * first violation's message stays for vfc_vq_broken_message(). Called
- * from the queue's own paths, which its user serialises.
+ * first violation's message stays for vfc_vq_broken_message(); the
+ * device's conformance report counts it. Called from the queue's own
+ * paths, which its user serialises.
  */
-void vfc_vring_bad(struct vfc_vring *vr, const char *reason,
-		   const char *fmt, ...)
+void vfc_vring_bad(struct vfc_vring *vr, const char *section,
+		   const char *reason, const char *fmt, ...)
 {
 	char msg[VFC_VRING_MSG_LEN];
 	struct va_format vaf;
@@ -72,8 +76,15 @@ void vfc_vring_bad(struct vfc_vring *vr, const char *reason,
 	if (!READ_ONCE(vr->broken_reason))
 		strscpy(vr->broken_msg, msg, sizeof(vr->broken_msg));
 	dev_err_ratelimited(&vr->vq.vdev->dev, "%s; queue broken\n", msg);
+	vfc_report_violation(vr->vq.vdev, section, reason, "%s", msg);
 	vfc_vring_set_broken(vr, reason);
 }
+
+/* Where each layout's chapter says what a used entry must hold. */
+static const char *const vfc_vring_used_section[] = {
+	[VFC_VRING_SPLIT] = VFC_SPLIT_USED_RING,
+	[VFC_VRING_PACKED] = VFC_PACKED_DESC_TABLE,
+};
 
 /**
  * vfc_vring_use_dma_api() - whether @vdev's queues go through the DMA API
@@ -304,6 +315,10 @@ void vfc_vring_commit(struct vfc_vring *vr, const struct vfc_vring_buf *buf,
 	vr->free_head = vr->extra[buf->last].next;
 	vr->vq.num_free -= buf->ndesc;
 	vr->in_flight++;
+	vr->stats.added++;
+	vr->stats.indirect += !!buf->indir;
+	vr->stats.max_in_flight = max(vr->stats.max_in_flight, vr->in_flight);
+	trace_vfc_vq_add(&vr->vq, buf->head, buf->n, !!buf->indir);
 }
 
 /**
@@ -349,21 +364,25 @@ void *vfc_vring_detach(struct vfc_vring *vr, u16 head)
  */
 void *vfc_vring_take_used(struct vfc_vring *vr, u32 id, u32 len)
 {
+	const char *section = vfc_vring_used_section[vr->layout];
+
 	if (id >= vr->num) {
-		vfc_vring_bad(vr, "used id out of range", "id %u, ring of %u",
-			      id, vr->num);
+		vfc_vring_bad(vr, section, "used id out of range",
+			      "id %u, ring of %u", id, vr->num);
 		return NULL;
 	}
 	if (!vr->state[id].data) {
-		vfc_vring_bad(vr, "used id not in flight", "id %u", id);
+		vfc_vring_bad(vr, section, "used id not in flight", "id %u", id);
 		return NULL;
 	}
 	if (len > vr->state[id].in_len) {
-		vfc_vring_bad(vr, "used length exceeds buffer",
+		vfc_vring_bad(vr, section, "used length exceeds buffer",
 			      "id %u: %u bytes used, %u writable", id, len,
 			      vr->state[id].in_len);
 		return NULL;
 	}
+	vr->stats.used++;
+	trace_vfc_vq_used(&vr->vq, id, len);
 	return vfc_vring_detach(vr, id);
 }
 
@@ -694,9 +713,14 @@ bool vfc_vq_kick_prepare(struct vfc_virtqueue *vq)
 {
 	struct vfc_vring *vr = to_vfc_vring(vq);
 
+	bool wanted;
+
 	if (READ_ONCE(vr->broken))
 		return false;
-	return VFC_VRING_CALL(vr, kick_prepare);
+	wanted = VFC_VRING_CALL(vr, kick_prepare);
+	vr->stats.kicks_suppressed += !wanted;
+	trace_vfc_vq_kick(vq, wanted);
+	return wanted;
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vq_kick_prepare, VFC_NS);
 
@@ -716,9 +740,11 @@ bool vfc_vq_notify(struct vfc_virtqueue *vq)
 	if (READ_ONCE(vr->broken))
 		return false;
 	if (!vr->notify(vq)) {
-		vfc_vring_bad(vr, "notify failed", "transport could not notify");
+		vfc_vring_bad(vr, "Notifying The Device", "notify failed",
+			      "transport could not notify");
 		return false;
 	}
+	vr->stats.kicks++;
 	return true;
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vq_notify, VFC_NS);
@@ -887,13 +913,20 @@ EXPORT_SYMBOL_NS_GPL(vfc_vq_detach_unused_buf, VFC_NS);
 irqreturn_t vfc_vring_interrupt(int irq, void *vq)
 {
 	struct vfc_vring *vr = to_vfc_vring(vq);
+	bool live = READ_ONCE(vr->cbs_live);
 
-	if (!READ_ONCE(vr->cbs_live) || READ_ONCE(vr->broken))
+	vr->stats.interrupts++;
+	if (!live || READ_ONCE(vr->broken) || !VFC_VRING_CALL(vr, more_used)) {
+		vr->stats.spurious++;
+		trace_vfc_vq_interrupt(&vr->vq, false);
 		return IRQ_NONE;
-	if (!VFC_VRING_CALL(vr, more_used))
-		return IRQ_NONE;
-	if (vr->vq.callback)
+	}
+	trace_vfc_vq_interrupt(&vr->vq, true);
+	if (vr->vq.callback) {
+		vr->stats.callbacks++;
+		trace_vfc_vq_callback(&vr->vq);
 		vr->vq.callback(&vr->vq);
+	}
 	return IRQ_HANDLED;
 }
 EXPORT_SYMBOL_NS_GPL(vfc_vring_interrupt, VFC_NS);

@@ -199,7 +199,8 @@ void *vfc_vring_get_buf_packed(struct vfc_vring *vr, unsigned int *len)
 						0;
 	/* "the device ... sets both AVAIL and USED to its wrap counter" */
 	if (!!(flags & AVAIL_BIT) != wrap || !!(flags & USED_BIT) != wrap) {
-		vfc_vring_bad(vr, "used flags disagree with the wrap counter",
+		vfc_vring_bad(vr, "Packed Virtqueues / Driver and Device Ring Wrap Counters",
+			      "used flags disagree with the wrap counter",
 			      "slot %u flags 0x%04x, wrap %u", last, flags,
 			      wrap);
 		return NULL;

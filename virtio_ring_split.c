@@ -160,13 +160,14 @@ void *vfc_vring_get_buf_split(struct vfc_vring *vr, unsigned int *len)
 	 * on by more went back, behind entries the driver already took.
 	 */
 	if (pending > BIT(15)) {
-		vfc_vring_bad(vr, "used index moved backwards",
+		vfc_vring_bad(vr, VFC_SPLIT_USED_RING, "used index moved backwards",
 			      "used idx %u, %u before", used_idx,
 			      vs->last_used_idx);
 		return NULL;
 	}
 	if (pending > vr->in_flight) {
-		vfc_vring_bad(vr, "used index beyond outstanding buffers",
+		vfc_vring_bad(vr, VFC_SPLIT_USED_RING,
+			      "used index beyond outstanding buffers",
 			      "used idx %u, %u entries new, %u outstanding",
 			      used_idx, pending, vr->in_flight);
 		return NULL;

@@ -879,6 +879,9 @@ static void vfc_balloon_dev_ack_timeout(struct kunit *test)
 			      totalram_pages(), total);
 	KUNIT_EXPECT_EQ(test, vfc_bd_config(bd, BD_ACTUAL), 0U);
 	KUNIT_EXPECT_TRUE(test, vfc_vq_is_broken(bd->rt[BD_INFLATE]->vq));
+	vfc_expect_report(test, &bd->fake->vdev, "request never acknowledged",
+			  "Traditional Memory Balloon Device / Device Operation",
+			  true, 0);
 
 	kicks = bd->rt[BD_INFLATE]->kicks + bd->rt[BD_DEFLATE]->kicks;
 	vfc_bd_target(bd, 64 * VFC_BALLOON_FRAMES_PER_PAGE);

@@ -837,6 +837,45 @@ static void vfc_core_freeze_restore_fail(struct kunit *test)
  * frozen is left alone, its queues broken. All ones is a device gone, not
  * one asking for a reset.
  */
+/*
+ * The conformance report keeps each kind apart, counts it, keeps the first
+ * example; kinds beyond what it holds are counted as lost, not dropped
+ * silently; clearing empties it.
+ */
+static void vfc_core_report(struct kunit *test)
+{
+	static const char *const kinds[VFC_REPORT_ENTRIES + 2] = {
+		"k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9",
+		"k10", "k11", "k12", "k13", "k14", "k15", "k16", "k17",
+	};
+	struct vfc_device *vdev = vfc_test_vdev_new("vfc-report", F_V1);
+	struct vfc_report_entry e;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, vdev);
+	vfc_report_violation(vdev, "S", "k0", "first %d", 1);
+	vfc_report_violation(vdev, "S", "k0", "second %d", 2);
+	vfc_report_deviation(vdev, "T", "k1", "x");
+	KUNIT_ASSERT_TRUE(test, vfc_report_get(vdev, "k0", &e));
+	KUNIT_EXPECT_EQ(test, e.count, 2UL);
+	KUNIT_EXPECT_STREQ(test, e.example, "first 1");
+	KUNIT_EXPECT_TRUE(test, e.violation);
+	KUNIT_EXPECT_LE(test, e.first, e.last);
+	vfc_expect_report(test, vdev, "k1", "T", false, 1);
+
+	for (i = 0; i < ARRAY_SIZE(kinds); i++)
+		vfc_report_deviation(vdev, "S", kinds[i], "%u", i);
+	KUNIT_EXPECT_EQ(test, vdev->report.nr, (unsigned int)VFC_REPORT_ENTRIES);
+	KUNIT_EXPECT_EQ(test, vdev->report.lost, 2UL);
+	KUNIT_EXPECT_FALSE(test, vfc_report_get(vdev, "k17", &e));
+
+	vfc_report_clear(vdev);
+	KUNIT_EXPECT_EQ(test, vdev->report.nr, 0U);
+	KUNIT_EXPECT_EQ(test, vdev->report.lost, 0UL);
+	KUNIT_EXPECT_FALSE(test, vfc_report_get(vdev, "k0", &e));
+	put_device(&vdev->dev);
+}
+
 static void vfc_core_needs_reset(struct kunit *test)
 {
 	struct vfc_test_driver *td = vfc_test_new_driver(test, NULL, 0);
@@ -874,6 +913,9 @@ static void vfc_core_needs_reset(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, td->freezes, 1U);
 	KUNIT_EXPECT_EQ(test, td->config_changes, 2U);
 	fake->status = S_LIVE;
+	/* Both times in the conformance report: a deviation, handled. */
+	vfc_expect_report(test, &fake->vdev, "DEVICE_NEEDS_RESET set",
+			  "Device Status Field", false, 2);
 }
 
 /*
@@ -1409,6 +1451,7 @@ static struct kunit_case vfc_core_test_cases[] = {
 	KUNIT_CASE_PARAM(vfc_core_remove_resets, vfc_test_remove_gen_params),
 	KUNIT_CASE(vfc_core_freeze_restore),
 	KUNIT_CASE(vfc_core_freeze_restore_fail),
+	KUNIT_CASE(vfc_core_report),
 	KUNIT_CASE(vfc_core_needs_reset),
 	KUNIT_CASE(vfc_core_needs_reset_reset_fails),
 	KUNIT_CASE(vfc_core_remove_reset_fails),

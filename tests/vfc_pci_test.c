@@ -342,6 +342,7 @@ static int vfc_pt_init(struct kunit *test)
 	spin_lock_init(&vp->vdev.config_lock);
 	spin_lock_init(&vp->vdev.vqs_list_lock);
 	INIT_LIST_HEAD(&vp->vdev.vqs);
+	vfc_report_init(&vp->vdev);
 	vp->vdev.config = &vfc_pci_config_ops;
 	vp->vdev.features = BIT_ULL(VIRTIO_F_VERSION_1) |
 			    BIT_ULL(VIRTIO_F_ACCESS_PLATFORM);
@@ -463,6 +464,8 @@ static void vfc_pci_generation_unsettled(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vfc_config_read(&t->vp.vdev, 0, &v, sizeof(v)),
 			-EAGAIN);
 	KUNIT_EXPECT_GE(test, t->generation, (u8)VFC_CONFIG_READ_TRIES);
+	vfc_expect_report(test, &t->vp.vdev, "config generation never settled",
+			  "Device Configuration Space", true, 1);
 }
 
 /*
@@ -547,6 +550,10 @@ static void vfc_pci_notify_off_beyond(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vfc_pci_setup_vq(vp, 0, &vfc_pt_info,
 					       VIRTIO_MSI_NO_VECTOR), -EINVAL);
 	KUNIT_EXPECT_EQ(test, t->dma->alloc_calls, 0U);
+	vfc_expect_report(test, &vp->vdev,
+			  "notify offset beyond the notify structure",
+			  "Virtio Over PCI Bus / Notification structure layout",
+			  true, 2);
 
 	/* The last offset that fits: 3 x 4 + 2 <= 16. */
 	vp->caps.notify_off_multiplier = 4;
@@ -644,6 +651,9 @@ static void vfc_pci_reset_timeout(struct kunit *test)
 	vdev->config->set_status(vdev, VIRTIO_CONFIG_S_DRIVER_OK);
 	KUNIT_EXPECT_EQ(test, vdev->config->reset(vdev), -ETIMEDOUT);
 	KUNIT_EXPECT_EQ(test, t->stop_dma, 1U);
+	vfc_expect_report(test, vdev, "reset never completed",
+			  "Virtio Over PCI Bus / Common configuration structure layout",
+			  true, 1);
 }
 
 /*
@@ -878,7 +888,57 @@ static void vfc_pci_config_vector_refused(struct kunit *test)
 	t->isr = VFC_PT_ISR_CONFIG;
 	KUNIT_EXPECT_EQ(test, t->handler[0](0, t->irq_data[0]), IRQ_HANDLED);
 	KUNIT_EXPECT_TRUE(test, vp->vdev.config_change_pending);
+	/* Tolerated (a device may run out of vectors), and told. */
+	vfc_expect_report(test, &vp->vdev, "MSI-X vector refused",
+			  "Virtio Over PCI Bus / MSI-X Vector Configuration",
+			  false, 2);
 }
+
+#ifdef VFC_KUNIT_FAULTS
+/*
+ * find_vqs with its Nth allocation failing (vfc_sweep()): -ENOMEM with
+ * nothing left behind (no queue state, vector, interrupt or mapping), or,
+ * where a smaller ring would do, every queue set up.
+ */
+static bool vfc_pci_sweep_find_vqs(struct kunit *test, void *ctx,
+				   unsigned int nth)
+{
+	struct vfc_pt *t = test->priv;
+	struct vfc_virtqueue *vqs[VFC_PT_QUEUES];
+	bool hit;
+	int err;
+
+	vfc_pci_config_ops.del_vqs(&t->vp.vdev);
+	/* As the reset before a find_vqs does. */
+	t->common.queue_enable = 0;
+	vfc_fail_nth_arm(nth);
+	err = vfc_pci_config_ops.find_vqs(&t->vp.vdev, VFC_PT_QUEUES, vqs,
+					  vfc_pt_infos);
+	hit = vfc_fail_nth_disarm();
+	if (err) {
+		KUNIT_EXPECT_TRUE_MSG(test, hit, "find_vqs failed untouched: %d",
+				      err);
+		KUNIT_EXPECT_EQ(test, err, -ENOMEM);
+		KUNIT_EXPECT_NULL(test, t->vp.vqs);
+		KUNIT_EXPECT_EQ(test, t->irqs, 0U);
+		KUNIT_EXPECT_EQ(test, t->vectors, 0U);
+	} else {
+		KUNIT_EXPECT_NOT_NULL(test, vqs[0]);
+		KUNIT_EXPECT_NOT_NULL(test, vqs[1]);
+		KUNIT_EXPECT_EQ(test, t->irqs, VFC_PT_QUEUES + 1);
+	}
+	vfc_pci_config_ops.del_vqs(&t->vp.vdev);
+	vfc_fake_dma_expect_clean(test, t->dma);
+	return hit;
+}
+
+/* Every allocation of find_vqs failing in turn. */
+static void vfc_pci_find_vqs_alloc_failures(struct kunit *test)
+{
+	KUNIT_EXPECT_GT(test, vfc_sweep(test, "pci", "find_vqs",
+					vfc_pci_sweep_find_vqs, NULL), 0U);
+}
+#endif
 
 /*
  * takeover=: what it names, and every malformed value refused with nothing
@@ -941,6 +1001,9 @@ static struct kunit_case vfc_pci_test_cases[] = {
 	KUNIT_CASE(vfc_pci_virtio_ids),
 	KUNIT_CASE(vfc_pci_msix_vectors),
 	KUNIT_CASE(vfc_pci_config_vector_refused),
+#ifdef VFC_KUNIT_FAULTS
+	KUNIT_CASE(vfc_pci_find_vqs_alloc_failures),
+#endif
 	{}
 };
 

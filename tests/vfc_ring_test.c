@@ -983,6 +983,53 @@ static void vfc_ring_barriers(struct kunit *test)
 	vfc_rt_expect_idle(rt);
 }
 
+/*
+ * The queue's counters (debugfs vfc/<device>/queues) against what the
+ * fake device saw: buffers added and used, kicks sent and declined,
+ * interrupts (claimed or not), callbacks, the most in flight. Buffers of
+ * two entries; the device declines every other kick and, once, raises an
+ * interrupt with nothing used.
+ */
+static void vfc_ring_stats(struct kunit *test)
+{
+	struct vfc_rt *rt = test->priv;
+	const struct vfc_vring_stats *st;
+	unsigned int i, declined = 0;
+
+	vfc_rt_start(rt);
+	st = &to_vfc_vring(rt->vq)->stats;
+	for (i = 0; i < 6; i++) {
+		rt->ops->kick_hint(rt, i & 1 ? VFC_RT_KICKS_SUPPRESSED :
+				   VFC_RT_KICKS_WANTED);
+		KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, vfc_rt_prep(rt, 2 * i, 1,
+								 1, 16)), 0);
+		KUNIT_ASSERT_EQ(test, vfc_rt_add(rt, vfc_rt_prep(rt, 2 * i + 1,
+								 1, 1, 16)), 0);
+		if (vfc_vq_kick_prepare(rt->vq))
+			KUNIT_EXPECT_TRUE(test, vfc_vq_notify(rt->vq));
+		else
+			declined++;
+		vfc_rt_complete(rt, vfc_rt_take(rt, 2 * i), 8);
+		vfc_rt_complete(rt, vfc_rt_take(rt, 2 * i + 1), 8);
+		vfc_rt_expect_used(rt, &rt->bufs[2 * i], 8);
+		vfc_rt_expect_used(rt, &rt->bufs[2 * i + 1], 8);
+	}
+	/* Nothing used: not claimed. */
+	KUNIT_EXPECT_EQ(test, vfc_vring_interrupt(0, rt->vq), IRQ_NONE);
+	rt->irqs++;
+
+	KUNIT_EXPECT_EQ(test, st->added, 12ULL);
+	KUNIT_EXPECT_EQ(test, st->used, 12ULL);
+	KUNIT_EXPECT_EQ(test, st->kicks, (u64)rt->kicks);
+	KUNIT_EXPECT_EQ(test, st->kicks, 3ULL);
+	KUNIT_EXPECT_EQ(test, st->kicks_suppressed, (u64)declined);
+	KUNIT_EXPECT_EQ(test, st->interrupts, (u64)rt->irqs);
+	KUNIT_EXPECT_EQ(test, st->spurious, (u64)(rt->irqs - rt->irqs_handled));
+	KUNIT_EXPECT_EQ(test, st->callbacks, (u64)rt->callbacks);
+	KUNIT_EXPECT_EQ(test, st->indirect, 0ULL);
+	KUNIT_EXPECT_EQ(test, st->max_in_flight, 2U);
+}
+
 /* ------------------------------------------------------------------------
  * A hostile device: broken queues
  */
@@ -1067,6 +1114,23 @@ static u32 vfc_rt_not_a_head(const struct vfc_rt_taken *a,
  * buffers with -EIO, and still detaches every outstanding buffer,
  * unmapping all.
  */
+/* The spec section whose rule a hostile row breaks, by its title. */
+static const char *vfc_rt_section(const struct vfc_rt *rt,
+				  enum vfc_rt_hostile how)
+{
+	switch (how) {
+	case VFC_RT_NOTIFY_FAILS:
+		return "Notifying The Device";
+	case VFC_RT_FLAGS_MIXED:
+		return "Packed Virtqueues / Driver and Device Ring Wrap Counters";
+	case VFC_RT_IDX_JUMP:
+	case VFC_RT_IDX_BACK:
+		return VFC_SPLIT_USED_RING;
+	default:
+		return rt->packed ? VFC_PACKED_DESC_TABLE : VFC_SPLIT_USED_RING;
+	}
+}
+
 static void vfc_ring_hostile(struct kunit *test)
 {
 	struct vfc_rt *rt = test->priv;
@@ -1074,6 +1138,7 @@ static void vfc_ring_hostile(struct kunit *test)
 	unsigned long outstanding = BIT(0) | BIT(1);
 	struct vfc_rt_taken *ta = NULL, *tb = NULL;
 	struct vfc_rt_buf *a, *b;
+	struct vfc_report_entry e;
 	const char *reason, *msg;
 	char queue[32];
 	unsigned int maps;
@@ -1152,6 +1217,14 @@ static void vfc_ring_hostile(struct kunit *test)
 		 rt->vq->name);
 	KUNIT_EXPECT_TRUE_MSG(test, str_has_prefix(msg, queue) &&
 			      strstr(msg, reason), "message: %s", msg);
+
+	/* The device's conformance report: the rule it broke, once. */
+	KUNIT_ASSERT_TRUE_MSG(test, vfc_report_get(rt->vdev, reason, &e),
+			      "no report entry for %s", reason);
+	KUNIT_EXPECT_TRUE(test, e.violation);
+	KUNIT_EXPECT_EQ(test, e.count, 1UL);
+	KUNIT_EXPECT_STREQ(test, e.section, vfc_rt_section(rt, how));
+	KUNIT_EXPECT_STREQ(test, e.example, msg);
 
 	/* Broken stays broken: a valid entry now is not returned either. */
 	if (tb && how != VFC_RT_LEN_OUT_ONLY) {
@@ -1964,6 +2037,7 @@ static struct kunit_case vfc_ring_cases[] = {
 	KUNIT_CASE_PARAM(vfc_ring_exposed_unchanged,
 			 vfc_rt_indirect_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_barriers, vfc_rt_event_gen_params),
+	KUNIT_CASE_PARAM(vfc_ring_stats, vfc_rt_event_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_hostile, vfc_rt_hostile_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_interrupt_storm, vfc_rt_basic_gen_params),
 	KUNIT_CASE_PARAM(vfc_ring_break_device, vfc_rt_basic_gen_params),

@@ -327,6 +327,36 @@ static void vfc_test_vdev_release(struct device *dev)
 }
 
 /**
+ * vfc_expect_report() - the device's conformance report has this entry
+ * @test: the case
+ * @vdev: the device
+ * @what: the entry's @what
+ * @section: the spec section it must name
+ * @violation: a violation, not a tolerated deviation
+ * @count: the times it must count; 0 for any number but 0
+ */
+void vfc_expect_report(struct kunit *test, struct vfc_device *vdev,
+		       const char *what, const char *section, bool violation,
+		       unsigned long count)
+{
+	struct vfc_report_entry e;
+
+	if (!vfc_report_get(vdev, what, &e)) {
+		KUNIT_FAIL(test, "conformance report: no \"%s\"", what);
+		return;
+	}
+	KUNIT_EXPECT_STREQ(test, e.section, section);
+	KUNIT_EXPECT_EQ_MSG(test, e.violation, violation, "%s", what);
+	if (count)
+		KUNIT_EXPECT_EQ_MSG(test, e.count, count, "%s", what);
+	else
+		KUNIT_EXPECT_GT_MSG(test, e.count, 0UL, "%s", what);
+	KUNIT_EXPECT_LE(test, e.first, e.last);
+	KUNIT_EXPECT_NE(test, e.example[0], '\0');
+}
+EXPORT_SYMBOL_NS_GPL(vfc_expect_report, VFC_TEST_NS);
+
+/**
  * vfc_test_vdev_new() - a vfc device for queues made directly
  * @name: its device name
  * @features: its negotiated features
@@ -353,6 +383,7 @@ struct vfc_device *vfc_test_vdev_new(const char *name, u64 features)
 	spin_lock_init(&vdev->vqs_list_lock);
 	INIT_LIST_HEAD(&vdev->vqs);
 	vdev->features = features;
+	vfc_report_init(vdev);
 	return vdev;
 }
 EXPORT_SYMBOL_NS_GPL(vfc_test_vdev_new, VFC_TEST_NS);

@@ -104,6 +104,9 @@ void vfc_fake_dma_expect_clean(struct kunit *test,
  */
 
 struct vfc_device *vfc_test_vdev_new(const char *name, u64 features);
+void vfc_expect_report(struct kunit *test, struct vfc_device *vdev,
+		       const char *what, const char *section, bool violation,
+		       unsigned long count);
 
 /* ------------------------------------------------------------------------
  * The fake transport

@@ -22,6 +22,7 @@
 #include <linux/types.h>
 #include <linux/workqueue.h>
 
+struct dentry;
 struct vfc_config_ops;
 
 /* Matches any device or vendor id in a struct vfc_device_id. */
@@ -42,6 +43,49 @@ struct vfc_device_id {
 	u32 vendor;
 };
 
+/* Kinds of device behaviour a struct vfc_report keeps apart, at most. */
+#define VFC_REPORT_ENTRIES	16
+/* The room for one example of each, with its values. */
+#define VFC_REPORT_EXAMPLE	128
+
+/**
+ * struct vfc_report_entry - one kind of device behaviour the spec forbids
+ *	or discourages, as vfc saw it
+ * @section: the spec section whose rule it breaks (its title)
+ * @what: what the device did, a string constant
+ * @violation: it broke a rule, and vfc stopped using what it concerns;
+ *	false for a deviation vfc tolerated
+ * @count: how many times
+ * @first: when it was first seen, in ns of boot time
+ * @last: when it was last seen
+ * @example: the values of the first time
+ */
+struct vfc_report_entry {
+	const char *section;
+	const char *what;
+	bool violation;
+	unsigned long count;
+	u64 first;
+	u64 last;
+	char example[VFC_REPORT_EXAMPLE];
+};
+
+/**
+ * struct vfc_report - a device's conformance report (vfc_report_violation())
+ * @lock: protects the rest; taken with interrupts off
+ * @ready: set up (a device registered, or a test's vfc_report_init())
+ * @nr: entries in use
+ * @lost: events of kinds beyond VFC_REPORT_ENTRIES
+ * @entry: the kinds seen, in the order first seen
+ */
+struct vfc_report {
+	spinlock_t lock;	/* protects the rest */
+	bool ready;
+	unsigned int nr;
+	unsigned long lost;
+	struct vfc_report_entry entry[VFC_REPORT_ENTRIES];
+};
+
 /**
  * struct vfc_device - a virtio device on the vfc bus
  * @index: unique number on the bus; the device is named "vfc<index>"
@@ -59,6 +103,10 @@ struct vfc_device_id {
  * @config: the transport's operations
  * @vqs: the device's virtqueues
  * @features: the negotiated features (valid from probe on)
+ * @features_offered: what the device offered at the last probe
+ * @features_wanted: what the driver could accept at the last probe
+ * @report: what the device did that the spec forbids or discourages
+ * @debugfs: the device's directory under debugfs' vfc/, or NULL
  * @priv: for the driver's use
  */
 struct vfc_device {
@@ -74,6 +122,10 @@ struct vfc_device {
 	const struct vfc_config_ops *config;
 	struct list_head vqs;
 	u64 features;
+	u64 features_offered;
+	u64 features_wanted;
+	struct vfc_report report;
+	struct dentry *debugfs;
 	void *priv;
 };
 
@@ -150,6 +202,17 @@ int vfc_device_freeze(struct vfc_device *vdev);
 int vfc_device_restore(struct vfc_device *vdev);
 int vfc_reset_device(struct vfc_device *vdev);
 void vfc_add_status(struct vfc_device *vdev, u8 status);
+
+void vfc_report_init(struct vfc_device *vdev);
+__printf(4, 5)
+void vfc_report_violation(struct vfc_device *vdev, const char *section,
+			  const char *what, const char *fmt, ...);
+__printf(4, 5)
+void vfc_report_deviation(struct vfc_device *vdev, const char *section,
+			  const char *what, const char *fmt, ...);
+bool vfc_report_get(struct vfc_device *vdev, const char *what,
+		    struct vfc_report_entry *entry);
+void vfc_report_clear(struct vfc_device *vdev);
 
 /* vfc_config_read() gives up after this many reads of a changing config. */
 #define VFC_CONFIG_READ_TRIES 8
