@@ -61,26 +61,33 @@ static const struct {
 	[VIRTIO_PCI_CAP_DEVICE_CFG] = { 4, 0 },
 };
 
-/* Say why a capability is ignored; quiet without a device. */
-static __printf(4, 5) void cap_warn(struct device *dev, unsigned int pos,
+/*
+ * A capability is ignored: count it, keep why the first was, and say so
+ * (quiet without a device).
+ */
+static __printf(5, 6) void cap_warn(struct vfc_pci_caps *caps,
+				    struct device *dev, unsigned int pos,
 				    u8 type, const char *fmt, ...)
 {
 	struct va_format vaf;
 	va_list args;
 
-	if (!dev)
-		return;
 	va_start(args, fmt);
 	vaf.fmt = fmt;
 	vaf.va = &args;
-	dev_warn(dev, "%s capability at 0x%02x ignored: %pV\n", cap_names[type],
-		 pos, &vaf);
+	if (!caps->ignored++)
+		snprintf(caps->ignored_why, sizeof(caps->ignored_why),
+			 "%s capability at 0x%02x: %pV", cap_names[type], pos,
+			 &vaf);
+	if (dev)
+		dev_warn(dev, "%s capability at 0x%02x ignored: %pV\n",
+			 cap_names[type], pos, &vaf);
 	va_end(args);
 }
 
 /* Check one virtio structure capability; 0 if it is usable. */
 static int check_region(const u8 *cfg, unsigned int pos, u8 type,
-			const struct vfc_pci_bar *bars,
+			const struct vfc_pci_bar *bars, struct vfc_pci_caps *caps,
 			struct vfc_pci_region *r, struct device *dev)
 {
 	u8 bar = cfg8(cfg, pos + offsetof(struct virtio_pci_cap, bar));
@@ -89,25 +96,25 @@ static int check_region(const u8 *cfg, unsigned int pos, u8 type,
 	u64 end = (u64)offset + length;
 
 	if (bar >= VFC_PCI_NUM_BARS) {
-		cap_warn(dev, pos, type, "BAR index %u", bar);
+		cap_warn(caps, dev, pos, type, "BAR index %u", bar);
 		return -EINVAL;
 	}
 	if (!bars[bar].len) {
-		cap_warn(dev, pos, type, "BAR %u not implemented", bar);
+		cap_warn(caps, dev, pos, type, "BAR %u not implemented", bar);
 		return -EINVAL;
 	}
 	if (end > bars[bar].len) {
-		cap_warn(dev, pos, type, "0x%x+0x%x beyond BAR %u of 0x%llx bytes",
+		cap_warn(caps, dev, pos, type, "0x%x+0x%x beyond BAR %u of 0x%llx bytes",
 			 offset, length, bar, bars[bar].len);
 		return -EINVAL;
 	}
 	if (!IS_ALIGNED(offset, cap_rules[type].align)) {
-		cap_warn(dev, pos, type, "offset 0x%x not %u-byte aligned",
+		cap_warn(caps, dev, pos, type, "offset 0x%x not %u-byte aligned",
 			 offset, cap_rules[type].align);
 		return -EINVAL;
 	}
 	if (length < cap_rules[type].min_len) {
-		cap_warn(dev, pos, type, "length %u, needs %u", length,
+		cap_warn(caps, dev, pos, type, "length %u, needs %u", length,
 			 cap_rules[type].min_len);
 		return -EINVAL;
 	}
@@ -155,27 +162,27 @@ static int parse_one(const u8 *cfg, unsigned int pos,
 	if (type == VIRTIO_PCI_CAP_NOTIFY_CFG) {
 		if (cap_len < sizeof(struct virtio_pci_notify_cap) ||
 		    pos + sizeof(struct virtio_pci_notify_cap) > VFC_PCI_CFG_SPACE) {
-			cap_warn(dev, pos, type, "truncated (cap_len %u)", cap_len);
+			cap_warn(caps, dev, pos, type, "truncated (cap_len %u)", cap_len);
 			return 0;
 		}
 		mult = cfg32(cfg, pos + offsetof(struct virtio_pci_notify_cap,
 						 notify_off_multiplier));
 		/* "an even power of 2, or ... 0" */
 		if (mult && (!is_power_of_2(mult) || mult < 2)) {
-			cap_warn(dev, pos, type, "notify_off_multiplier %u", mult);
+			cap_warn(caps, dev, pos, type, "notify_off_multiplier %u", mult);
 			return 0;
 		}
-		if (!check_region(cfg, pos, type, bars, r, dev))
+		if (!check_region(cfg, pos, type, bars, caps, r, dev))
 			caps->notify_off_multiplier = mult;
 		return 0;
 	}
 
 	if (cap_len < sizeof(struct virtio_pci_cap) ||
 	    pos + sizeof(struct virtio_pci_cap) > VFC_PCI_CFG_SPACE) {
-		cap_warn(dev, pos, type, "truncated (cap_len %u)", cap_len);
+		cap_warn(caps, dev, pos, type, "truncated (cap_len %u)", cap_len);
 		return 0;
 	}
-	check_region(cfg, pos, type, bars, r, dev);
+	check_region(cfg, pos, type, bars, caps, r, dev);
 	return 0;
 }
 

@@ -47,6 +47,8 @@ struct vfc_pci_bar {
  * @isr: ISR status (VIRTIO_PCI_CAP_ISR_CFG)
  * @device: device-specific configuration (VIRTIO_PCI_CAP_DEVICE_CFG)
  * @notify_off_multiplier: from the notification capability
+ * @ignored: capabilities of those types ignored, as the spec demands
+ * @ignored_why: why the first was, for the device's conformance report
  */
 struct vfc_pci_caps {
 	struct vfc_pci_region common;
@@ -54,6 +56,8 @@ struct vfc_pci_caps {
 	struct vfc_pci_region isr;
 	struct vfc_pci_region device;
 	u32 notify_off_multiplier;
+	unsigned int ignored;
+	char ignored_why[96];
 };
 
 int vfc_pci_parse_caps(const u8 *cfg, const struct vfc_pci_bar *bars,

@@ -907,6 +907,12 @@ static int vfc_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		put_device(&vp->vdev.dev);
 		return err;
 	}
+	/* Its report exists from registration on: what the parser ignored. */
+	if (vp->caps.ignored)
+		vfc_report_violation(&vp->vdev,
+				     "Virtio Over PCI Bus / Virtio Structure PCI Capabilities",
+				     "capability ignored", "%s (%u in all)",
+				     vp->caps.ignored_why, vp->caps.ignored);
 	return 0;
 
 err_map:

@@ -543,6 +543,12 @@ static void vfc_pct_run_subject(struct kunit *test,
 			usable || !required ? 0 : -ENODEV);
 	vfc_pct_expect_base(test, c->type);
 	vfc_pct_expect_cap(test, c, usable);
+	/* Counted, with why, for the device's conformance report. */
+	KUNIT_EXPECT_EQ(test, t->caps.ignored, usable ? 0U : 1U);
+	if (!usable)
+		KUNIT_EXPECT_TRUE_MSG(test, strstr(t->caps.ignored_why,
+						   vfc_pct_names[c->type]),
+				      "why: %s", t->caps.ignored_why);
 }
 
 static void vfc_pci_caps_ignored(struct kunit *test)
