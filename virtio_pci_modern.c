@@ -518,6 +518,13 @@ VISIBLE_IF_KUNIT int vfc_pci_setup_vq(struct vfc_pci_device *vp,
 	if (IS_ERR(vq)) {
 		dev_err(dev, "queue %u (%s): no ring for size %u: %pe\n", index,
 			info->name, num, vq);
+		/* "always a power of 2" (split), "up to 2^15 entries" (packed) */
+		if (PTR_ERR(vq) == -EINVAL)
+			vfc_report_violation(&vp->vdev,
+					     vfc_has_feature(&vp->vdev, VIRTIO_F_RING_PACKED) ?
+					     "Packed Virtqueues" : "Split Virtqueues",
+					     "queue size the layout does not take",
+					     "queue %u: %u", index, num);
 		return PTR_ERR(vq);
 	}
 	pvq->notify = vp->notify + offset;

@@ -952,6 +952,8 @@ static void vfc_balloon_dev_generation_unsettled(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, totalram_pages(), total);
 	KUNIT_EXPECT_GT(test, UINT_MAX - READ_ONCE(bd->fake->changes_during_get),
 			1U);
+	vfc_expect_report(test, &bd->fake->vdev, "config generation never settled",
+			  "Device Configuration Space", true, 0);
 
 	WRITE_ONCE(bd->fake->changes_during_get, 0);
 	KUNIT_EXPECT_TRUE_MSG(test, vfc_bd_wait_actual(bd, frames),

@@ -630,6 +630,8 @@ static void vfc_pci_queue_size_not_pow2(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, vp->vqs[0].vq);
 	KUNIT_EXPECT_TRUE(test, list_empty(&vp->vdev.vqs));
 	KUNIT_EXPECT_EQ(test, t->dma->live_allocs, 0U);
+	vfc_expect_report(test, &vp->vdev, "queue size the layout does not take",
+			  "Split Virtqueues", true, 1);
 }
 
 /*
