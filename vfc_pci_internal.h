@@ -148,6 +148,7 @@ extern const struct vfc_config_ops vfc_pci_config_ops;
 int vfc_pci_setup_vq(struct vfc_pci_device *vp, unsigned int index,
 		     const struct vfc_vq_info *info, u16 vector);
 irqreturn_t vfc_pci_config_interrupt(int irq, void *data);
+irqreturn_t vfc_pci_vq_interrupt(int irq, void *data);
 irqreturn_t vfc_pci_vqs_interrupt(int irq, void *data);
 irqreturn_t vfc_pci_intx_interrupt(int irq, void *data);
 #endif

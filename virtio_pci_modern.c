@@ -36,6 +36,8 @@
 #define VFC_PCI_RESET_TIMEOUT_MS 1000
 /* One that takes longer than this goes into the conformance report. */
 #define VFC_PCI_RESET_SLOW_MS 100
+/* "ISR status capability": bit 0, a queue interrupt (uapi names bit 1 only) */
+#define VFC_PCI_ISR_QUEUE 0x1
 /* Where the spec says what the device does with a vector it is given. */
 #define VFC_PCI_MSIX_CFG "Virtio Over PCI Bus / MSI-X Vector Configuration"
 /* Where the spec says what device_status does on reset. */
@@ -376,6 +378,35 @@ VISIBLE_IF_KUNIT irqreturn_t vfc_pci_config_interrupt(int irq, void *data)
 }
 EXPORT_SYMBOL_IF_KUNIT(vfc_pci_config_interrupt);
 
+/*
+ * A queue interrupt of this device that no queue claimed: "The device MUST
+ * NOT consume buffers or send any used buffer notifications to the driver
+ * before DRIVER_OK" (nor after a reset, which clears it). Not claimed, and
+ * told when the status shows it so; with DRIVER_OK set it may be a late
+ * one for buffers the driver already took, which is no fault.
+ */
+static void vfc_pci_unclaimed(struct vfc_pci_device *vp)
+{
+	u8 status = vfc_pci_rd8(vp, &vp->common->device_status);
+
+	if (!(status & VIRTIO_CONFIG_S_DRIVER_OK))
+		vfc_report_deviation(&vp->vdev, "Device Status Field",
+				     "used buffer notification without DRIVER_OK",
+				     "status 0x%02x", status);
+}
+
+/* A queue's own MSI-X vector. */
+VISIBLE_IF_KUNIT irqreturn_t vfc_pci_vq_interrupt(int irq, void *data)
+{
+	struct vfc_virtqueue *vq = data;
+	irqreturn_t ret = vfc_vring_interrupt(irq, vq);
+
+	if (ret == IRQ_NONE)
+		vfc_pci_unclaimed(to_vp(vq->vdev));
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(vfc_pci_vq_interrupt);
+
 VISIBLE_IF_KUNIT irqreturn_t vfc_pci_vqs_interrupt(int irq, void *data)
 {
 	struct vfc_pci_device *vp = data;
@@ -389,6 +420,9 @@ VISIBLE_IF_KUNIT irqreturn_t vfc_pci_vqs_interrupt(int irq, void *data)
 		if (vq && vfc_vring_interrupt(irq, vq) == IRQ_HANDLED)
 			ret = IRQ_HANDLED;
 	}
+	/* The shared vector is this device's alone (INTx says so by ISR). */
+	if (ret == IRQ_NONE && vp->msix_enabled)
+		vfc_pci_unclaimed(vp);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(vfc_pci_vqs_interrupt);
@@ -408,7 +442,9 @@ VISIBLE_IF_KUNIT irqreturn_t vfc_pci_intx_interrupt(int irq, void *data)
 	}
 	if (isr & VIRTIO_PCI_ISR_CONFIG)
 		vfc_pci_config_interrupt(irq, vp);
-	vfc_pci_vqs_interrupt(irq, vp);
+	if (vfc_pci_vqs_interrupt(irq, vp) == IRQ_NONE &&
+	    isr & VFC_PCI_ISR_QUEUE)
+		vfc_pci_unclaimed(vp);
 	return IRQ_HANDLED;
 }
 EXPORT_SYMBOL_IF_KUNIT(vfc_pci_intx_interrupt);
@@ -700,7 +736,7 @@ static int vfc_pci_find_vqs_mode(struct vfc_pci_device *vp, unsigned int nvqs,
 		if (err)
 			return err;
 		if (mode == VFC_PCI_MSIX_PER_VQ && info[i].callback) {
-			err = vfc_pci_request(vp, vector, vfc_vring_interrupt, 0,
+			err = vfc_pci_request(vp, vector, vfc_pci_vq_interrupt, 0,
 					      vp->vqs[i].irq_name, info[i].name,
 					      vp->vqs[i].vq, &vp->vqs[i].irq);
 			if (err)

@@ -701,12 +701,44 @@ static void vfc_pci_isr_msix(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, vfc_pci_setup_vq(vp, 0, &vfc_pt_info, 1), 0);
 	t->isr = VFC_PT_ISR_QUEUE;
-	vfc_vring_interrupt(0, vp->vqs[0].vq);
+	vfc_pci_vq_interrupt(0, vp->vqs[0].vq);
 	vfc_pci_vqs_interrupt(0, vp);
 	vfc_pci_config_interrupt(0, vp);
 	KUNIT_EXPECT_EQ(test, t->isr_reads, 0U);
 	KUNIT_EXPECT_EQ(test, vfc_pci_intx_interrupt(0, vp), IRQ_HANDLED);
 	KUNIT_EXPECT_EQ(test, t->isr_reads, 1U);
+}
+
+/*
+ * "The device MUST NOT ... send any used buffer notifications to the
+ * driver before DRIVER_OK": a queue's vector, the shared vector, or INTx
+ * with the ISR's queue bit, with nothing used and the status without
+ * DRIVER_OK, is not claimed and goes into the conformance report as a
+ * deviation; with DRIVER_OK set (a late interrupt for buffers already
+ * taken) it does not.
+ */
+static void vfc_pci_early_interrupt(struct kunit *test)
+{
+	struct vfc_pt *t = test->priv;
+	struct vfc_pci_device *vp = &t->vp;
+	struct vfc_report_entry e;
+
+	KUNIT_ASSERT_EQ(test, vfc_pci_setup_vq(vp, 0, &vfc_pt_info, 1), 0);
+	KUNIT_EXPECT_EQ(test, vfc_pci_vq_interrupt(0, vp->vqs[0].vq), IRQ_NONE);
+	t->isr = VFC_PT_ISR_QUEUE;
+	KUNIT_EXPECT_EQ(test, vfc_pci_intx_interrupt(0, vp), IRQ_HANDLED);
+	vfc_expect_report(test, &vp->vdev,
+			  "used buffer notification without DRIVER_OK",
+			  "Device Status Field", false, 2);
+
+	t->common.device_status = VIRTIO_CONFIG_S_DRIVER_OK;
+	KUNIT_EXPECT_EQ(test, vfc_pci_vq_interrupt(0, vp->vqs[0].vq), IRQ_NONE);
+	KUNIT_EXPECT_EQ(test, vfc_pci_intx_interrupt(0, vp), IRQ_HANDLED);
+	KUNIT_ASSERT_TRUE(test, vfc_report_get(&vp->vdev,
+					       "used buffer notification without DRIVER_OK",
+					       &e));
+	KUNIT_EXPECT_EQ(test, e.count, 2UL);
+	t->common.device_status = 0;
 }
 
 /*
@@ -998,6 +1030,7 @@ static struct kunit_case vfc_pci_test_cases[] = {
 	KUNIT_CASE(vfc_pci_reset_timeout),
 	KUNIT_CASE(vfc_pci_interrupts_teardown),
 	KUNIT_CASE(vfc_pci_isr_msix),
+	KUNIT_CASE(vfc_pci_early_interrupt),
 	KUNIT_CASE(vfc_pci_order_platform),
 	KUNIT_CASE(vfc_pci_map_lengths_bounded),
 	KUNIT_CASE(vfc_pci_virtio_ids),
