@@ -1207,12 +1207,34 @@ static unsigned int vfc_bd_next_cmd(struct vfc_bd *bd, unsigned int from)
  * round ends that round (STOP) and starts one for the new id; DONE gives
  * every hinted block back to the guest.
  */
+/*
+ * Start a round for @id and, while the device holds its first two blocks,
+ * move the command id on to @next; then let the device use both and take
+ * what the driver made available meanwhile.
+ */
+static void vfc_bd_hint_cut(struct kunit *test, struct vfc_bd *bd, u32 id,
+			    u32 next)
+{
+	struct vfc_rt_taken t0, t1;
+
+	WRITE_ONCE(bd->auto_ack[BD_HINT], false);
+	vfc_bd_hint_id(bd, id);
+	KUNIT_ASSERT_TRUE(test, vfc_bd_wait_take(bd, BD_HINT, &t0));
+	KUNIT_ASSERT_TRUE(test, vfc_bd_wait_take(bd, BD_HINT, &t1));
+	vfc_bd_hint_id(bd, next);
+	vfc_bd_record_hint(bd, &t0);
+	vfc_bd_record_hint(bd, &t1);
+	WRITE_ONCE(bd->auto_ack[BD_HINT], true);
+	vfc_bd_complete(bd, BD_HINT, &t0, 0);
+	vfc_bd_complete(bd, BD_HINT, &t1, 0);
+	vfc_vq_notify(bd->rt[BD_HINT]->vq);
+}
+
 static void vfc_balloon_dev_hint(struct kunit *test)
 {
 	const u32 a = 0x80000001, b = 0x80000002, c = 0x80000009;
 	struct vfc_bd *bd = vfc_bd_cur;
 	unsigned int i, n, ms, blocks, block;
-	struct vfc_rt_taken t0, t1;
 	unsigned long freed;
 	u64 seen_free = 0;
 
@@ -1230,18 +1252,7 @@ static void vfc_balloon_dev_hint(struct kunit *test)
 	 * for the device; meanwhile c: b's round ends early, in STOP.
 	 */
 	WRITE_ONCE(vfc_balloon_hint_max_blocks, BD_HINT_MANY);
-	WRITE_ONCE(bd->auto_ack[BD_HINT], false);
-	vfc_bd_hint_id(bd, b);
-	KUNIT_ASSERT_TRUE(test, vfc_bd_wait_take(bd, BD_HINT, &t0));
-	KUNIT_ASSERT_TRUE(test, vfc_bd_wait_take(bd, BD_HINT, &t1));
-	vfc_bd_hint_id(bd, c);
-	vfc_bd_record_hint(bd, &t0);
-	vfc_bd_record_hint(bd, &t1);
-	WRITE_ONCE(bd->auto_ack[BD_HINT], true);
-	vfc_bd_complete(bd, BD_HINT, &t0, 0);
-	vfc_bd_complete(bd, BD_HINT, &t1, 0);
-	/* What the driver made available meanwhile: the device takes it. */
-	vfc_vq_notify(bd->rt[BD_HINT]->vq);
+	vfc_bd_hint_cut(test, bd, b, c);
 
 	read_poll_timeout(vfc_bd_next_cmd, i, i < READ_ONCE(bd->nr_hints),
 			  BD_POLL_US, BD_WAIT_US, false, bd, n + 1);
@@ -1335,24 +1346,13 @@ static void vfc_balloon_dev_hint_stopped(struct kunit *test)
 	static const u32 ends[] = { VIRTIO_BALLOON_CMD_ID_STOP,
 				    VIRTIO_BALLOON_CMD_ID_DONE };
 	struct vfc_bd *bd = vfc_bd_cur;
-	struct vfc_rt_taken t0, t1;
 	unsigned int e, i, n = 0;
 
 	WRITE_ONCE(vfc_balloon_hint_max_blocks, BD_HINT_MANY);
 	vfc_bd_add(test, BIT_ULL(VIRTIO_BALLOON_F_FREE_PAGE_HINT));
 	KUNIT_ASSERT_NOT_NULL(test, bd->rt[BD_HINT]);
 	for (e = 0; e < ARRAY_SIZE(ends); e++) {
-		WRITE_ONCE(bd->auto_ack[BD_HINT], false);
-		vfc_bd_hint_id(bd, 0x80000001 + e);
-		KUNIT_ASSERT_TRUE(test, vfc_bd_wait_take(bd, BD_HINT, &t0));
-		KUNIT_ASSERT_TRUE(test, vfc_bd_wait_take(bd, BD_HINT, &t1));
-		vfc_bd_hint_id(bd, ends[e]);
-		vfc_bd_record_hint(bd, &t0);
-		vfc_bd_record_hint(bd, &t1);
-		WRITE_ONCE(bd->auto_ack[BD_HINT], true);
-		vfc_bd_complete(bd, BD_HINT, &t0, 0);
-		vfc_bd_complete(bd, BD_HINT, &t1, 0);
-		vfc_vq_notify(bd->rt[BD_HINT]->vq);
+		vfc_bd_hint_cut(test, bd, 0x80000001 + e, ends[e]);
 
 		read_poll_timeout(vfc_bd_next_cmd, i, i < READ_ONCE(bd->nr_hints),
 				  BD_POLL_US, BD_WAIT_US, false, bd, n + 1);
