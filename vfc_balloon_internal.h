@@ -17,6 +17,7 @@
 #include <linux/errno.h>
 #include <linux/limits.h>
 #include <linux/minmax.h>
+#include <linux/sizes.h>
 #include <linux/types.h>
 #include <linux/mmzone.h>
 #include <linux/vm_event_item.h>
@@ -41,14 +42,33 @@
 
 /*
  * Entries in one inflate or deflate request. One request is one device
- * round trip; 256 entries (1 KiB) keep a request small enough to map as a
- * single buffer and large enough that the round trips do not dominate.
+ * round trip (under TCG about 100 us besides the pages' own cost: the
+ * notification, the interrupt, the wakeup); 1024 entries (4 KiB, 4 MiB of
+ * guest memory) keep a request one page, mapped as a single buffer, and
+ * make the round trips a small part of a move. QEMU takes any length.
  */
-#define VFC_BALLOON_ARRAY_LEN		256U
+#define VFC_BALLOON_ARRAY_LEN		1024U
 
 /* Guest pages per request. */
 #define VFC_BALLOON_BATCH_PAGES \
 	(VFC_BALLOON_ARRAY_LEN / VFC_BALLOON_FRAMES_PER_PAGE)
+
+/*
+ * A big move runs as up to VFC_BALLOON_MAX_PARTS parts at once, one per
+ * online CPU, each with its own request of up to VFC_BALLOON_BATCH_PAGES
+ * pages: the guest's work (allocating and zeroing pages, freeing them)
+ * and the device's (under TCG QEMU's work runs inside the notification,
+ * on the notifying CPU) then spread over the guest's CPUs. A part is no
+ * smaller than VFC_BALLOON_PART_MIN pages: a small move stays on one CPU.
+ */
+#define VFC_BALLOON_MAX_PARTS		4U
+#define VFC_BALLOON_PART_MIN		64U
+
+/*
+ * Pages the OOM notifier gives back per call (1 MiB on 4 KiB pages), on
+ * the notifier's own CPU.
+ */
+#define VFC_BALLOON_OOM_PAGES		((unsigned int)(SZ_1M >> PAGE_SHIFT))
 
 /*
  * The highest guest pfn whose frames all fit the 32-bit entries of a

@@ -6,18 +6,19 @@
  * The device names a target size in its config space (num_pages); the
  * driver follows it by taking pages away from the guest and naming them to
  * the device on the inflate queue, or by naming pages back on the deflate
- * queue and returning them to the guest once the device agreed. One work
- * item does all of it, one request of at most VFC_BALLOON_ARRAY_LEN
- * entries at a time, and reports the balloon's size in actual after each
- * request.
+ * queue and returning them to the guest once the device agreed (at once
+ * without VIRTIO_BALLOON_F_MUST_TELL_HOST). One work item does it, a run
+ * of requests at a time, and reports the balloon's size in actual after
+ * each run: a big move runs in parts on several CPUs, each part one
+ * request of at most VFC_BALLOON_ARRAY_LEN entries (vfc_balloon_run()).
  *
  * With VIRTIO_BALLOON_F_STATS_VQ the guest's memory statistics go to the
  * device on the stats queue: a report at probe, and a fresh one each time
  * the device hands the buffer back (vfc_balloon_stats_work()).
  *
  * With VIRTIO_BALLOON_F_DEFLATE_ON_OOM the pages in the balloon stay
- * counted in MemTotal, and the OOM notifier takes one request's worth out
- * of the balloon each time the guest would otherwise kill a process.
+ * counted in MemTotal, and the OOM notifier takes 1 MiB out of the
+ * balloon each time the guest would otherwise kill a process.
  *
  * With VIRTIO_BALLOON_F_REPORTING the kernel's page reporting hands
  * free blocks to vfc_balloon_report(), which names them to the device on
@@ -43,6 +44,7 @@
  */
 #include <kunit/visibility.h>
 #include <linux/build_bug.h>
+#include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/gfp.h>
@@ -57,10 +59,12 @@
 #include <linux/page_reporting.h>
 #include <linux/poison.h>
 #include <linux/scatterlist.h>
+#include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/stddef.h>
+#include <linux/timekeeping.h>
 #include <linux/vmstat.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -123,6 +127,8 @@ EXPORT_SYMBOL_IF_KUNIT(vfc_balloon_ack_timeout);
 #endif
 #define VFC_BALLOON_GFP \
 	(VFC_BALLOON_GFP_BASE | __GFP_NORETRY | __GFP_NOWARN | __GFP_NOMEMALLOC)
+/* A block only where one is free: no reclaim, no compaction for it. */
+#define VFC_BALLOON_GFP_BLOCK	(VFC_BALLOON_GFP & ~__GFP_RECLAIM)
 
 /*
  * What the balloon leaves the guest, whatever the target: 1/32 of its
@@ -167,22 +173,87 @@ static_assert(offsetof(struct virtio_balloon_config,
 static_assert(offsetof(struct virtio_balloon_config, poison_val) == 12);
 
 /**
- * struct vfc_balloon_queue - a queue and the request it carries
+ * struct vfc_balloon_queue - the inflate or the deflate queue
  * @vq: the virtqueue
- * @frames: the request's entries, VFC_BALLOON_ARRAY_LEN of them. Kmalloc'd
- *	(the DMA API maps it); the ring maps it while a request is in
- *	flight, which after a timeout lasts until the queue is reset and the
- *	buffer detached, so it is freed only after vfc_del_vqs().
+ * @lock: serialises adding to, notifying and reaping @vq between the
+ *	parts of a run (struct vfc_balloon_part), which use it at once
  */
 struct vfc_balloon_queue {
 	struct vfc_virtqueue *vq;
-	__le32 *frames;
+	spinlock_t lock;		/* see above */
+};
+
+/**
+ * struct vfc_balloon_time - where inflating and deflating spend their time
+ * @requests: requests sent, per queue (inflate, deflate)
+ * @pages: guest pages those requests named
+ * @alloc_ns: allocating the pages to inflate (the guest zeroes each page
+ *	it hands out where init_on_alloc is on, as Debian's kernels have it)
+ * @device_ns: per queue, from adding a request to seeing it used: the
+ *	device's work (QEMU discards each 4 KiB page it is given) and the
+ *	interrupt's way back
+ * @free_ns: giving deflated pages back to the guest
+ *
+ * Per part, written only by the part's run; debugfs
+ * vfc/<device>/balloon shows them, and make bench prints them.
+ */
+struct vfc_balloon_time {
+	u64 requests[2];
+	u64 pages[2];
+	u64 alloc_ns;
+	u64 device_ns[2];
+	u64 free_ns;
+};
+
+/*
+ * Inflating takes blocks of this order where the guest has them free, and
+ * single pages where it has not: one allocation instead of 64.
+ */
+#define VFC_BALLOON_ALLOC_ORDER		6
+
+/**
+ * struct vfc_balloon_part - one part of a run, and its requests
+ * @vb: the balloon
+ * @work: runs the part on another CPU (vfc_balloon_run())
+ * @frames: per queue, the request's entries, VFC_BALLOON_ARRAY_LEN of
+ *	them. Kmalloc'd (the DMA API maps it); the ring maps it while a
+ *	request is in flight, which after a timeout lasts until the queue
+ *	is reset and the buffer detached, so it is freed only after
+ *	vfc_del_vqs().
+ * @sent: per queue, the device holds @frames: from the add until the
+ *	buffer comes back used (under that queue's lock)
+ * @which: this run's queue
+ * @want: this run's pages
+ * @timeout: how long this run waits for the device
+ * @wait: deflate only: wait for the device's acknowledgment before
+ *	giving the pages back (VIRTIO_BALLOON_F_MUST_TELL_HOST)
+ * @pages: this run's pages: inflate, those allocated; deflate, those
+ *	that stay in the balloon after a failure
+ * @got: the pages this run named to the device
+ * @err: this run's error: see vfc_balloon_inflate_part() and
+ *	vfc_balloon_deflate_part()
+ * @time: where this part's runs spent their time
+ */
+struct vfc_balloon_part {
+	struct vfc_balloon *vb;
+	struct work_struct work;
+	__le32 *frames[VFC_BALLOON_NR_VQS];
+	bool sent[VFC_BALLOON_NR_VQS];
+	unsigned int which;
+	unsigned int want;
+	unsigned long timeout;
+	bool wait;
+	struct list_head pages;
+	unsigned int got;
+	int err;
+	struct vfc_balloon_time time;
 };
 
 /**
  * struct vfc_balloon - one balloon device
  * @vdev: the device
  * @q: the inflate and deflate queues
+ * @parts: the parts a run is split into; [0] runs on the work's CPU
  * @acked: the queues' callbacks wake it when the device used a buffer
  * @work: moves the balloon toward its target; on system_freezable_wq
  * @lock: held by whoever moves pages in or out of the balloon (@work, the
@@ -251,6 +322,7 @@ struct vfc_balloon_queue {
 struct vfc_balloon {
 	struct vfc_device *vdev;
 	struct vfc_balloon_queue q[VFC_BALLOON_NR_VQS];
+	struct vfc_balloon_part parts[VFC_BALLOON_MAX_PARTS];
 	wait_queue_head_t acked;
 	struct delayed_work work;
 	struct mutex lock;		/* see above */
@@ -434,48 +506,106 @@ static bool vfc_balloon_used(struct vfc_virtqueue *vq, void **token)
 }
 
 /*
- * Send the first @n entries of @q's array and wait until the device uses
- * the buffer, its acknowledgment in "5.5.6 Device Operation". Only the
- * work (or remove() once the work is stopped) calls this, and only with no
- * request in flight on @q: a request is never sent while an earlier one
- * may still be the device's.
+ * Take back every request the device used on queue @which, freeing their
+ * parts' arrays. The wait condition of vfc_balloon_wait(): whether @p's
+ * array is free, or never will be (the queue broke). The ring itself is
+ * the condition, not a flag the callback sets: wait_event re-checks it
+ * after marking the task asleep (a full barrier), and the callback wakes
+ * it only after the device published the used entry, so an answer landing
+ * between check and sleep is not lost.
+ */
+static bool vfc_balloon_reap(struct vfc_balloon *vb,
+			     struct vfc_balloon_part *p, unsigned int which)
+{
+	struct vfc_balloon_queue *bq = &vb->q[which];
+	unsigned int i, len;
+	void *token;
+	bool done;
+
+	spin_lock(&bq->lock);
+	/* The device writes nothing into a request: ignore the length. */
+	while ((token = vfc_vq_get_buf(bq->vq, &len)))
+		for (i = 0; i < VFC_BALLOON_MAX_PARTS; i++)
+			if (token == vb->parts[i].frames[which])
+				vb->parts[i].sent[which] = false;
+	done = !p->sent[which] || vfc_vq_is_broken(bq->vq);
+	spin_unlock(&bq->lock);
+	return done;
+}
+
+/*
+ * Wait until the device gave @p's array on queue @which back, if it holds
+ * it: the array may then be filled again.
  *
- * Return: 0 once the device acknowledged the request; -ENOMEM if the array
- * could not be mapped, so nothing was sent; -EIO if the queue is broken;
- * -ETIMEDOUT if the device did not answer within @timeout. After -EIO or
- * -ETIMEDOUT the device may still be reading the request: the array and
- * the pages it names stay untouched until the device is reset.
+ * Return: 0 once it is free; -EIO if the queue is broken; -ETIMEDOUT if
+ * the device did not answer within @timeout. After either the device may
+ * still be reading the request: the array and the pages it names stay
+ * untouched until the device is reset.
+ */
+static int vfc_balloon_wait(struct vfc_balloon *vb, struct vfc_balloon_part *p,
+			    unsigned int which, unsigned long timeout)
+{
+	struct vfc_balloon_queue *bq = &vb->q[which];
+	bool sent;
+
+	wait_event_timeout(vb->acked, vfc_balloon_reap(vb, p, which), timeout);
+	spin_lock(&bq->lock);
+	sent = p->sent[which];
+	spin_unlock(&bq->lock);
+	if (!sent)
+		return 0;
+	return vfc_vq_is_broken(bq->vq) ? -EIO : -ETIMEDOUT;
+}
+
+/*
+ * Send the first @n entries of @p's array on queue @which (free: see
+ * vfc_balloon_wait()) and, if @wait, wait until the device uses the
+ * buffer, its acknowledgment in "5.5.6 Device Operation". Only a run of
+ * the work, remove() once the work is stopped, the OOM notifier or
+ * compaction's migration calls this, under @lock of struct vfc_balloon.
+ *
+ * Return: 0 once the device acknowledged the request, or without @wait
+ * once it was sent; -ENOMEM if the array could not be mapped, so nothing
+ * was sent; else as vfc_balloon_wait().
  */
 static int vfc_balloon_tell_host(struct vfc_balloon *vb,
-				 struct vfc_balloon_queue *q, unsigned int n,
-				 unsigned long timeout)
+				 struct vfc_balloon_part *p, unsigned int which,
+				 unsigned int n, unsigned long timeout, bool wait)
 {
-	bool inflate = q == &vb->q[VFC_BALLOON_VQ_INFLATE];
-	u64 start = trace_vfc_balloon_request_enabled() ? ktime_get_ns() : 0;
+	struct vfc_balloon_queue *bq = &vb->q[which];
+	__le32 *frames = p->frames[which];
+	u64 start = ktime_get_ns();
 	struct scatterlist sg;
-	void *token = NULL;
+	bool notify = false;
 	int err;
 
-	sg_init_one(&sg, q->frames, n * sizeof(q->frames[0]));
-	err = vfc_vq_add_outbuf(q->vq, &sg, 1, q->frames, GFP_KERNEL);
+	sg_init_one(&sg, frames, n * sizeof(frames[0]));
+	spin_lock(&bq->lock);
+	err = vfc_vq_add_outbuf(bq->vq, &sg, 1, frames, GFP_ATOMIC);
+	if (!err) {
+		p->sent[which] = true;
+		notify = vfc_vq_kick_prepare(bq->vq);
+	}
+	spin_unlock(&bq->lock);
 	if (err) {
-		/* -ENOSPC would mean a request in flight: a bug; stop too. */
+		/* -ENOSPC: more requests than the ring holds: stop too. */
 		err = err == -ENOMEM ? -ENOMEM : -EIO;
 		goto out;
 	}
 
-	/* A failed notification breaks the queue, which the wait sees. */
-	vfc_vq_kick(q->vq);
-
-	wait_event_timeout(vb->acked, vfc_balloon_used(q->vq, &token),
-			   timeout);
-	if (token)
-		err = 0;
-	else
-		err = vfc_vq_is_broken(q->vq) ? -EIO : -ETIMEDOUT;
+	/*
+	 * Outside the lock: under TCG the device does its work inside the
+	 * notification. A failed one breaks the queue, which the wait sees.
+	 */
+	if (notify)
+		vfc_vq_notify(bq->vq);
+	p->time.requests[which]++;
+	if (wait)
+		err = vfc_balloon_wait(vb, p, which, timeout);
 out:
-	trace_vfc_balloon_request(vb->vdev, inflate, n,
-				  start ? ktime_get_ns() - start : 0, err);
+	p->time.device_ns[which] += ktime_get_ns() - start;
+	trace_vfc_balloon_request(vb->vdev, which == VFC_BALLOON_VQ_INFLATE, n,
+				  ktime_get_ns() - start, err);
 	return err;
 }
 
@@ -509,17 +639,38 @@ static int vfc_balloon_target(struct vfc_balloon *vb, u32 *num_pages)
 	return 0;
 }
 
-/* Give back pages that were never named to the device (or no longer are). */
+/*
+ * The pages on @list join (@sign 1) or leave (-1) the guest's managed
+ * memory: one adjust_managed_page_count() per run of pages in one zone,
+ * not one per page.
+ */
+static void vfc_balloon_managed(struct list_head *list, long sign)
+{
+	struct page *page, *first = NULL;
+	long n = 0;
+
+	list_for_each_entry(page, list, lru) {
+		if (n && page_zone(page) != page_zone(first)) {
+			adjust_managed_page_count(first, sign * n);
+			n = 0;
+		}
+		if (!n++)
+			first = page;
+	}
+	if (n)
+		adjust_managed_page_count(first, sign * n);
+}
+
+/*
+ * Give back pages that were never named to the device (or no longer are):
+ * the balloon holds the only reference of each, and put_pages_list()
+ * frees them as one batch.
+ */
 static void vfc_balloon_free_list(struct list_head *list, bool managed)
 {
-	struct page *page, *next;
-
-	list_for_each_entry_safe(page, next, list, lru) {
-		list_del(&page->lru);
-		if (managed)
-			adjust_managed_page_count(page, 1);
-		__free_page(page);
-	}
+	if (managed)
+		vfc_balloon_managed(list, 1);
+	put_pages_list(list);
 }
 
 /*
@@ -610,129 +761,304 @@ static unsigned int vfc_balloon_give_up(struct vfc_balloon *vb,
  */
 
 /*
- * Put up to @want pages (at most one request's worth) into the balloon.
+ * Allocate up to @p->want pages onto @p->pages, blocks of order
+ * VFC_BALLOON_ALLOC_ORDER while the guest has them free (split into single
+ * pages: the balloon and compaction move single pages), single pages from
+ * then on; their frames go into @p's inflate array.
  *
- * Return: the pages added, fewer than @want if the guest had no more to
- * spare (down to the reserve) or a page could not be named in 32 bits;
- * -ENOMEM if not one page could be added, for any of these reasons, or the
- * request could not be mapped;
- * -EIO or -ETIMEDOUT if the device failed the request.
+ * Return: the entries filled.
  */
-static int vfc_balloon_inflate(struct vfc_balloon *vb, unsigned int want)
+static unsigned int vfc_balloon_alloc(struct vfc_balloon_part *p)
 {
-	struct vfc_balloon_queue *q = &vb->q[VFC_BALLOON_VQ_INFLATE];
-	unsigned int n = 0, got = 0;
+	__le32 *frames = p->frames[VFC_BALLOON_VQ_INFLATE];
+	unsigned int order = VFC_BALLOON_ALLOC_ORDER, n = 0, i;
 	struct page *page;
-	LIST_HEAD(batch);
-	long avail;
 	int err;
 
-	avail = si_mem_available();
-	if (avail <= (long)vb->reserve)
-		return -ENOMEM;
-	want = min3((long)want, (long)VFC_BALLOON_BATCH_PAGES,
-		    avail - (long)vb->reserve);
-	while (got < want) {
-		page = alloc_page(VFC_BALLOON_GFP);
+	p->got = 0;
+	while (p->got < p->want) {
+		if (p->want - p->got < (1U << order))
+			order = 0;
+		page = alloc_pages(order ? VFC_BALLOON_GFP_BLOCK : VFC_BALLOON_GFP,
+				   order);
+		if (!page && order) {
+			order = 0;
+			continue;
+		}
 		if (!page)
 			break;
-		err = vfc_balloon_page_frames(page_to_pfn(page), &q->frames[n],
-					      VFC_BALLOON_ARRAY_LEN - n);
-		if (err < 0) {
+		if (order)
+			split_page(page, order);
+		for (i = 0; i < (1U << order); i++) {
+			err = vfc_balloon_page_frames(page_to_pfn(page + i),
+						      &frames[n],
+						      VFC_BALLOON_ARRAY_LEN - n);
+			if (err < 0)
+				break;
+			n += err;
+			list_add(&page[i].lru, &p->pages);
+			p->got++;
+		}
+		if (i < (1U << order)) {
 			/*
 			 * Only a guest with more than 16 TiB can hand out
 			 * such a page, and likely more of them: stop here
 			 * and let the slow retry try again.
 			 */
-			dev_warn_once(&vb->vdev->dev,
+			dev_warn_once(&p->vb->vdev->dev,
 				      "page frame %#lx does not fit the balloon's 32-bit frame numbers; inflating stops short\n",
-				      page_to_pfn(page));
-			__free_page(page);
+				      page_to_pfn(page + i));
+			for (; i < (1U << order); i++)
+				__free_page(page + i);
 			break;
 		}
-		n += err;
-		list_add(&page->lru, &batch);
-		got++;
 	}
-	if (!got)
-		return -ENOMEM;
+	return n;
+}
 
-	err = vfc_balloon_tell_host(vb, q, n, VFC_BALLOON_ACK_TIMEOUT);
-	if (err == -ENOMEM) {
-		/* Never sent: the pages are still the guest's own. */
-		vfc_balloon_free_list(&batch, false);
-		return err;
+/*
+ * One part of an inflate: allocate, name the pages to the device, wait
+ * for its acknowledgment. @p->err: 0 once acknowledged; -ENOMEM if no
+ * page could be allocated or the request mapped (the pages on @p->pages,
+ * if any, were never named); -EIO or -ETIMEDOUT if the device failed the
+ * request (the pages are the device's until it is reset).
+ */
+static void vfc_balloon_inflate_part(struct vfc_balloon_part *p)
+{
+	u64 start = ktime_get_ns();
+	unsigned int n = vfc_balloon_alloc(p);
+
+	p->time.alloc_ns += ktime_get_ns() - start;
+	p->time.pages[VFC_BALLOON_VQ_INFLATE] += p->got;
+	p->err = -ENOMEM;
+	if (n)
+		p->err = vfc_balloon_tell_host(p->vb, p, VFC_BALLOON_VQ_INFLATE,
+					       n, p->timeout, true);
+}
+
+/*
+ * One part of a deflate: take up to @p->want pages off the balloon's
+ * list, name them to the device and give them back to the guest: once
+ * the device acknowledged the request if @p->wait, at once otherwise.
+ * @p->got: the pages given back; @p->err: 0, or the error that left the
+ * pages on @p->pages, which go back into the balloon.
+ */
+static void vfc_balloon_deflate_part(struct vfc_balloon_part *p)
+{
+	__le32 *frames = p->frames[VFC_BALLOON_VQ_DEFLATE];
+	struct vfc_balloon *vb = p->vb;
+	unsigned int n = 0, got;
+	struct page *page;
+	u64 start;
+	int err;
+
+	p->got = 0;
+	/* The array's last request, if sent without waiting, first. */
+	p->err = vfc_balloon_wait(vb, p, VFC_BALLOON_VQ_DEFLATE, p->timeout);
+	if (p->err)
+		return;
+	/* Fewer if compaction is moving some just now. */
+	got = balloon_page_list_dequeue(&vb->b, &p->pages, p->want);
+	if (!got)
+		return;
+	list_for_each_entry(page, &p->pages, lru) {
+		/* It was named to the device on inflate, so it fits. */
+		err = vfc_balloon_page_frames(page_to_pfn(page), &frames[n],
+					      VFC_BALLOON_ARRAY_LEN - n);
+		if (WARN_ON_ONCE(err < 0)) {
+			p->err = -ENOMEM;
+			return;
+		}
+		n += err;
 	}
 
 	/*
-	 * Acknowledged: the pages are the device's, so they leave the
-	 * guest's memory as counted in MemTotal (unless the guest may take
-	 * them back on OOM, see @managed). Not acknowledged: the device may
-	 * hold them until it is reset ("5.5.6.1 Driver Requirements: Device
-	 * Operation": no use of a page between the inflate request and its
-	 * acknowledgment), so they are as gone as acknowledged ones;
-	 * counting them alike keeps one rule for every page in the balloon.
+	 * With VIRTIO_BALLOON_F_MUST_TELL_HOST no page may be used before
+	 * the device acknowledged its deflate request, and after a timeout
+	 * it still may: they go back into the balloon. Without it "the
+	 * driver MAY use pages from the balloon" as soon as it told.
 	 */
-	if (vb->managed)
-		list_for_each_entry(page, &batch, lru)
-			adjust_managed_page_count(page, -1);
-	balloon_page_list_enqueue(&vb->b, &batch);
-	vb->nr_pages += got;
+	p->err = vfc_balloon_tell_host(vb, p, VFC_BALLOON_VQ_DEFLATE, n,
+				       p->timeout, p->wait);
+	if (p->err)
+		return;
+	start = ktime_get_ns();
+	vfc_balloon_free_list(&p->pages, vb->managed);
+	p->time.free_ns += ktime_get_ns() - start;
+	p->time.pages[VFC_BALLOON_VQ_DEFLATE] += got;
+	p->got = got;
+}
+
+static void vfc_balloon_part_work(struct work_struct *work)
+{
+	struct vfc_balloon_part *p = container_of(work, struct vfc_balloon_part,
+						  work);
+
+	if (p->which == VFC_BALLOON_VQ_INFLATE)
+		vfc_balloon_inflate_part(p);
+	else
+		vfc_balloon_deflate_part(p);
+}
+
+/* The most pages one run moves, as many parts as there are CPUs. */
+static unsigned int vfc_balloon_run_max(void)
+{
+	return min(num_online_cpus(), VFC_BALLOON_MAX_PARTS) *
+	       VFC_BALLOON_BATCH_PAGES;
+}
+
+/*
+ * Move @want pages (at most VFC_BALLOON_MAX_PARTS requests' worth) on
+ * queue @which in parts: part 0 on this CPU, each other on another online
+ * CPU, every part at most one request and, where there are CPUs enough,
+ * at least VFC_BALLOON_PART_MIN pages. With @spread false the parts run
+ * here one after the other: the OOM notifier must not wait for workers,
+ * which may need memory to start. Called with @lock held; the parts do
+ * not take it.
+ *
+ * Return: the number of parts; each has its outcome in got, err, pages.
+ */
+static unsigned int vfc_balloon_run(struct vfc_balloon *vb, unsigned int which,
+				    unsigned int want, unsigned long timeout,
+				    bool spread)
+{
+	unsigned int i, nr, per, cpu = raw_smp_processor_id();
+	struct vfc_balloon_part *p;
+
+	lockdep_assert_held(&vb->lock);
+	nr = spread ? min(num_online_cpus(),
+			  DIV_ROUND_UP(want, VFC_BALLOON_PART_MIN)) : 1;
+	nr = clamp(nr, DIV_ROUND_UP(want, VFC_BALLOON_BATCH_PAGES),
+		   (unsigned int)VFC_BALLOON_MAX_PARTS);
+	per = DIV_ROUND_UP(want, nr);
+	for (i = 0; i < nr && i * per < want; i++) {
+		p = &vb->parts[i];
+		p->which = which;
+		p->want = min(per, want - i * per);
+		p->timeout = timeout;
+		p->wait = which == VFC_BALLOON_VQ_INFLATE ||
+			  vfc_has_feature(vb->vdev, VIRTIO_BALLOON_F_MUST_TELL_HOST);
+		INIT_LIST_HEAD(&p->pages);
+		if (!i || !spread)
+			continue;
+		cpu = cpumask_next(cpu, cpu_online_mask);
+		if (cpu >= nr_cpu_ids)
+			cpu = cpumask_first(cpu_online_mask);
+		queue_work_on(cpu, system_highpri_wq, &p->work);
+	}
+	nr = i;
+	for (i = 0; i < nr; i++) {
+		if (!i || !spread)
+			vfc_balloon_part_work(&vb->parts[i].work);
+		else
+			flush_work(&vb->parts[i].work);
+	}
+	return nr;
+}
+
+/*
+ * Put up to @want pages into the balloon.
+ *
+ * Return: the pages added, fewer than @want if the guest had no more to
+ * spare (down to the reserve) or a page could not be named in 32 bits;
+ * -ENOMEM if not one page could be added, for any of these reasons, or
+ * the requests could not be mapped;
+ * -EIO or -ETIMEDOUT if the device failed a request.
+ */
+static int vfc_balloon_inflate(struct vfc_balloon *vb, unsigned int want)
+{
+	unsigned int i, nr, got = 0;
+	struct vfc_balloon_part *p;
+	int err = 0;
+	long avail;
+
+	avail = si_mem_available();
+	if (avail <= (long)vb->reserve)
+		return -ENOMEM;
+	want = min3((long)want, (long)VFC_BALLOON_MAX_PARTS * VFC_BALLOON_BATCH_PAGES,
+		    avail - (long)vb->reserve);
+	/*
+	 * A deflate sent without waiting may name a page about to be
+	 * allocated again: the device hears of that deflate first.
+	 */
+	for (i = 0; i < VFC_BALLOON_MAX_PARTS; i++) {
+		err = vfc_balloon_wait(vb, &vb->parts[i], VFC_BALLOON_VQ_DEFLATE,
+				       VFC_BALLOON_ACK_TIMEOUT);
+		if (err)
+			return err;
+	}
+
+	nr = vfc_balloon_run(vb, VFC_BALLOON_VQ_INFLATE, want,
+			     VFC_BALLOON_ACK_TIMEOUT, true);
+	for (i = 0; i < nr; i++) {
+		p = &vb->parts[i];
+		if (p->err == -ENOMEM) {
+			/* Never sent: the pages are still the guest's own. */
+			vfc_balloon_free_list(&p->pages, false);
+			continue;
+		}
+		/*
+		 * Acknowledged: the pages are the device's, so they leave
+		 * the guest's memory as counted in MemTotal (unless the
+		 * guest may take them back on OOM, see @managed). Not
+		 * acknowledged: the device may hold them until it is reset
+		 * ("5.5.6.1 Driver Requirements: Device Operation": no use
+		 * of a page between the inflate request and its
+		 * acknowledgment), so they are as gone as acknowledged
+		 * ones; counting them alike keeps one rule for every page
+		 * in the balloon.
+		 */
+		if (vb->managed)
+			vfc_balloon_managed(&p->pages, -1);
+		balloon_page_list_enqueue(&vb->b, &p->pages);
+		vb->nr_pages += p->got;
+		got += p->got;
+		if (p->err)
+			err = p->err;
+	}
 	if (err)
 		return err;
-
+	if (!got)
+		return -ENOMEM;
 	vfc_balloon_update_actual(vb);
 	return got;
 }
 
 /*
- * Take up to @want pages (at most one request's worth) out of the balloon
- * and give them back to the guest, waiting at most @timeout for the
- * device.
+ * Take up to @want pages out of the balloon and give them back to the
+ * guest, waiting at most @timeout for the device; in parts on several
+ * CPUs if @spread (see vfc_balloon_run()).
  *
- * Return: the pages given back; -ENOMEM if the request could not be
- * mapped; -EIO or -ETIMEDOUT if the device failed the request. On an
- * error every page stays in the balloon.
+ * Return: the pages given back; -ENOMEM if no request could be mapped;
+ * -EIO or -ETIMEDOUT if the device failed a request. The pages of a
+ * request that failed stay in the balloon.
  */
 static int vfc_balloon_deflate(struct vfc_balloon *vb, unsigned int want,
-			       unsigned long timeout)
+			       unsigned long timeout, bool spread)
 {
-	struct vfc_balloon_queue *q = &vb->q[VFC_BALLOON_VQ_DEFLATE];
-	unsigned int n = 0, got = 0;
-	struct page *page;
-	LIST_HEAD(batch);
-	int err;
+	unsigned int i, nr, got = 0;
+	struct vfc_balloon_part *p;
+	int err = 0;
 
-	want = min3(want, VFC_BALLOON_BATCH_PAGES, vb->nr_pages);
-	/* Fewer if compaction is moving some just now. */
-	got = balloon_page_list_dequeue(&vb->b, &batch, want);
-	if (!got)
+	want = min3(want, VFC_BALLOON_MAX_PARTS * VFC_BALLOON_BATCH_PAGES,
+		    vb->nr_pages);
+	if (!want)
 		return 0;
-	list_for_each_entry(page, &batch, lru) {
-		/* It was named to the device on inflate, so it fits. */
-		err = vfc_balloon_page_frames(page_to_pfn(page), &q->frames[n],
-					      VFC_BALLOON_ARRAY_LEN - n);
-		if (WARN_ON_ONCE(err < 0)) {
-			balloon_page_list_enqueue(&vb->b, &batch);
-			return -ENOMEM;
+	nr = vfc_balloon_run(vb, VFC_BALLOON_VQ_DEFLATE, want, timeout, spread);
+	for (i = 0; i < nr; i++) {
+		p = &vb->parts[i];
+		if (p->err) {
+			balloon_page_list_enqueue(&vb->b, &p->pages);
+			if (err != -EIO && err != -ETIMEDOUT)
+				err = p->err;
 		}
-		n += err;
+		vb->nr_pages -= p->got;
+		got += p->got;
 	}
-
-	err = vfc_balloon_tell_host(vb, q, n, timeout);
-	if (err) {
-		/*
-		 * With VIRTIO_BALLOON_F_MUST_TELL_HOST no page may be used
-		 * before the device acknowledged its deflate request, and
-		 * after a timeout it still may: back into the balloon.
-		 */
-		balloon_page_list_enqueue(&vb->b, &batch);
+	if (got)
+		vfc_balloon_update_actual(vb);
+	if (err == -EIO || err == -ETIMEDOUT || !got)
 		return err;
-	}
-
-	vfc_balloon_free_list(&batch, vb->managed);
-	vb->nr_pages -= got;
-	vfc_balloon_update_actual(vb);
 	return got;
 }
 
@@ -769,14 +1095,14 @@ static void vfc_balloon_move(struct vfc_balloon *vb)
 			break;
 		}
 
-		want = min_t(s64, abs(delta), VFC_BALLOON_BATCH_PAGES);
+		want = min_t(s64, abs(delta), vfc_balloon_run_max());
 		if (delta > 0) {
 			q = &vb->q[VFC_BALLOON_VQ_INFLATE];
 			moved = vfc_balloon_inflate(vb, want);
 		} else {
 			q = &vb->q[VFC_BALLOON_VQ_DEFLATE];
 			moved = vfc_balloon_deflate(vb, want,
-						    VFC_BALLOON_ACK_TIMEOUT);
+						    VFC_BALLOON_ACK_TIMEOUT, true);
 		}
 		if (moved == -EIO || moved == -ETIMEDOUT)
 			vfc_balloon_give_up(vb, q->vq, moved);
@@ -820,11 +1146,11 @@ static void vfc_balloon_work(struct work_struct *work)
  * The guest is out of memory and about to kill a process for it. With
  * VIRTIO_BALLOON_F_DEFLATE_ON_OOM the driver may use pages from the
  * balloon "if this is required for system stability": give back one
- * request's worth (VFC_BALLOON_BATCH_PAGES, 1 MiB on 4 KiB pages), which
- * the allocation that failed then retries on. Each OOM call takes one
- * such chunk, so a balloon empties only as far as the guest's need goes.
- * The device still hears of every page first (MUST_TELL_HOST); a device
- * that does not answer is reset, and then every page comes back at once.
+ * MiB (VFC_BALLOON_OOM_PAGES), which the allocation that failed then
+ * retries on. Each OOM call takes one such chunk, so a balloon empties
+ * only as far as the guest's need goes. The device still hears of every
+ * page (first, with MUST_TELL_HOST); a device that does not answer is
+ * reset, and then every page comes back at once.
  *
  * Context: the OOM path, a blocking notifier; may sleep.
  */
@@ -841,8 +1167,8 @@ static int vfc_balloon_oom_notify(struct notifier_block *nb,
 		mutex_unlock(&vb->lock);
 		return NOTIFY_OK;
 	}
-	moved = vfc_balloon_deflate(vb, VFC_BALLOON_BATCH_PAGES,
-				    VFC_BALLOON_ACK_TIMEOUT);
+	moved = vfc_balloon_deflate(vb, VFC_BALLOON_OOM_PAGES,
+				    VFC_BALLOON_ACK_TIMEOUT, false);
 	if (moved == -EIO || moved == -ETIMEDOUT)
 		moved = vfc_balloon_give_up(vb, vb->q[VFC_BALLOON_VQ_DEFLATE].vq,
 					    moved);
@@ -980,6 +1306,7 @@ static int vfc_balloon_migrate(struct balloon_dev_info *b,
 	struct vfc_balloon *vb = container_of(b, struct vfc_balloon, b);
 	struct vfc_balloon_queue *in = &vb->q[VFC_BALLOON_VQ_INFLATE];
 	struct vfc_balloon_queue *out = &vb->q[VFC_BALLOON_VQ_DEFLATE];
+	struct vfc_balloon_part *p = &vb->parts[0];
 	unsigned long flags;
 	int err;
 
@@ -989,14 +1316,21 @@ static int vfc_balloon_migrate(struct balloon_dev_info *b,
 	 */
 	if (!mutex_trylock(&vb->lock))
 		return -EAGAIN;
-	if (READ_ONCE(vb->stopped) || vfc_balloon_broken(vb) ||
-	    vfc_balloon_page_frames(page_to_pfn(newpage), in->frames,
-				    VFC_BALLOON_ARRAY_LEN) < 0) {
+	if (READ_ONCE(vb->stopped) || vfc_balloon_broken(vb)) {
 		mutex_unlock(&vb->lock);
 		return -EAGAIN;
 	}
-	err = vfc_balloon_tell_host(vb, in, VFC_BALLOON_FRAMES_PER_PAGE,
-				    VFC_BALLOON_ACK_TIMEOUT);
+	/* A deflate sent without waiting may still hold the array. */
+	err = vfc_balloon_wait(vb, p, VFC_BALLOON_VQ_DEFLATE,
+			       VFC_BALLOON_ACK_TIMEOUT);
+	if (!err && vfc_balloon_page_frames(page_to_pfn(newpage),
+					    p->frames[VFC_BALLOON_VQ_INFLATE],
+					    VFC_BALLOON_ARRAY_LEN) < 0)
+		err = -ENOMEM;
+	if (!err)
+		err = vfc_balloon_tell_host(vb, p, VFC_BALLOON_VQ_INFLATE,
+					    VFC_BALLOON_FRAMES_PER_PAGE,
+					    VFC_BALLOON_ACK_TIMEOUT, true);
 	if (err) {
 		/* Not sent (-ENOMEM), or reset: @newpage is free to go. */
 		if (err != -ENOMEM)
@@ -1018,10 +1352,12 @@ static int vfc_balloon_migrate(struct balloon_dev_info *b,
 	spin_unlock_irqrestore(&b->pages_lock, flags);
 
 	/* It was named to the device on inflate, so it fits. */
-	vfc_balloon_page_frames(page_to_pfn(page), out->frames,
+	vfc_balloon_page_frames(page_to_pfn(page),
+				p->frames[VFC_BALLOON_VQ_DEFLATE],
 				VFC_BALLOON_ARRAY_LEN);
-	err = vfc_balloon_tell_host(vb, out, VFC_BALLOON_FRAMES_PER_PAGE,
-				    VFC_BALLOON_ACK_TIMEOUT);
+	err = vfc_balloon_tell_host(vb, p, VFC_BALLOON_VQ_DEFLATE,
+				    VFC_BALLOON_FRAMES_PER_PAGE,
+				    VFC_BALLOON_ACK_TIMEOUT, true);
 	/*
 	 * MUST_TELL_HOST: @page is the guest's only once the device
 	 * acknowledged its deflate, or forgot it in a reset. The reset
@@ -1912,6 +2248,54 @@ static void vfc_balloon_start(struct vfc_balloon *vb)
 	vfc_balloon_queue(vb, 0);
 }
 
+static int vfc_balloon_alloc_frames(struct vfc_balloon_part *p)
+{
+	unsigned int q;
+
+	for (q = 0; q < VFC_BALLOON_NR_VQS; q++) {
+		p->frames[q] = kmalloc_array(VFC_BALLOON_ARRAY_LEN,
+					     sizeof(__le32), GFP_KERNEL);
+		if (!p->frames[q])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void vfc_balloon_free_frames(struct vfc_balloon_part *p)
+{
+	unsigned int q;
+
+	for (q = 0; q < VFC_BALLOON_NR_VQS; q++)
+		kfree(p->frames[q]);
+}
+
+/* debugfs vfc/<device>/balloon: struct vfc_balloon_time, for make bench. */
+static int vfc_balloon_time_show(struct seq_file *s, void *unused)
+{
+	struct vfc_balloon *vb = s->private;
+	struct vfc_balloon_time t = {}, *pt;
+	unsigned int i, q;
+
+	mutex_lock(&vb->lock);
+	for (i = 0; i < VFC_BALLOON_MAX_PARTS; i++) {
+		pt = &vb->parts[i].time;
+		for (q = 0; q < VFC_BALLOON_NR_VQS; q++) {
+			t.requests[q] += pt->requests[q];
+			t.pages[q] += pt->pages[q];
+			t.device_ns[q] += pt->device_ns[q];
+		}
+		t.alloc_ns += pt->alloc_ns;
+		t.free_ns += pt->free_ns;
+	}
+	mutex_unlock(&vb->lock);
+	seq_printf(s, "inflate requests %llu pages %llu alloc_ns %llu device_ns %llu\n",
+		   t.requests[0], t.pages[0], t.alloc_ns, t.device_ns[0]);
+	seq_printf(s, "deflate requests %llu pages %llu device_ns %llu free_ns %llu\n",
+		   t.requests[1], t.pages[1], t.device_ns[1], t.free_ns);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vfc_balloon_time);
+
 static int vfc_balloon_probe(struct vfc_device *vdev)
 {
 	struct vfc_balloon *vb;
@@ -1950,13 +2334,14 @@ static int vfc_balloon_probe(struct vfc_device *vdev)
 		}
 	}
 
-	for (i = 0; i < VFC_BALLOON_NR_VQS; i++) {
-		vb->q[i].frames = kmalloc_array(VFC_BALLOON_ARRAY_LEN,
-						sizeof(__le32), GFP_KERNEL);
-		if (!vb->q[i].frames) {
-			err = -ENOMEM;
+	for (i = 0; i < VFC_BALLOON_NR_VQS; i++)
+		spin_lock_init(&vb->q[i].lock);
+	for (i = 0; i < VFC_BALLOON_MAX_PARTS; i++) {
+		vb->parts[i].vb = vb;
+		INIT_WORK(&vb->parts[i].work, vfc_balloon_part_work);
+		err = vfc_balloon_alloc_frames(&vb->parts[i]);
+		if (err)
 			goto err_frames;
-		}
 	}
 
 	/* The callbacks find the balloon here as soon as the queues exist. */
@@ -1967,6 +2352,9 @@ static int vfc_balloon_probe(struct vfc_device *vdev)
 	/* The work uses the queues at once, which needs DRIVER_OK first. */
 	vfc_device_ready(vdev);
 	vfc_balloon_start(vb);
+	if (vdev->debugfs)
+		debugfs_create_file("balloon", 0444, vdev->debugfs, vb,
+				    &vfc_balloon_time_fops);
 	return 0;
 
 err_find_vqs:
@@ -1974,8 +2362,8 @@ err_find_vqs:
 err_frames:
 	if (vfc_has_feature(vdev, VIRTIO_BALLOON_F_FREE_PAGE_HINT))
 		vfc_balloon_hint_exit(vb);
-	for (i = 0; i < VFC_BALLOON_NR_VQS; i++)
-		kfree(vb->q[i].frames);
+	for (i = 0; i < VFC_BALLOON_MAX_PARTS; i++)
+		vfc_balloon_free_frames(&vb->parts[i]);
 	kfree(vb->events);
 	kfree(vb->stats);
 	kfree(vb);
@@ -2002,7 +2390,7 @@ static void vfc_balloon_deflate_all(struct vfc_balloon *vb)
 			return;
 		}
 		mutex_lock(&vb->lock);
-		moved = vfc_balloon_deflate(vb, vb->nr_pages, deadline - now);
+		moved = vfc_balloon_deflate(vb, vb->nr_pages, deadline - now, true);
 		if (moved == -EIO || moved == -ETIMEDOUT)
 			vfc_balloon_give_up(vb, vb->q[VFC_BALLOON_VQ_DEFLATE].vq,
 					    moved);
@@ -2055,6 +2443,8 @@ static int vfc_balloon_drop_vqs(struct vfc_balloon *vb)
 	for (i = 0; i < VFC_BALLOON_NR_VQS; i++)
 		while (vfc_vq_detach_unused_buf(vb->q[i].vq))
 			;
+	for (i = 0; i < VFC_BALLOON_MAX_PARTS; i++)
+		memset(vb->parts[i].sent, 0, sizeof(vb->parts[i].sent));
 	if (vb->stats_vq)
 		while (vfc_vq_detach_unused_buf(vb->stats_vq))
 			;
@@ -2083,6 +2473,8 @@ static void vfc_balloon_remove(struct vfc_device *vdev)
 	unsigned int i;
 	int err;
 
+	if (vdev->debugfs)
+		debugfs_lookup_and_remove("balloon", vdev->debugfs);
 	vfc_balloon_halt(vb);
 	if (vb->has_vqs) {
 		vfc_balloon_deflate_all(vb);
@@ -2115,8 +2507,8 @@ static void vfc_balloon_remove(struct vfc_device *vdev)
 	/* Only now: the ring kept the arrays mapped until the detach. */
 	if (vb->hint_vq)
 		vfc_balloon_hint_exit(vb);
-	for (i = 0; i < VFC_BALLOON_NR_VQS; i++)
-		kfree(vb->q[i].frames);
+	for (i = 0; i < VFC_BALLOON_MAX_PARTS; i++)
+		vfc_balloon_free_frames(&vb->parts[i]);
 	kfree(vb->events);
 	kfree(vb->stats);
 	vdev->priv = NULL;

@@ -875,13 +875,15 @@ int vfc_register_device(struct vfc_device *vdev)
 	if (err)
 		goto err_reset;
 
+	/* Before device_add(): a driver's probe may add its own files. */
+	vfc_debugfs_add(vdev);
 	err = device_add(&vdev->dev);
 	if (err)
 		goto err_add;
-	vfc_debugfs_add(vdev);
 	return 0;
 
 err_add:
+	vfc_debugfs_remove(vdev);
 err_reset:
 	vfc_fail(vdev);
 err_name:

@@ -63,6 +63,28 @@ def test_demo(request, capsys):
     assert not reports, quote(reports, g.dir)
 
 
+def balloon_time(g):
+    """vfc's debugfs vfc/<dev>/balloon: {(step, counter): value}."""
+    out = g.sh('cat /sys/kernel/debug/vfc/*/balloon')
+    vals = {}
+    for ln in out.splitlines():
+        words = ln.split()
+        for k, v in zip(words[1::2], words[2::2]):
+            vals[(words[0], k)] = int(v)
+    return vals
+
+
+def time_spent(before, after, step):
+    """Where one step of vfc's went, from two balloon_time() readings:
+    requests, and seconds allocating, waiting for the device, freeing."""
+    d = {k[1]: after[k] - before[k] for k in after if k[0] == step}
+    out = {'requests': d['requests']}
+    for k in ('alloc_ns', 'device_ns', 'free_ns'):
+        if k in d:
+            out[k[:-3] + '_s'] = d[k] / 1e9
+    return out
+
+
 @pytest.mark.bench
 def test_bench(request, capsys, layout):
     """The balloon steps with the kernel's driver and vfc's in one boot of
@@ -79,6 +101,7 @@ def test_bench(request, capsys, layout):
                    '' if layout == 'split' else layout,
                    opt('qemu_args'), opt('kernel_args'))
     times = {(d, s): [] for d in DRIVERS for s in ('inflate', 'deflate')}
+    parts = {s: [] for s in ('inflate', 'deflate')}
     try:
         for d in ('kernel', 'vfc'):
             DRIVERS[d].load(g)
@@ -88,9 +111,12 @@ def test_bench(request, capsys, layout):
                 g.sh('vfc-move %s' % d)
                 wait_driver_ok(g, DRIVERS[d])
                 for st, target in (('inflate', size - GIB), ('deflate', size)):
+                    before = d == 'vfc' and balloon_time(g)
                     t = time.time()
                     balloon_to(g, target, poll=0.01)
                     times[(d, st)].append(time.time() - t)
+                    if before:
+                        parts[st].append(time_spent(before, balloon_time(g), st))
             with capsys.disabled():
                 print('%s: round %d/%d done' % (layout, r + 1, rounds), flush=True)
         DRIVERS['vfc'].unload(g)
@@ -108,6 +134,11 @@ def test_bench(request, capsys, layout):
         worst = max(worst, v / k)
         lines.append('%-38s %10.3f %10.3f %8.2f' % ('%s: %s %s' % (layout, st, what),
                                                     k, v, v / k))
+    for st in ('inflate', 'deflate'):
+        med = {k: statistics.median(p[k] for p in parts[st]) for k in parts[st][0]}
+        lines.append('balloon %s %s vfc where: %s' % (
+            layout, st, ' '.join('%s %s' % (k, ('%.3f' % v) if isinstance(v, float)
+                                            else v) for k, v in med.items())))
     with capsys.disabled():
         print('\n' + '\n'.join(lines) + '\n')
     assert worst <= opt('max_ratio'), 'vfc/kernel %.2f > %.2f' % (

@@ -848,6 +848,93 @@ static void vfc_balloon_dev_target_moves(struct kunit *test)
 }
 
 /*
+ * Without VIRTIO_BALLOON_F_MUST_TELL_HOST "the driver MAY use pages from
+ * the balloon" once it told the device: a deflate gives its pages back
+ * (actual, totalram) while the device still holds the request. The next
+ * inflate waits for that request: the device hears of a page's deflate
+ * before the page may come back in an inflate.
+ */
+static void vfc_balloon_dev_deflate_untold(struct kunit *test)
+{
+	const u32 fpp = VFC_BALLOON_FRAMES_PER_PAGE;
+	unsigned long total = totalram_pages();
+	struct vfc_bd *bd = vfc_bd_cur;
+	struct vfc_rt_taken t;
+	unsigned int kicks;
+
+	vfc_bd_add(test, 0);
+	KUNIT_ASSERT_FALSE(test, vfc_has_feature(&bd->fake->vdev,
+						 VIRTIO_BALLOON_F_MUST_TELL_HOST));
+	vfc_bd_expect_size(test, bd, 64, total);
+	WRITE_ONCE(bd->auto_ack[BD_DEFLATE], false);
+	vfc_bd_target(bd, 16 * fpp);
+	KUNIT_ASSERT_TRUE_MSG(test, vfc_bd_wait_take(bd, BD_DEFLATE, &t),
+			      "no deflate request");
+	KUNIT_EXPECT_TRUE_MSG(test, vfc_bd_wait_actual(bd, 16 * fpp),
+			      "actual %u: pages not back before the acknowledgment",
+			      vfc_bd_config(bd, BD_ACTUAL));
+	KUNIT_EXPECT_TRUE(test, vfc_bd_wait_totalram(total - 16));
+
+	kicks = READ_ONCE(bd->rt[BD_INFLATE]->kicks);
+	vfc_bd_target(bd, 64 * fpp);
+	msleep(50);
+	KUNIT_EXPECT_EQ_MSG(test, READ_ONCE(bd->rt[BD_INFLATE]->kicks), kicks,
+			    "an inflate while a deflate request is the device's");
+	vfc_bd_record(bd, BD_DEFLATE, &t);
+	WRITE_ONCE(bd->auto_ack[BD_DEFLATE], true);
+	vfc_bd_complete(bd, BD_DEFLATE, &t, 0);
+	KUNIT_EXPECT_TRUE(test, vfc_bd_wait_actual(bd, 64 * fpp));
+	KUNIT_EXPECT_EQ(test, vfc_bd_nr_held(bd), 64 * fpp);
+	KUNIT_EXPECT_EQ(test, totalram_pages(), total - 64);
+	vfc_bd_remove(bd);
+	KUNIT_EXPECT_EQ(test, bd->bad_deflates, 0U);
+	KUNIT_EXPECT_EQ(test, bd->inflated, bd->deflated);
+	KUNIT_EXPECT_EQ(test, totalram_pages(), total);
+}
+
+/*
+ * A big move runs in parts, one per CPU: with two CPUs, a target of
+ * 4 * VFC_BALLOON_PART_MIN pages is two inflate requests in flight at
+ * once, which together name every page once; actual moves only when both
+ * are acknowledged.
+ */
+static void vfc_balloon_dev_parts(struct kunit *test)
+{
+	const unsigned int pages = 4 * VFC_BALLOON_PART_MIN;
+	const u32 fpp = VFC_BALLOON_FRAMES_PER_PAGE;
+	unsigned long total = totalram_pages();
+	struct vfc_bd *bd = vfc_bd_cur;
+	struct vfc_rt_taken t[2];
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "one CPU: a move runs in one part");
+	vfc_bd_add(test, BIT_ULL(VIRTIO_BALLOON_F_MUST_TELL_HOST));
+	WRITE_ONCE(bd->auto_ack[BD_INFLATE], false);
+	vfc_bd_target(bd, pages * fpp);
+	KUNIT_ASSERT_TRUE_MSG(test, vfc_bd_wait_take(bd, BD_INFLATE, &t[0]),
+			      "no inflate request");
+	KUNIT_ASSERT_TRUE_MSG(test, vfc_bd_wait_take(bd, BD_INFLATE, &t[1]),
+			      "one inflate request in flight, not two");
+	KUNIT_EXPECT_EQ(test, t[0].elem[0].len + t[1].elem[0].len,
+			pages * fpp * (u32)sizeof(__le32));
+	msleep(20);
+	KUNIT_EXPECT_EQ(test, vfc_bd_config(bd, BD_ACTUAL), 0U);
+
+	vfc_bd_record(bd, BD_INFLATE, &t[0]);
+	vfc_bd_record(bd, BD_INFLATE, &t[1]);
+	WRITE_ONCE(bd->auto_ack[BD_INFLATE], true);
+	vfc_bd_complete(bd, BD_INFLATE, &t[0], 0);
+	vfc_bd_complete(bd, BD_INFLATE, &t[1], 0);
+	KUNIT_EXPECT_TRUE(test, vfc_bd_wait_actual(bd, pages * fpp));
+	KUNIT_EXPECT_EQ(test, vfc_bd_nr_held(bd), pages * fpp);
+	KUNIT_EXPECT_EQ(test, totalram_pages(), total - pages);
+	vfc_bd_expect_size(test, bd, 0, total);
+	vfc_bd_remove(bd);
+	KUNIT_EXPECT_EQ(test, bd->bad_deflates, 0U);
+	KUNIT_EXPECT_EQ(test, totalram_pages(), total);
+}
+
+/*
  * An inflate request the device never acknowledges: after the
  * acknowledgment timeout the driver resets the device and gives every
  * page back to the guest (the device holds none after the reset), and
@@ -976,7 +1063,7 @@ static void vfc_balloon_dev_target_oscillates(struct kunit *test)
 
 	vfc_bd_add(test, BIT_ULL(VIRTIO_BALLOON_F_MUST_TELL_HOST));
 	for (i = 0; i < 64; i++) {
-		vfc_bd_target(bd, (i % 2 ? 2 * VFC_BALLOON_BATCH_PAGES : 8) *
+		vfc_bd_target(bd, (i % 2 ? 2 * VFC_BALLOON_OOM_PAGES : 8) *
 				  VFC_BALLOON_FRAMES_PER_PAGE);
 		usleep_range(200, 2000);
 	}
@@ -1061,14 +1148,14 @@ static unsigned int vfc_bd_expect_round(struct kunit *test, struct vfc_bd *bd,
 
 /*
  * VIRTIO_BALLOON_F_DEFLATE_ON_OOM: the balloon's pages stay in the
- * guest's managed memory; each OOM call gives back one request's worth,
+ * guest's managed memory; each OOM call gives back 1 MiB,
  * through the deflate queue, until the balloon is empty; a device that
  * does not acknowledge that deflate is reset and every page comes back
  * at once, to the call that needed them.
  */
 static void vfc_balloon_dev_oom(struct kunit *test)
 {
-	const unsigned int pages = 2 * VFC_BALLOON_BATCH_PAGES + 88;
+	const unsigned int pages = 2 * VFC_BALLOON_OOM_PAGES + 88;
 	unsigned long timeout = vfc_balloon_ack_timeout;
 	unsigned long total = totalram_pages();
 	struct vfc_bd *bd = vfc_bd_cur;
@@ -1082,18 +1169,18 @@ static void vfc_balloon_dev_oom(struct kunit *test)
 			    "DEFLATE_ON_OOM: the balloon's pages stay counted");
 
 	KUNIT_EXPECT_EQ(test, vfc_balloon_test_oom(&bd->fake->vdev),
-			(unsigned long)VFC_BALLOON_BATCH_PAGES);
+			(unsigned long)VFC_BALLOON_OOM_PAGES);
 	KUNIT_EXPECT_EQ(test, vfc_bd_nr_held(bd),
-			(pages - VFC_BALLOON_BATCH_PAGES) * VFC_BALLOON_FRAMES_PER_PAGE);
+			(pages - VFC_BALLOON_OOM_PAGES) * VFC_BALLOON_FRAMES_PER_PAGE);
 	KUNIT_EXPECT_EQ(test, vfc_bd_config(bd, BD_ACTUAL),
-			(pages - VFC_BALLOON_BATCH_PAGES) * VFC_BALLOON_FRAMES_PER_PAGE);
+			(pages - VFC_BALLOON_OOM_PAGES) * VFC_BALLOON_FRAMES_PER_PAGE);
 
 	/* The device sits on the next OOM deflate. */
 	resets = bd->fake->resets;
 	WRITE_ONCE(bd->auto_ack[BD_DEFLATE], false);
 	WRITE_ONCE(vfc_balloon_ack_timeout, msecs_to_jiffies(200));
 	KUNIT_EXPECT_EQ_MSG(test, vfc_balloon_test_oom(&bd->fake->vdev),
-			    (unsigned long)(pages - VFC_BALLOON_BATCH_PAGES),
+			    (unsigned long)(pages - VFC_BALLOON_OOM_PAGES),
 			    "a device that does not answer: every page back");
 	WRITE_ONCE(vfc_balloon_ack_timeout, timeout);
 	KUNIT_EXPECT_EQ(test, bd->fake->resets, resets + 1);
@@ -1634,6 +1721,8 @@ static struct kunit_case vfc_balloon_dev_cases[] = {
 	KUNIT_CASE_PARAM(vfc_balloon_dev_inflate_deflate, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_deflate_poisoned, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_target_moves, vfc_bd_gen_params),
+	KUNIT_CASE_PARAM(vfc_balloon_dev_deflate_untold, vfc_bd_gen_params),
+	KUNIT_CASE_PARAM(vfc_balloon_dev_parts, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_target_oscillates, vfc_bd_gen_params),
 	KUNIT_CASE_PARAM(vfc_balloon_dev_generation_unsettled,
 			 vfc_bd_gen_params),
