@@ -143,3 +143,51 @@ def test_bench(request, capsys, layout):
         print('\n' + '\n'.join(lines) + '\n')
     assert worst <= opt('max_ratio'), 'vfc/kernel %.2f > %.2f' % (
         worst, opt('max_ratio'))
+
+
+RING_CELLS = 24
+RING_FIELDS = ('layout', 'batch', 'indirect', 'event_idx', 'buffers',
+               'kernel_ns1k', 'vfc_ns1k', 'kernel_kicks', 'vfc_kicks',
+               'kernel_irqs', 'vfc_irqs', 'kernel_cbs', 'vfc_cbs')
+
+
+@pytest.mark.bench
+def test_ring_bench(request, capsys):
+    """The ring microbenchmark (bench/vfc_ring_bench.c): vfc's virtqueue and
+    the kernel's virtio_ring in one boot of the stock kernel, same DMA
+    device, ring size, device, buffers and CPU, alternating. One line per
+    cell: median ns per buffer of each, the ratio vfc/kernel, and vfc's
+    notifications and interrupts per 1000 buffers (the kernel's after
+    them). ROUNDS= sets the timed runs per cell, 11 at least."""
+    opt = request.config.getoption
+    kernel = stock_kernel(opt)
+    prepare(kernel)
+    g = boot_guest('ring-bench-' + kernel, kernel, '', opt('qemu_args'),
+                   opt('kernel_args'))
+    lines = []
+    try:
+        g.sh('modprobe vfc_ring_bench runs=%d' % max(opt('rounds'), 11))
+        for i in range(RING_CELLS):
+            g.sh('echo %d > /sys/kernel/debug/vfc_ring_bench/run' % i,
+                 timeout=600)
+            c = dict(zip(RING_FIELDS,
+                         g.sh('cat /sys/kernel/debug/vfc_ring_bench/run').split()))
+            per_k = 1000 / int(c['buffers'])
+            k_ns, v_ns = int(c['kernel_ns1k']) / 1000, int(c['vfc_ns1k']) / 1000
+            line = ('ring %s batch=%s indirect=%s event_idx=%s kernel_ns %.1f '
+                    'vfc_ns %.1f ratio %.2f kicks/1k %.1f irqs/1k %.1f '
+                    'kernel_kicks/1k %.1f kernel_irqs/1k %.1f' % (
+                        c['layout'], c['batch'], c['indirect'], c['event_idx'],
+                        k_ns, v_ns, v_ns / k_ns, int(c['vfc_kicks']) * per_k,
+                        int(c['vfc_irqs']) * per_k,
+                        int(c['kernel_kicks']) * per_k,
+                        int(c['kernel_irqs']) * per_k))
+            lines.append(line)
+            with capsys.disabled():
+                print(line, flush=True)
+            # Each stack's device saw every interrupt its callback did.
+            assert c['vfc_irqs'] == c['vfc_cbs'] and c['kernel_irqs'] == c['kernel_cbs'], line
+        g.sh('rmmod vfc_ring_bench')
+    finally:
+        reports = g.finish()
+    assert not reports, quote(reports, g.dir)
