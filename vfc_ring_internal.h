@@ -347,16 +347,6 @@ void vfc_vring_bad(struct vfc_vring *vr, const char *section,
 		   const char *reason, const char *fmt, ...);
 void vfc_vring_set_broken(struct vfc_vring *vr, const char *reason);
 
-int vfc_vring_map_buf(struct vfc_vring *vr, struct scatterlist *sgs[],
-		      unsigned int total, unsigned int out_sgs,
-		      unsigned int in_sgs, gfp_t gfp, struct vfc_vring_buf *buf);
-int vfc_vring_map_indir(struct vfc_vring *vr, struct vfc_vring_buf *buf);
-void vfc_vring_unmap_buf(struct vfc_vring *vr, struct vfc_vring_buf *buf);
-void vfc_vring_commit(struct vfc_vring *vr, const struct vfc_vring_buf *buf,
-		      void *data);
-void *vfc_vring_detach(struct vfc_vring *vr, u16 head);
-void *vfc_vring_take_used(struct vfc_vring *vr, u32 id, u32 len);
-
 /* ------------------------------------------------------------------------
  * The split layout (virtio_ring_split.c)
  */

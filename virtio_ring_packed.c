@@ -27,6 +27,7 @@
 #include <linux/slab.h>
 #include <vfc/vfc.h>
 
+#include "vfc_ring_buf.h"
 #include "vfc_ring_internal.h"
 
 #define AVAIL_BIT BIT(VRING_PACKED_DESC_F_AVAIL)

@@ -22,6 +22,7 @@
 #include <linux/virtio_byteorder.h>
 #include <vfc/vfc.h>
 
+#include "vfc_ring_buf.h"
 #include "vfc_ring_internal.h"
 
 static_assert(sizeof(struct vring_desc) == VFC_VRING_DESC_SIZE);
