@@ -69,6 +69,7 @@ struct rb_dev {
 	unsigned long kicks;
 	unsigned long irqs;
 	unsigned long callbacks;
+	u64 phase_ns[4];	/* add, kick, device and interrupt, get */
 };
 
 static struct platform_device *rb_pdev;
@@ -399,26 +400,40 @@ static struct rb_bufs *rb_bufs;
  * @n buffers through @s in batches of @batch. Return: ns, or -EIO if the
  * stack refused a buffer or lost one.
  */
-static s64 rb_time(struct rb_stack *s, unsigned int batch, unsigned int n)
+static s64 rb_time(struct rb_stack *s, unsigned int batch, unsigned int n,
+		   bool phases)
 {
 	unsigned int i, added, done = 0;
-	u64 start = ktime_get_ns();
+	u64 start = ktime_get_ns(), t[5];
 
 	while (done < n) {
+		if (phases)
+			t[0] = ktime_get_ns();
 		for (i = 0, added = 0; i < batch; i++, added++)
 			if (s->add(s, rb_bufs->sgs[i], &rb_bufs->sg[i][0]))
 				return -EIO;
+		if (phases)
+			t[1] = ktime_get_ns();
 		s->kick(s);
+		if (phases)
+			t[2] = ktime_get_ns();
 		if (rb_dev_run(&s->dev)) {
 			s->dev.irqs++;
 			s->interrupt(s);
 		}
+		if (phases)
+			t[3] = ktime_get_ns();
 		while (added && s->get(s)) {
 			added--;
 			done++;
 		}
 		if (added)
 			return -EIO;
+		if (phases) {
+			t[4] = ktime_get_ns();
+			for (i = 0; i < 4; i++)
+				s->dev.phase_ns[i] += t[i + 1] - t[i];
+		}
 	}
 	return ktime_get_ns() - start;
 }
@@ -442,6 +457,7 @@ struct rb_result {
 	unsigned long kicks[2];
 	unsigned long irqs[2];
 	unsigned long callbacks[2];
+	u64 phase_ns[2][4];
 };
 
 static int rb_cell(const struct rb_cell *c, struct rb_result *r)
@@ -471,9 +487,11 @@ static int rb_cell(const struct rb_cell *c, struct rb_result *r)
 			rb_stacks[which].dev.kicks = 0;
 			rb_stacks[which].dev.irqs = 0;
 			rb_stacks[which].dev.callbacks = 0;
+			memset(rb_stacks[which].dev.phase_ns, 0,
+			       sizeof(rb_stacks[which].dev.phase_ns));
 			r->ns[which][run ? run - 1 : 0] =
 				rb_time(&rb_stacks[which], c->batch,
-					run ? buffers : buffers / 16);
+					run ? buffers : buffers / 16, !run);
 			if (r->ns[which][run ? run - 1 : 0] < 0) {
 				err = -EIO;
 				goto out;
@@ -481,6 +499,9 @@ static int rb_cell(const struct rb_cell *c, struct rb_result *r)
 			r->kicks[which] = rb_stacks[which].dev.kicks;
 			r->irqs[which] = rb_stacks[which].dev.irqs;
 			r->callbacks[which] = rb_stacks[which].dev.callbacks;
+			if (!run)
+				memcpy(r->phase_ns[which], rb_stacks[which].dev.phase_ns,
+				       sizeof(r->phase_ns[which]));
 			cond_resched();
 		}
 	}
@@ -509,6 +530,7 @@ static int rb_measure(unsigned int i)
 	struct rb_result *r;
 	struct rb_cell c;
 	unsigned int k;
+	size_t len;
 	u64 med[2];
 	int err;
 
@@ -525,14 +547,19 @@ static int rb_measure(unsigned int i)
 		med[k] = div_u64(r->ns[k][runs / 2], buffers / 1000);
 	}
 	mutex_lock(&rb_lock);
-	rb_out_len = scnprintf(rb_out, PAGE_SIZE,
-			       "%s %u %s %s %u %llu %llu %lu %lu %lu %lu %lu %lu\n",
-			       c.packed ? "packed" : "split", c.batch,
-			       c.indirect ? "on" : "off",
-			       c.event_idx ? "on" : "off", buffers,
-			       med[0], med[1], r->kicks[0], r->kicks[1],
-			       r->irqs[0], r->irqs[1], r->callbacks[0],
-			       r->callbacks[1]);
+	len = scnprintf(rb_out, PAGE_SIZE,
+			"%s %u %s %s %u %llu %llu %lu %lu %lu %lu %lu %lu",
+			c.packed ? "packed" : "split", c.batch,
+			c.indirect ? "on" : "off", c.event_idx ? "on" : "off",
+			buffers, med[0], med[1], r->kicks[0], r->kicks[1],
+			r->irqs[0], r->irqs[1], r->callbacks[0], r->callbacks[1]);
+	/* Where the warm-up run's time went, ns per 1000 buffers. */
+	for (k = 0; k < 8; k++)
+		len += scnprintf(rb_out + len, PAGE_SIZE - len, " %llu",
+				 div_u64(r->phase_ns[k / 4][k % 4],
+					 buffers / 16 / 1000));
+	len += scnprintf(rb_out + len, PAGE_SIZE - len, "\n");
+	rb_out_len = len;
 	mutex_unlock(&rb_lock);
 out:
 	kfree(r);
