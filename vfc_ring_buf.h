@@ -106,11 +106,14 @@ static inline struct vfc_vring_indir *alloc_indir(unsigned int total,
  * @in_sgs: writable scatterlists
  * @gfp: for an indirect table
  * @buf: filled in: the private entries taken and what they hold
+ * @table_write: the layout's writer of entry @i (of @total) of an indirect
+ *	table, from its record
  *
  * Maps each entry into the private record: an indirect table's when the
  * buffer goes indirect (INDIRECT_DESC, more than one entry, and a table
  * could be allocated), else the chain of ring entries from the free head.
- * Nothing is taken from the free list until vfc_vring_commit().
+ * An indirect table's entries are written as they are mapped, in one
+ * pass. Nothing is taken from the free list until vfc_vring_commit().
  *
  * Return: 0; -EINVAL if the buffer is longer than the ring ("A driver MUST
  * NOT create a descriptor chain longer than the Queue Size") or than
@@ -121,7 +124,10 @@ static inline struct vfc_vring_indir *alloc_indir(unsigned int total,
 static __always_inline int
 vfc_vring_map_buf(struct vfc_vring *vr, struct scatterlist *sgs[],
 		  unsigned int total, unsigned int out_sgs, unsigned int in_sgs,
-		  gfp_t gfp, struct vfc_vring_buf *buf)
+		  gfp_t gfp, struct vfc_vring_buf *buf,
+		  void (*table_write)(void *table, unsigned int i,
+				      unsigned int total,
+				      const struct vfc_vring_extra *e))
 {
 	struct vfc_vring_extra *e = NULL;
 	enum dma_data_direction dir;
@@ -161,7 +167,9 @@ vfc_vring_map_buf(struct vfc_vring *vr, struct scatterlist *sgs[],
 				e->flags = VRING_DESC_F_WRITE;
 				in_len += sg->length;
 			}
-			if (!buf->indir) {
+			if (buf->indir) {
+				table_write(buf->indir->desc, buf->n, total, e);
+			} else {
 				buf->last = idx;
 				idx = e->next;
 			}

@@ -87,28 +87,32 @@ static void desc_write_packed(struct vring_packed_desc *d,
 	d->id = cpu_to_le16(id);
 }
 
+/* "VIRTQ_DESC_F_WRITE is the only valid flag" in an indirect table. */
+static void table_write_packed(void *table, unsigned int i, unsigned int total,
+			       const struct vfc_vring_extra *e)
+{
+	struct vring_packed_desc *d = (struct vring_packed_desc *)table + i;
+
+	desc_write_packed(d, e, 0);
+	d->flags = cpu_to_le16(e->flags);
+}
+
 int vfc_vring_add_packed(struct vfc_vring *vr, struct scatterlist *sgs[],
 			 unsigned int total, unsigned int out_sgs,
 			 unsigned int in_sgs, void *data, gfp_t gfp)
 {
 	struct vfc_vring_packed *vp = to_packed(vr);
-	struct vring_packed_desc *table;
 	struct vfc_vring_buf buf;
 	u16 idx, pos, head_flags = 0, flags;
 	unsigned int i;
 	int err;
 
-	err = vfc_vring_map_buf(vr, sgs, total, out_sgs, in_sgs, gfp, &buf);
+	err = vfc_vring_map_buf(vr, sgs, total, out_sgs, in_sgs, gfp, &buf,
+				table_write_packed);
 	if (err)
 		return err;
 
 	if (buf.indir) {
-		/* "VIRTQ_DESC_F_WRITE is the only valid flag" in the table */
-		table = buf.indir->desc;
-		for (i = 0; i < buf.n; i++) {
-			desc_write_packed(&table[i], &buf.indir->extra[i], 0);
-			table[i].flags = cpu_to_le16(buf.indir->extra[i].flags);
-		}
 		err = vfc_vring_map_indir(vr, &buf);
 		if (err) {
 			vfc_vring_unmap_buf(vr, &buf);

@@ -89,6 +89,14 @@ void vfc_vring_geometry_split(unsigned int num, unsigned int align,
  * Buffers
  */
 
+/* An indirect table chains its entries by position. */
+static void table_write_split(void *table, unsigned int i, unsigned int total,
+			      const struct vfc_vring_extra *e)
+{
+	desc_write_split((struct vring_desc *)table + i, e,
+			 i + 1 < total ? VRING_DESC_F_NEXT : 0, i + 1);
+}
+
 int vfc_vring_add_split(struct vfc_vring *vr, struct scatterlist *sgs[],
 			unsigned int total, unsigned int out_sgs,
 			unsigned int in_sgs, void *data, gfp_t gfp)
@@ -99,17 +107,12 @@ int vfc_vring_add_split(struct vfc_vring *vr, struct scatterlist *sgs[],
 	u16 idx;
 	int err;
 
-	err = vfc_vring_map_buf(vr, sgs, total, out_sgs, in_sgs, gfp, &buf);
+	err = vfc_vring_map_buf(vr, sgs, total, out_sgs, in_sgs, gfp, &buf,
+				table_write_split);
 	if (err)
 		return err;
 
 	if (buf.indir) {
-		/* The table chains its entries by position. */
-		for (i = 0; i < buf.n; i++)
-			desc_write_split((struct vring_desc *)buf.indir->desc + i,
-					 &buf.indir->extra[i],
-					 i + 1 < buf.n ? VRING_DESC_F_NEXT : 0,
-					 i + 1);
 		err = vfc_vring_map_indir(vr, &buf);
 		if (err) {
 			vfc_vring_unmap_buf(vr, &buf);
