@@ -518,18 +518,28 @@ static bool vfc_balloon_reap(struct vfc_balloon *vb,
 			     struct vfc_balloon_part *p, unsigned int which)
 {
 	struct vfc_balloon_queue *bq = &vb->q[which];
+	bool done, others = false;
 	unsigned int i, len;
 	void *token;
-	bool done;
 
 	spin_lock(&bq->lock);
 	/* The device writes nothing into a request: ignore the length. */
 	while ((token = vfc_vq_get_buf(bq->vq, &len)))
 		for (i = 0; i < VFC_BALLOON_MAX_PARTS; i++)
-			if (token == vb->parts[i].frames[which])
+			if (token == vb->parts[i].frames[which]) {
 				vb->parts[i].sent[which] = false;
+				others |= &vb->parts[i] != p;
+			}
 	done = !p->sent[which] || vfc_vq_is_broken(bq->vq);
 	spin_unlock(&bq->lock);
+	/*
+	 * Another part's request came back here: its part may be asleep,
+	 * and the device interrupts once for several used entries (with
+	 * VIRTIO_RING_F_EVENT_IDX, not again until the driver took the
+	 * first): wake it, or it sleeps until its timeout.
+	 */
+	if (others)
+		wake_up(&vb->acked);
 	return done;
 }
 
