@@ -10,7 +10,8 @@
 #   make kunit-run       the KUnit suites built in, with the kernel's kunit.py run
 #   make e2e             end-to-end scenarios; KERNEL= DRIVER=vfc|kernel
 #                        SCENARIO= DEVICE_PROPS= QEMU_ARGS= KERNEL_ARGS=
-#   make bench           balloon steps, kernel's driver vs vfc, same boot
+#   make bench           balloon steps and the ring microbenchmark, the
+#                        kernel's virtio vs vfc in the same boot
 #   make soak            targets, driver moves, load and unplug cycles (long)
 #   make lint            W=1 + sparse against every kernel, checkpatch --strict
 #   make modules-K       build for guest kernel K (build/K/)
