@@ -254,6 +254,9 @@ struct vfc_balloon_part {
  * @vdev: the device
  * @q: the inflate and deflate queues
  * @parts: the parts a run is split into; [0] runs on the work's CPU
+ * @part_wq: runs the other parts, one per CPU. WQ_MEM_RECLAIM: a run
+ *	waits for its parts holding @lock, which the OOM notifier takes, so
+ *	they must start without a new worker (which needs memory)
  * @acked: the queues' callbacks wake it when the device used a buffer
  * @work: moves the balloon toward its target; on system_freezable_wq
  * @lock: held by whoever moves pages in or out of the balloon (@work, the
@@ -323,6 +326,7 @@ struct vfc_balloon {
 	struct vfc_device *vdev;
 	struct vfc_balloon_queue q[VFC_BALLOON_NR_VQS];
 	struct vfc_balloon_part parts[VFC_BALLOON_MAX_PARTS];
+	struct workqueue_struct *part_wq;
 	wait_queue_head_t acked;
 	struct delayed_work work;
 	struct mutex lock;		/* see above */
@@ -954,7 +958,7 @@ static unsigned int vfc_balloon_run(struct vfc_balloon *vb, unsigned int which,
 		cpu = cpumask_next(cpu, cpu_online_mask);
 		if (cpu >= nr_cpu_ids)
 			cpu = cpumask_first(cpu_online_mask);
-		queue_work_on(cpu, system_highpri_wq, &p->work);
+		queue_work_on(cpu, vb->part_wq, &p->work);
 	}
 	nr = i;
 	for (i = 0; i < nr; i++) {
@@ -2346,6 +2350,12 @@ static int vfc_balloon_probe(struct vfc_device *vdev)
 
 	for (i = 0; i < VFC_BALLOON_NR_VQS; i++)
 		spin_lock_init(&vb->q[i].lock);
+	vb->part_wq = alloc_workqueue("vfc_balloon_parts",
+				      WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
+	if (!vb->part_wq) {
+		err = -ENOMEM;
+		goto err_frames;
+	}
 	for (i = 0; i < VFC_BALLOON_MAX_PARTS; i++) {
 		vb->parts[i].vb = vb;
 		INIT_WORK(&vb->parts[i].work, vfc_balloon_part_work);
@@ -2374,6 +2384,8 @@ err_frames:
 		vfc_balloon_hint_exit(vb);
 	for (i = 0; i < VFC_BALLOON_MAX_PARTS; i++)
 		vfc_balloon_free_frames(&vb->parts[i]);
+	if (vb->part_wq)
+		destroy_workqueue(vb->part_wq);
 	kfree(vb->events);
 	kfree(vb->stats);
 	kfree(vb);
@@ -2519,6 +2531,7 @@ static void vfc_balloon_remove(struct vfc_device *vdev)
 		vfc_balloon_hint_exit(vb);
 	for (i = 0; i < VFC_BALLOON_MAX_PARTS; i++)
 		vfc_balloon_free_frames(&vb->parts[i]);
+	destroy_workqueue(vb->part_wq);
 	kfree(vb->events);
 	kfree(vb->stats);
 	vdev->priv = NULL;
