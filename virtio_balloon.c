@@ -775,6 +775,24 @@ static unsigned int vfc_balloon_give_up(struct vfc_balloon *vb,
  */
 
 /*
+ * Wait until the device used every deflate request sent without waiting.
+ * Return: 0, or as vfc_balloon_wait().
+ */
+static int vfc_balloon_deflates_back(struct vfc_balloon *vb)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < VFC_BALLOON_MAX_PARTS; i++) {
+		err = vfc_balloon_wait(vb, &vb->parts[i], VFC_BALLOON_VQ_DEFLATE,
+				       VFC_BALLOON_ACK_TIMEOUT);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
  * Allocate up to @p->want pages onto @p->pages, blocks of order
  * VFC_BALLOON_ALLOC_ORDER while the guest has them free (split into single
  * pages: the balloon and compaction move single pages), single pages from
@@ -995,12 +1013,9 @@ static int vfc_balloon_inflate(struct vfc_balloon *vb, unsigned int want)
 	 * A deflate sent without waiting may name a page about to be
 	 * allocated again: the device hears of that deflate first.
 	 */
-	for (i = 0; i < VFC_BALLOON_MAX_PARTS; i++) {
-		err = vfc_balloon_wait(vb, &vb->parts[i], VFC_BALLOON_VQ_DEFLATE,
-				       VFC_BALLOON_ACK_TIMEOUT);
-		if (err)
-			return err;
-	}
+	err = vfc_balloon_deflates_back(vb);
+	if (err)
+		return err;
 
 	nr = vfc_balloon_run(vb, VFC_BALLOON_VQ_INFLATE, want,
 			     VFC_BALLOON_ACK_TIMEOUT, true);
@@ -1105,7 +1120,17 @@ static void vfc_balloon_move(struct vfc_balloon *vb)
 		delta = vfc_balloon_pages_to_move(num_pages,
 						  vfc_balloon_actual(vb->nr_pages));
 		if (!delta) {
+			/*
+			 * On target: nothing stays in flight, and a device
+			 * that never takes a deflate is found out now.
+			 */
+			moved = vfc_balloon_deflates_back(vb);
+			if (moved)
+				vfc_balloon_give_up(vb, vb->q[VFC_BALLOON_VQ_DEFLATE].vq,
+						    moved);
 			mutex_unlock(&vb->lock);
+			if (moved)
+				return;
 			break;
 		}
 

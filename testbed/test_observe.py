@@ -11,6 +11,7 @@ trace runs where the guest kernel has tracing (Debian's kernels; the
 test kernels are built without it)."""
 
 import re
+import time
 
 import pytest
 
@@ -96,6 +97,11 @@ def test_observe_balloon(guest, drv, step):
     wait_driver_ok(guest, drv)
     dev = bus_device(guest, drv)
     inflate_deflate(guest, step, drv.name, GIB // 4)
+    # actual is on target before the last deflate requests, sent without
+    # waiting (no MUST_TELL_HOST), are back: the balloon then takes them.
+    deadline = time.time() + 10
+    while queues(guest, dev)['deflate']['in_flight'] and time.time() < deadline:
+        time.sleep(0.1)
     qs = queues(guest, dev)
     events = trace_stop(guest) if tracing else None
     for name in ('inflate', 'deflate'):
