@@ -127,8 +127,6 @@ EXPORT_SYMBOL_IF_KUNIT(vfc_balloon_ack_timeout);
 #endif
 #define VFC_BALLOON_GFP \
 	(VFC_BALLOON_GFP_BASE | __GFP_NORETRY | __GFP_NOWARN | __GFP_NOMEMALLOC)
-/* A block only where one is free: no reclaim, no compaction for it. */
-#define VFC_BALLOON_GFP_BLOCK	(VFC_BALLOON_GFP & ~__GFP_RECLAIM)
 
 /*
  * What the balloon leaves the guest, whatever the target: 1/32 of its
@@ -204,12 +202,6 @@ struct vfc_balloon_time {
 	u64 device_ns[2];
 	u64 free_ns;
 };
-
-/*
- * Inflating takes blocks of this order where the guest has them free, and
- * single pages where it has not: one allocation instead of 64.
- */
-#define VFC_BALLOON_ALLOC_ORDER		6
 
 /**
  * struct vfc_balloon_part - one part of a run, and its requests
@@ -793,45 +785,27 @@ static int vfc_balloon_deflates_back(struct vfc_balloon *vb)
 }
 
 /*
- * Allocate up to @p->want pages onto @p->pages, blocks of order
- * VFC_BALLOON_ALLOC_ORDER while the guest has them free (split into single
- * pages: the balloon and compaction move single pages), single pages from
- * then on; their frames go into @p's inflate array.
+ * Allocate up to @p->want pages onto @p->pages, their frames into @p's
+ * inflate array. Single pages: the balloon and compaction move single
+ * pages, and blocks would not be faster, as zeroing (init_on_alloc) is
+ * most of an allocation's time.
  *
  * Return: the entries filled.
  */
 static unsigned int vfc_balloon_alloc(struct vfc_balloon_part *p)
 {
 	__le32 *frames = p->frames[VFC_BALLOON_VQ_INFLATE];
-	unsigned int order = VFC_BALLOON_ALLOC_ORDER, n = 0, i;
 	struct page *page;
+	unsigned int n = 0;
 	int err;
 
-	p->got = 0;
-	while (p->got < p->want) {
-		if (p->want - p->got < (1U << order))
-			order = 0;
-		page = alloc_pages(order ? VFC_BALLOON_GFP_BLOCK : VFC_BALLOON_GFP,
-				   order);
-		if (!page && order) {
-			order = 0;
-			continue;
-		}
+	for (p->got = 0; p->got < p->want; p->got++) {
+		page = alloc_page(VFC_BALLOON_GFP);
 		if (!page)
 			break;
-		if (order)
-			split_page(page, order);
-		for (i = 0; i < (1U << order); i++) {
-			err = vfc_balloon_page_frames(page_to_pfn(page + i),
-						      &frames[n],
-						      VFC_BALLOON_ARRAY_LEN - n);
-			if (err < 0)
-				break;
-			n += err;
-			list_add(&page[i].lru, &p->pages);
-			p->got++;
-		}
-		if (i < (1U << order)) {
+		err = vfc_balloon_page_frames(page_to_pfn(page), &frames[n],
+					      VFC_BALLOON_ARRAY_LEN - n);
+		if (err < 0) {
 			/*
 			 * Only a guest with more than 16 TiB can hand out
 			 * such a page, and likely more of them: stop here
@@ -839,11 +813,12 @@ static unsigned int vfc_balloon_alloc(struct vfc_balloon_part *p)
 			 */
 			dev_warn_once(&p->vb->vdev->dev,
 				      "page frame %#lx does not fit the balloon's 32-bit frame numbers; inflating stops short\n",
-				      page_to_pfn(page + i));
-			for (; i < (1U << order); i++)
-				__free_page(page + i);
+				      page_to_pfn(page));
+			__free_page(page);
 			break;
 		}
+		n += err;
+		list_add(&page->lru, &p->pages);
 	}
 	return n;
 }
