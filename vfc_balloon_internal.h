@@ -63,6 +63,9 @@
  */
 #define VFC_BALLOON_MAX_PARTS		4U
 #define VFC_BALLOON_PART_MIN		64U
+/* The most pages one run moves: a request's worth per part. */
+#define VFC_BALLOON_RUN_PAGES \
+	(VFC_BALLOON_MAX_PARTS * VFC_BALLOON_BATCH_PAGES)
 
 /*
  * Pages the OOM notifier gives back per call (1 MiB on 4 KiB pages), on

@@ -252,7 +252,7 @@ struct vfc_balloon_part {
  * @acked: the queues' callbacks wake it when the device used a buffer
  * @work: moves the balloon toward its target; on system_freezable_wq
  * @lock: held by whoever moves pages in or out of the balloon (@work, the
- *	OOM notifier, remove()), for one request at a time, and around every
+ *	OOM notifier, remove()), for one run at a time, and around every
  *	add to and kick of a queue once the device is live, so that
  *	vfc_balloon_give_up(), which holds it, resets a device no one is
  *	notifying
@@ -486,8 +486,8 @@ static bool vfc_balloon_broken(const struct vfc_balloon *vb)
 }
 
 /*
- * The wait condition of vfc_balloon_tell_host(): the request came back, or
- * it never will. The ring itself is the condition, not a flag the callback
+ * The wait condition of vfc_balloon_send_report(): the report came back,
+ * or it never will. The ring itself is the condition, not a flag the callback
  * sets: wait_event re-checks it after marking the task asleep (a full
  * barrier), and the callback wakes it only after the device published the
  * used entry, so an answer landing between check and sleep is not lost.
@@ -915,7 +915,7 @@ static unsigned int vfc_balloon_run_max(void)
 }
 
 /*
- * Move @want pages (at most VFC_BALLOON_MAX_PARTS requests' worth) on
+ * Move @want pages (at most VFC_BALLOON_RUN_PAGES) on
  * queue @which in parts: part 0 on this CPU, each other on another online
  * CPU, every part at most one request and, where there are CPUs enough,
  * at least VFC_BALLOON_PART_MIN pages. With @spread false the parts run
@@ -982,7 +982,7 @@ static int vfc_balloon_inflate(struct vfc_balloon *vb, unsigned int want)
 	avail = si_mem_available();
 	if (avail <= (long)vb->reserve)
 		return -ENOMEM;
-	want = min3((long)want, (long)VFC_BALLOON_MAX_PARTS * VFC_BALLOON_BATCH_PAGES,
+	want = min3((long)want, (long)VFC_BALLOON_RUN_PAGES,
 		    avail - (long)vb->reserve);
 	/*
 	 * A deflate sent without waiting may name a page about to be
@@ -1044,8 +1044,7 @@ static int vfc_balloon_deflate(struct vfc_balloon *vb, unsigned int want,
 	struct vfc_balloon_part *p;
 	int err = 0;
 
-	want = min3(want, VFC_BALLOON_MAX_PARTS * VFC_BALLOON_BATCH_PAGES,
-		    vb->nr_pages);
+	want = min3(want, VFC_BALLOON_RUN_PAGES, vb->nr_pages);
 	if (!want)
 		return 0;
 	nr = vfc_balloon_run(vb, VFC_BALLOON_VQ_DEFLATE, want, timeout, spread);
@@ -1067,7 +1066,7 @@ static int vfc_balloon_deflate(struct vfc_balloon *vb, unsigned int want,
 }
 
 /*
- * Follow num_pages, one request at a time, until the balloon is on target,
+ * Follow num_pages, one run at a time, until the balloon is on target,
  * falls short (retry later, slowly), or the device fails (stop for good).
  * "5.5.6 Device Operation": inflate while num_pages is above actual,
  * deflate while it is below.
